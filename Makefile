@@ -1,0 +1,148 @@
+# tokenbridge-sidecar: one static binary, built with musl-gcc against BearSSL
+# from Debian's source package. `make help` lists the targets.
+
+VERSION := 0.1.0
+B := build
+MUSL_CC ?= musl-gcc
+HOST_CC ?= gcc
+FUZZ_CC ?= clang
+PYTHON ?= /usr/bin/python3
+FUZZ_SECONDS ?= 120
+FUZZ_SMOKE_SECONDS ?= 5
+
+BIN := $(B)/tokenbridge-sidecar
+BEARSSL_SRC := $(B)/third_party/bearssl/src
+INC := $(B)/include
+JSMN_H := $(INC)/jsmn.h
+
+SRCS := $(wildcard src/*.c)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wvla -Wno-unused-parameter \
+	-Wno-format-truncation
+DEFS := -D_GNU_SOURCE -DTB_VERSION='"$(VERSION)"'
+INCS := -Isrc -I$(INC) -I$(BEARSSL_SRC)/inc
+
+# Release: size first, no unwind tables, position independent so the static
+# binary still gets ASLR.
+REL_CFLAGS := -std=c11 -Os -fPIE -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables \
+	-fstack-protector-strong -fno-plt
+REL_LDFLAGS := -static-pie -Wl,--gc-sections -Wl,-z,relro,-z,now \
+	-Wl,-z,noexecstack -Wl,--build-id=none -s
+# Host builds for tests: sanitizers for unit tests and the integration
+# suite's ASan binary, none for valgrind.
+DBG_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+.PHONY: all deps deps-test demo test unit integration fuzz fuzz-smoke \
+	host-bins bench clean help
+
+all: $(BIN)
+
+help:
+	@echo "make            build $(BIN) (static, musl, stripped)"
+	@echo "make demo       run the sidecar once against a local HTTPS exchange server"
+	@echo "make test       build and run every test (unit, fuzz smoke, integration)"
+	@echo "make fuzz       run every fuzz target for FUZZ_SECONDS each"
+	@echo "make deps       install missing Debian packages for building"
+	@echo "make clean      remove $(B)/"
+
+deps:
+	@sh third_party/deps.sh build
+
+deps-test:
+	@sh third_party/deps.sh test
+
+# ---- third-party code, fetched and built, never committed ----
+
+# A stamp, not bearssl.h: the tarball's old timestamps would look stale.
+BEARSSL_STAMP := $(B)/third_party/bearssl/fetched
+$(BEARSSL_STAMP): third_party/fetch-bearssl.sh | deps
+	sh third_party/fetch-bearssl.sh $(B)/third_party/bearssl
+	touch $@
+
+$(JSMN_H): third_party/jsmn.sh | deps
+	sh third_party/jsmn.sh $@
+
+define bearssl_lib
+$(B)/third_party/bearssl-$(1)/libbearssl.a: $(BEARSSL_STAMP) third_party/bearssl.mk
+	$$(MAKE) -s -f third_party/bearssl.mk SRC=$(BEARSSL_SRC) \
+		OUT=$(B)/third_party/bearssl-$(1) CC='$(2)' CFLAGS='$(3)'
+endef
+$(eval $(call bearssl_lib,musl,$(MUSL_CC),-Os -fPIE -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables))
+$(eval $(call bearssl_lib,host,$(HOST_CC),-O2 -g -fPIC))
+
+BR_MUSL := $(B)/third_party/bearssl-musl/libbearssl.a
+BR_HOST := $(B)/third_party/bearssl-host/libbearssl.a
+THIRD := $(BEARSSL_STAMP) $(JSMN_H)
+
+# ---- objects, one tree per flavour ----
+
+define objects
+$(B)/obj/$(1)/%.o: src/%.c $(THIRD)
+	@mkdir -p $$(@D)
+	$(2) $(3) $(WARN) $(DEFS) $(INCS) -MMD -MP -c $$< -o $$@
+endef
+$(eval $(call objects,musl,$(MUSL_CC),$(REL_CFLAGS) -Werror))
+$(eval $(call objects,asan,$(HOST_CC),$(DBG_CFLAGS) $(SAN) -Werror))
+$(eval $(call objects,plain,$(HOST_CC),$(DBG_CFLAGS) -Werror))
+$(eval $(call objects,fuzz,$(FUZZ_CC),$(DBG_CFLAGS) $(FUZZ_FLAGS) -DTB_FUZZING))
+
+objs = $(patsubst src/%.c,$(B)/obj/$(1)/%.o,$(2))
+
+$(BIN): $(call objs,musl,$(SRCS)) $(BR_MUSL)
+	$(MUSL_CC) $(REL_LDFLAGS) -o $@ $^
+
+# The same program for the host: ASan+UBSan, and plain for valgrind.
+$(B)/host/tokenbridge-sidecar-asan: $(call objs,asan,$(SRCS)) $(BR_HOST)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(SAN) -o $@ $^
+$(B)/host/tokenbridge-sidecar-plain: $(call objs,plain,$(SRCS)) $(BR_HOST)
+	@mkdir -p $(@D)
+	$(HOST_CC) -o $@ $^
+
+host-bins: $(B)/host/tokenbridge-sidecar-asan $(B)/host/tokenbridge-sidecar-plain
+
+# ---- tests ----
+
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
+$(B)/unit/%: tests/unit/%.c $(call objs,asan,$(LIB_SRCS)) $(BR_HOST)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(DBG_CFLAGS) $(SAN) $(WARN) $(DEFS) $(INCS) \
+		-DTB_SOURCE_DIR='"$(CURDIR)"' -o $@ $^ -lcmocka
+
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+$(B)/fuzz/%: tests/fuzz/%.c $(call objs,fuzz,$(LIB_SRCS)) $(BR_HOST)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(DBG_CFLAGS) $(FUZZ_FLAGS) $(DEFS) $(INCS) -o $@ $^
+
+unit: deps-test $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
+		ASAN_OPTIONS=detect_leaks=1 $$t; done
+
+fuzz-smoke: deps-test $(FUZZ_BINS)
+	@sh tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
+
+fuzz: deps-test $(FUZZ_BINS)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+integration: deps-test $(BIN) host-bins
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+test: deps-test $(BIN)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory integration
+
+demo: deps $(BIN)
+	$(PYTHON) tests/integration/demo.py $(BIN)
+
+clean:
+	rm -rf $(B)
+
+-include $(wildcard $(B)/obj/*/*.d)

@@ -1,0 +1,307 @@
+/*
+ * config.c: the environment, read once into one validated struct config.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "config.h"
+
+#define NS_PER_MS 1000000ull
+#define GO_DURATION_MAX ((uint64_t)INT64_MAX)
+
+static const struct unit {
+	const char *name;
+	uint64_t ns;
+} units[] = {
+	{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 },
+	{ "\xce\xbcs", 1000 }, { "ms", 1000000 }, { "s", 1000000000ull },
+	{ "m", 60000000000ull }, { "h", 3600000000000ull },
+};
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Match the longest unit at *p; NULL when none. */
+static const struct unit *
+unit_at(const char **p)
+{
+	const struct unit *best = NULL;
+	size_t i, n, best_n = 0;
+
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		n = strlen(units[i].name);
+		if (n > best_n && strncmp(*p, units[i].name, n) == 0) {
+			best = &units[i];
+			best_n = n;
+		}
+	}
+	*p += best_n;
+	return best;
+}
+
+static int
+duration_error(struct err *err, const char *name, const char *text,
+    const char *why)
+{
+	return err_set(err, ERR_CONFIG,
+	    "%s=\"%.40s\" is not a valid duration: %s (use Go syntax such as "
+	    "1h, 30m, 1h30m, 1.5h, 90s or 500ms)", name, text, why);
+}
+
+int
+duration_parse(const char *text, const char *name, uint64_t *ns,
+    struct err *err)
+{
+	const char *p = text;
+	const struct unit *u;
+	unsigned __int128 total = 0, whole, frac, scale, part;
+	int digits;
+
+	if (*p == '-')
+		return duration_error(err, name, text, "it is negative");
+	if (*p == '+')
+		p++;
+	if (strcmp(p, "0") == 0) {
+		*ns = 0;
+		return 0;
+	}
+	if (*p == '\0')
+		return duration_error(err, name, text, "it is empty");
+	while (*p != '\0') {
+		whole = frac = 0;
+		scale = 1;
+		digits = 0;
+		for (; is_digit(*p); p++, digits++) {
+			whole = whole * 10 + (unsigned)(*p - '0');
+			if (whole > GO_DURATION_MAX)
+				return duration_error(err, name, text,
+				    "it is too large");
+		}
+		if (*p == '.') {
+			for (p++; is_digit(*p); p++, digits++) {
+				/* Digits past ns precision change nothing. */
+				if (scale < 1000000000000000000ull) {
+					frac = frac * 10 +
+					    (unsigned)(*p - '0');
+					scale *= 10;
+				}
+			}
+		}
+		if (digits == 0)
+			return duration_error(err, name, text,
+			    "a number is missing");
+		if ((u = unit_at(&p)) == NULL)
+			return duration_error(err, name, text,
+			    *p == '\0' ?
+			    "a unit is missing" : "the unit is unknown");
+		part = whole * u->ns + frac * u->ns / scale;
+		total += part;
+		if (total > GO_DURATION_MAX)
+			return duration_error(err, name, text,
+			    "it is too large");
+	}
+	*ns = (uint64_t)total;
+	return 0;
+}
+
+/* Empty values count as unset, as in the original sidecar. */
+static const char *
+lookup_set(config_lookup_fn lookup, const char *name)
+{
+	const char *v = lookup(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static int
+required(config_lookup_fn lookup, const char *name, const char **out,
+    struct err *err)
+{
+	if ((*out = lookup_set(lookup, name)) == NULL)
+		return err_set(err, ERR_CONFIG,
+		    "%s is not set: it is required", name);
+	return 0;
+}
+
+static int
+duration_ms(config_lookup_fn lookup, const char *name, const char *def,
+    uint64_t *ms, struct err *err)
+{
+	const char *v = lookup_set(lookup, name);
+	uint64_t ns;
+
+	if (v == NULL)
+		v = def;
+	if (duration_parse(v, name, &ns, err) == -1)
+		return -1;
+	if (ns < NS_PER_MS)
+		return err_set(err, ERR_CONFIG,
+		    "%s=\"%.40s\" is too short: it must be at least 1ms "
+		    "(for example 30s or 1h)", name, v);
+	*ms = ns / NS_PER_MS;
+	return 0;
+}
+
+/* The values Go's strconv.ParseBool takes, so settings carry over. */
+static int
+boolean(config_lookup_fn lookup, const char *name, bool *out,
+    struct err *err)
+{
+	static const char *const yes[] = { "1", "t", "T", "true", "TRUE",
+		"True" };
+	static const char *const no[] = { "0", "f", "F", "false", "FALSE",
+		"False" };
+	const char *v = lookup_set(lookup, name);
+	size_t i;
+
+	*out = false;
+	if (v == NULL)
+		return 0;
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(v, no[i]) == 0)
+			return 0;
+	}
+	return err_set(err, ERR_CONFIG,
+	    "%s=\"%.20s\" is not a boolean: use true or false", name, v);
+}
+
+static int
+file_mode(config_lookup_fn lookup, unsigned *mode, struct err *err)
+{
+	const char *v = lookup_set(lookup, "TOKEN_FILE_MODE"), *p;
+	unsigned m = 0;
+
+	*mode = 0600;
+	if (v == NULL)
+		return 0;
+	for (p = v; *p != '\0'; p++) {
+		if (*p < '0' || *p > '7' || p - v >= 4)
+			return err_set(err, ERR_CONFIG,
+			    "TOKEN_FILE_MODE=\"%.20s\" is not an octal file "
+			    "mode: use three or four octal digits such as "
+			    "0600 or 0640", v);
+		m = m * 8 + (unsigned)(*p - '0');
+	}
+	if (m > 0777)
+		return err_set(err, ERR_CONFIG,
+		    "TOKEN_FILE_MODE=%s sets setuid, setgid or sticky bits: "
+		    "use permission bits only, such as 0600 or 0640", v);
+	if ((m & 0400) == 0)
+		return err_set(err, ERR_CONFIG,
+		    "TOKEN_FILE_MODE=%s does not let the owner read the "
+		    "token: include 0400, as in 0600 or 0640", v);
+	if ((m & 0022) != 0)
+		return err_set(err, ERR_CONFIG,
+		    "TOKEN_FILE_MODE=%s lets the group or others write the "
+		    "token: use 0600, 0640 or 0644", v);
+	*mode = m;
+	return 0;
+}
+
+static int
+choice(config_lookup_fn lookup, const char *name,
+    const char *const *names, size_t count, int def, int *out,
+    const char *accepted, struct err *err)
+{
+	const char *v = lookup_set(lookup, name);
+	size_t i;
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	for (i = 0; i < count; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	return err_set(err, ERR_CONFIG, "%s=\"%.20s\" is not known: use %s",
+	    name, v, accepted);
+}
+
+static int
+logging(config_lookup_fn lookup, struct config *cfg, struct err *err)
+{
+	static const char *const formats[] = { "text", "json" };
+	static const char *const levels[] = { "debug", "info", "warn",
+		"error" };
+	int f, l;
+
+	if (choice(lookup, "LOG_FORMAT", formats, 2, LOG_TEXT, &f,
+	    "text or json", err) == -1 ||
+	    choice(lookup, "LOG_LEVEL", levels, 4, LOG_INFO, &l,
+	    "debug, info, warn or error", err) == -1)
+		return -1;
+	cfg->log_format = (enum log_format)f;
+	cfg->log_level = (enum log_level)l;
+	return 0;
+}
+
+static int
+exchange_url(config_lookup_fn lookup, struct config *cfg, struct err *err)
+{
+	if (required(lookup, "EXCHANGE_URL", &cfg->exchange_url, err) == -1)
+		return -1;
+	if (url_parse(&cfg->url, cfg->exchange_url, err) == -1)
+		return err_wrap(err, "EXCHANGE_URL");
+	if (boolean(lookup, "ALLOW_INSECURE_HTTP", &cfg->allow_insecure_http,
+	    err) == -1)
+		return -1;
+	if (!cfg->url.tls && !cfg->allow_insecure_http)
+		return err_set(err, ERR_CONFIG,
+		    "EXCHANGE_URL uses http://, which sends the "
+		    "ServiceAccount token unencrypted: use https://, or set "
+		    "ALLOW_INSECURE_HTTP=true where a service mesh encrypts "
+		    "the traffic");
+	if (cfg->url.tls && cfg->url.host_kind != URL_HOST_NAME)
+		return err_set(err, ERR_CONFIG,
+		    "EXCHANGE_URL names the server by IP address (%s), which "
+		    "cannot be checked against its certificate here: BearSSL "
+		    "matches DNS names only; use the server's DNS name (a "
+		    "hostAliases entry in the pod spec can map one)",
+		    cfg->url.host);
+	return 0;
+}
+
+static void
+ca_bundle(config_lookup_fn lookup, struct config *cfg)
+{
+	cfg->ca_bundle_path = NULL;
+	if (!cfg->url.tls)
+		return;
+	cfg->ca_bundle_path = lookup_set(lookup, "CA_BUNDLE_PATH");
+	if (cfg->ca_bundle_path == NULL)
+		cfg->ca_bundle_path = lookup_set(lookup, "SSL_CERT_FILE");
+	if (cfg->ca_bundle_path == NULL)
+		cfg->ca_bundle_path = CONFIG_DEFAULT_CA_BUNDLE;
+}
+
+int
+config_load(struct config *cfg, config_lookup_fn lookup, struct err *err)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->log_level = LOG_INFO;
+	if (logging(lookup, cfg, err) == -1 ||
+	    required(lookup, "SA_TOKEN_PATH", &cfg->sa_token_path, err) == -1 ||
+	    required(lookup, "OUTPUT_TOKEN_PATH", &cfg->output_token_path,
+	    err) == -1 ||
+	    exchange_url(lookup, cfg, err) == -1 ||
+	    duration_ms(lookup, "REFRESH_INTERVAL", "1h",
+	    &cfg->refresh_interval_ms, err) == -1 ||
+	    duration_ms(lookup, "EXCHANGE_TIMEOUT", "30s",
+	    &cfg->exchange_timeout_ms, err) == -1 ||
+	    file_mode(lookup, &cfg->token_file_mode, err) == -1)
+		return -1;
+	ca_bundle(lookup, cfg);
+	cfg->audience = lookup_set(lookup, "AUDIENCE");
+	cfg->subject_token_type = lookup_set(lookup, "SUBJECT_TOKEN_TYPE");
+	if (cfg->subject_token_type == NULL)
+		cfg->subject_token_type = CONFIG_DEFAULT_SUBJECT_TOKEN_TYPE;
+	return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * config.h: the environment, read once into one validated struct config.
+ *
+ * The variable names are the original Go sidecar's (SA_TOKEN_PATH,
+ * OUTPUT_TOKEN_PATH, EXCHANGE_URL, REFRESH_INTERVAL, AUDIENCE) plus ours.
+ * Every bad value is refused with one sentence naming the variable, what is
+ * wrong, and what is accepted. String fields point into the environment.
+ */
+#ifndef TB_CONFIG_H
+#define TB_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "log.h"
+#include "url.h"
+
+#define CONFIG_DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+#define CONFIG_DEFAULT_SUBJECT_TOKEN_TYPE \
+	"urn:ietf:params:oauth:token-type:id_token"
+
+struct config {
+	const char *sa_token_path;
+	const char *output_token_path;
+	const char *exchange_url;       /* as given, for messages */
+	struct url url;
+	const char *audience;           /* NULL when unset */
+	const char *subject_token_type;
+	const char *ca_bundle_path;     /* NULL for plain http */
+	uint64_t refresh_interval_ms;
+	uint64_t exchange_timeout_ms;
+	unsigned token_file_mode;
+	bool allow_insecure_http;
+	enum log_format log_format;
+	enum log_level log_level;
+};
+
+/* Looks a variable up; NULL when unset. getenv() in the program. */
+typedef const char *(*config_lookup_fn)(const char *name);
+
+/*
+ * Read and validate every variable through `lookup`. Empty values count as
+ * unset. Returns 0, or -1 with err set (kind ERR_CONFIG).
+ */
+int config_load(struct config *cfg, config_lookup_fn lookup, struct err *err);
+
+/*
+ * Parse a Go duration ("1h", "1h30m", "1.5h", "90s", "500ms", "2us",
+ * "3ns", "4µs") into nanoseconds, as Go's time.ParseDuration reads them.
+ * A minus sign, a missing unit (except for "0"), or a value past Go's
+ * int64 range is refused. Returns 0 or -1 with err set (ERR_CONFIG);
+ * `name` is the variable named in the message.
+ */
+int duration_parse(const char *text, const char *name, uint64_t *ns,
+    struct err *err);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * event.c: the one place the process blocks.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "event.h"
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+/* The mask ppoll() waits with: the caller's, with our signals unblocked. */
+static sigset_t wait_mask;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+int
+event_setup(struct err *err)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa;
+	sigset_t block;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		return err_set(err, ERR_SYSTEM, "ignoring SIGPIPE: %s",
+		    strerror(errno));
+
+	sigemptyset(&block);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		sigaddset(&block, sigs[i]);
+		sigaddset(&sa.sa_mask, sigs[i]);
+	}
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			return err_set(err, ERR_SYSTEM,
+			    "installing a handler for signal %d: %s", sigs[i],
+			    strerror(errno));
+	if (sigprocmask(SIG_BLOCK, &block, &wait_mask) == -1)
+		return err_set(err, ERR_SYSTEM, "blocking signals: %s",
+		    strerror(errno));
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigdelset(&wait_mask, sigs[i]);
+	return 0;
+}
+
+int64_t
+event_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+event_deadline(uint64_t ms)
+{
+	int64_t now = event_now();
+
+	if (ms >= (uint64_t)(EVENT_NEVER - now))
+		return EVENT_NEVER;
+	return now + (int64_t)ms;
+}
+
+int
+event_wait(int fd, short events, int64_t deadline, int wake_on_reload,
+    struct err *err)
+{
+	struct pollfd pfd;
+	struct timespec ts, *tsp;
+	int64_t left;
+	int n;
+
+	for (;;) {
+		if (stop_requested)
+			return err_set(err, ERR_INTERRUPTED,
+			    "stopped by a termination signal");
+		if (wake_on_reload && reload_requested)
+			return err_set(err, ERR_INTERRUPTED,
+			    "woken by SIGHUP");
+		tsp = NULL;
+		if (deadline != EVENT_NEVER) {
+			left = deadline - event_now();
+			if (left <= 0)
+				return 0;
+			ts.tv_sec = left / 1000;
+			ts.tv_nsec = (left % 1000) * 1000000;
+			tsp = &ts;
+		}
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = ppoll(&pfd, fd >= 0 ? 1 : 0, tsp, &wait_mask);
+		if (n > 0)
+			return 1;
+		if (n == -1 && errno != EINTR)
+			return err_set(err, ERR_SYSTEM, "ppoll: %s",
+			    strerror(errno));
+		/* n == 0 (time) or EINTR (signal): both re-checked above. */
+	}
+}
+
+int
+event_stop_requested(void)
+{
+	return stop_requested;
+}
+
+int
+event_take_reload(void)
+{
+	int r = reload_requested;
+
+	reload_requested = 0;
+	return r;
+}

@@ -1,0 +1,532 @@
+/*
+ * http.c: one HTTP/1.1 request and its response, over a struct stream.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+enum chunk_state { CS_SIZE, CS_DATA, CS_DATA_END, CS_TRAILER, CS_DONE };
+
+static int
+has_crlf(const char *s)
+{
+	return strpbrk(s, "\r\n") != NULL;
+}
+
+static int
+append(char *buf, size_t cap, size_t *len, const char *a, const char *b,
+    const char *c)
+{
+	int n = snprintf(buf + *len, cap - *len, "%s%s%s", a, b, c);
+
+	if (n < 0 || (size_t)n >= cap - *len)
+		return -1;
+	*len += (size_t)n;
+	return 0;
+}
+
+int
+http_request_write(const struct http_request *req, char *buf, size_t cap,
+    size_t *len, struct err *err)
+{
+	char clen[24];
+	size_t i;
+	int bad = 0;
+
+	*len = 0;
+	bad |= append(buf, cap, len, req->method, " ", req->url->target);
+	bad |= append(buf, cap, len, " HTTP/1.1\r\nHost: ",
+	    req->url->authority, "\r\n");
+	bad |= append(buf, cap, len, "User-Agent: ", req->user_agent, "\r\n");
+	if (req->content_type != NULL) {
+		snprintf(clen, sizeof clen, "%zu", req->body_len);
+		bad |= append(buf, cap, len, "Content-Type: ",
+		    req->content_type, "\r\n");
+		bad |= append(buf, cap, len, "Content-Length: ", clen, "\r\n");
+	}
+	for (i = 0; i < req->extra_count; i++) {
+		if (has_crlf(req->extra[i].name) ||
+		    has_crlf(req->extra[i].value))
+			return err_set(err, ERR_CONFIG, "the %s header value "
+			    "holds a line break", req->extra[i].name);
+		bad |= append(buf, cap, len, req->extra[i].name, ": ",
+		    req->extra[i].value);
+		bad |= append(buf, cap, len, "\r\n", "", "");
+	}
+	bad |= append(buf, cap, len, "Connection: close\r\n\r\n", "", "");
+	if (bad || req->body_len > cap - *len)
+		return err_set(err, ERR_SYSTEM, "the HTTP request is larger "
+		    "than its %zu-byte buffer", cap);
+	memcpy(buf + *len, req->body, req->body_len);
+	*len += req->body_len;
+	return 0;
+}
+
+void
+http_reader_init(struct http_reader *r, char *buf, size_t cap,
+    struct http_response *resp)
+{
+	memset(r, 0, sizeof *r);
+	memset(resp, 0, sizeof *resp);
+	r->buf = buf;
+	r->cap = cap;
+	r->resp = resp;
+}
+
+char *
+http_reader_space(struct http_reader *r, size_t *avail)
+{
+	*avail = r->cap - r->len;
+	return r->buf + r->len;
+}
+
+/* The end of the line starting at `from` (after its '\n'), or 0. */
+static size_t
+line_end(const struct http_reader *r, size_t from)
+{
+	const char *nl = memchr(r->buf + from, '\n', r->len - from);
+
+	return nl == NULL ? 0 : (size_t)(nl - r->buf) + 1;
+}
+
+/* Length of a line's content, without its CRLF or LF. */
+static size_t
+content_len(const char *line, size_t with_eol)
+{
+	size_t n = with_eol - 1;
+
+	return n > 0 && line[n - 1] == '\r' ? n - 1 : n;
+}
+
+static int
+tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~",
+	    c) != NULL);
+}
+
+static void
+copy_value(char *dst, size_t cap, const char *v, size_t n)
+{
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+static int
+parse_status(struct http_reader *r, const char *s, size_t n,
+    struct err *err)
+{
+	if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 ||
+	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' ||
+	    s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' ||
+	    s[11] < '0' || s[11] > '9' || (n > 12 && s[12] != ' '))
+		return err_set(err, ERR_HTTP, "the response does not start "
+		    "with an HTTP/1.x status line: is the URL's port an "
+		    "HTTP server?");
+	r->resp->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 +
+	    (s[11] - '0');
+	return 0;
+}
+
+struct head_fields {
+	int has_length, chunked, has_te;
+};
+
+static int
+parse_length(struct http_reader *r, struct head_fields *h, const char *v,
+    size_t n, struct err *err)
+{
+	uint64_t cl = 0;
+	size_t i;
+
+	if (n == 0 || n > 19)
+		return err_set(err, ERR_HTTP, "the Content-Length header is "
+		    "not a number");
+	for (i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return err_set(err, ERR_HTTP, "the Content-Length "
+			    "header is not a number");
+		cl = cl * 10 + (uint64_t)(v[i] - '0');
+	}
+	if (h->has_length && cl != r->content_length)
+		return err_set(err, ERR_HTTP, "the response has two different "
+		    "Content-Length headers");
+	h->has_length = 1;
+	r->content_length = cl;
+	return 0;
+}
+
+static int
+parse_field(struct http_reader *r, struct head_fields *h, const char *s,
+    size_t n, struct err *err)
+{
+	struct http_response *resp = r->resp;
+	const char *colon = memchr(s, ':', n), *v;
+	size_t name_len, vlen, i;
+
+	if (n > 0 && (s[0] == ' ' || s[0] == '\t'))
+		return err_set(err, ERR_HTTP, "the response uses obsolete "
+		    "header line folding");
+	if (colon == NULL)
+		return err_set(err, ERR_HTTP, "a response header line has no "
+		    "colon");
+	name_len = (size_t)(colon - s);
+	for (i = 0; i < name_len; i++)
+		if (!tchar(s[i]))
+			return err_set(err, ERR_HTTP, "a response header name "
+			    "is malformed");
+	if (name_len == 0)
+		return err_set(err, ERR_HTTP, "a response header name is "
+		    "empty");
+	v = colon + 1;
+	vlen = n - name_len - 1;
+	while (vlen > 0 && (*v == ' ' || *v == '\t'))
+		v++, vlen--;
+	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+		vlen--;
+	for (i = 0; i < vlen; i++)
+		if (((unsigned char)v[i] < 0x20 && v[i] != '\t') ||
+		    v[i] == 0x7f)
+			return err_set(err, ERR_HTTP, "a response header value "
+			    "holds a control character");
+#define IS(name) (name_len == sizeof(name) - 1 && \
+	strncasecmp(s, name, name_len) == 0)
+	if (IS("Content-Length"))
+		return parse_length(r, h, v, vlen, err);
+	if (IS("Transfer-Encoding")) {
+		if (h->has_te || vlen != 7 || strncasecmp(v, "chunked", 7) != 0)
+			return err_set(err, ERR_HTTP, "the response uses a "
+			    "transfer coding other than chunked");
+		h->has_te = h->chunked = 1;
+	} else if (IS("Content-Type")) {
+		copy_value(resp->content_type, sizeof resp->content_type, v,
+		    vlen);
+	} else if (IS("Location")) {
+		copy_value(resp->location, sizeof resp->location, v, vlen);
+	} else if (IS("Retry-After")) {
+		copy_value(resp->retry_after, sizeof resp->retry_after, v,
+		    vlen);
+	}
+#undef IS
+	return 0;
+}
+
+/* Parse the head in buf[0..end): status line, then header fields. */
+static int
+parse_head(struct http_reader *r, size_t end, struct err *err)
+{
+	struct head_fields h = { 0, 0, 0 };
+	size_t pos = 0, next;
+	int status;
+
+	if (memchr(r->buf, '\0', end) != NULL)
+		return err_set(err, ERR_HTTP, "the response headers hold a "
+		    "NUL byte");
+	next = line_end(r, 0);
+	if (parse_status(r, r->buf, content_len(r->buf, next), err) == -1)
+		return -1;
+	for (pos = next; pos < end; pos = next) {
+		next = line_end(r, pos);
+		if (content_len(r->buf + pos, next - pos) == 0)
+			break;
+		if (parse_field(r, &h, r->buf + pos,
+		    content_len(r->buf + pos, next - pos), err) == -1)
+			return -1;
+	}
+	status = r->resp->status;
+	if (h.has_te && h.has_length)
+		return err_set(err, ERR_HTTP, "the response has both "
+		    "Content-Length and Transfer-Encoding");
+	if (status == 204 || status == 304)
+		r->framing = HTTP_FRAME_NONE;
+	else if (h.chunked)
+		r->framing = HTTP_FRAME_CHUNKED;
+	else if (h.has_length)
+		r->framing = HTTP_FRAME_LENGTH;
+	else
+		r->framing = HTTP_FRAME_CLOSE;
+	if (r->framing == HTTP_FRAME_LENGTH &&
+	    r->content_length > HTTP_BODY_MAX)
+		return err_set(err, ERR_HTTP, "the response body of %llu "
+		    "bytes is over the %u-byte limit",
+		    (unsigned long long)r->content_length, HTTP_BODY_MAX);
+	return 0;
+}
+
+/* Find the blank line ending the head; 0 while it has not arrived. */
+static size_t
+head_end(struct http_reader *r)
+{
+	size_t next;
+
+	while ((next = line_end(r, r->scan)) != 0) {
+		if (r->scan > 0 && content_len(r->buf + r->scan,
+		    next - r->scan) == 0)
+			return next;
+		r->scan = next;
+	}
+	return 0;
+}
+
+static enum http_step
+read_head(struct http_reader *r, struct err *err)
+{
+	size_t end;
+
+	for (;;) {
+		if ((end = head_end(r)) == 0) {
+			if (r->len > HTTP_HEADERS_MAX || r->scan > HTTP_HEADERS_MAX)
+				return err_set(err, ERR_HTTP, "the response "
+				    "headers are over the %u-byte limit",
+				    HTTP_HEADERS_MAX);
+			if (r->eof)
+				return err_set(err, ERR_HTTP, r->len == 0 ?
+				    "the server closed the connection without "
+				    "answering" : "the connection closed "
+				    "in the middle of the response headers");
+			return HTTP_MORE;
+		}
+		if (end > HTTP_HEADERS_MAX)
+			return err_set(err, ERR_HTTP, "the response headers are "
+			    "over the %u-byte limit", HTTP_HEADERS_MAX);
+		if (parse_head(r, end, err) == -1)
+			return HTTP_FAIL;
+		if (r->resp->status >= 200)
+			break;
+		if (r->resp->status == 101)
+			return err_set(err, ERR_HTTP, "the server switched "
+			    "protocols (101), which a token exchange never "
+			    "asks for");
+		/* 100 Continue, 103 Early Hints: the real answer follows. */
+		memmove(r->buf, r->buf + end, r->len - end);
+		r->len -= end;
+		r->scan = 0;
+		r->content_length = 0;
+		memset(r->resp, 0, sizeof *r->resp);
+	}
+	r->head_done = true;
+	r->body_start = r->body_end = r->raw = end;
+	r->scan = 0;
+	return HTTP_DONE;
+}
+
+static int
+chunk_size(struct http_reader *r, const char *s, size_t n, struct err *err)
+{
+	uint64_t size = 0;
+	size_t i = 0;
+	int v;
+
+	for (; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			v = s[i] - '0';
+		else if ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'f')
+			v = (s[i] | 0x20) - 'a' + 10;
+		else
+			break;
+		size = size * 16 + (uint64_t)v;
+		if (size > HTTP_BODY_MAX)
+			return err_set(err, ERR_HTTP, "a response chunk is "
+			    "over the %u-byte body limit", HTTP_BODY_MAX);
+	}
+	if (i == 0)
+		return err_set(err, ERR_HTTP, "a chunk size line does not "
+		    "start with a hexadecimal size");
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i < n && s[i] != ';')
+		return err_set(err, ERR_HTTP, "a chunk size line holds junk "
+		    "after the size");
+	for (; i < n; i++)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+		    s[i] == 0x7f)
+			return err_set(err, ERR_HTTP, "a chunk extension holds "
+			    "a control character");
+	r->chunk_left = size;
+	return 0;
+}
+
+/*
+ * Consume one line of the chunked framing (size or trailer) at r->raw.
+ * Returns HTTP_DONE when a line was consumed, HTTP_MORE when it has not
+ * fully arrived.
+ */
+static enum http_step
+chunk_line(struct http_reader *r, struct err *err)
+{
+	size_t next = line_end(r, r->raw), n;
+	const char *s = r->buf + r->raw;
+
+	if (next == 0) {
+		if (r->len - r->raw > HTTP_CHUNK_LINE_MAX)
+			return err_set(err, ERR_HTTP, "a chunk size or trailer "
+			    "line is over %u bytes", HTTP_CHUNK_LINE_MAX);
+		if (r->eof)
+			return err_set(err, ERR_HTTP, "the connection closed "
+			    "before the last chunk of the response");
+		return HTTP_MORE;
+	}
+	n = content_len(s, next - r->raw);
+	if (memchr(s, '\0', n) != NULL)
+		return err_set(err, ERR_HTTP, "the chunked body holds a NUL "
+		    "byte in a size or trailer line");
+	r->raw = next;
+	if (r->chunk_state == CS_TRAILER) {
+		r->scan += next - (size_t)(s - r->buf);
+		if (r->scan > HTTP_HEADERS_MAX)
+			return err_set(err, ERR_HTTP, "the response trailers "
+			    "are over the %u-byte limit", HTTP_HEADERS_MAX);
+		if (n == 0)
+			r->chunk_state = CS_DONE;
+		else if (memchr(s, ':', n) == NULL)
+			return err_set(err, ERR_HTTP, "a trailer line has no "
+			    "colon");
+		return HTTP_DONE;
+	}
+	if (chunk_size(r, s, n, err) == -1)
+		return HTTP_FAIL;
+	if (r->chunk_left == 0) {
+		r->chunk_state = CS_TRAILER;
+	} else {
+		if (r->chunk_left > HTTP_BODY_MAX - (r->body_end -
+		    r->body_start))
+			return err_set(err, ERR_HTTP, "the response body is "
+			    "over the %u-byte limit", HTTP_BODY_MAX);
+		r->chunk_state = CS_DATA;
+	}
+	return HTTP_DONE;
+}
+
+/*
+ * Decode what has arrived of a chunked body, moving chunk data down to
+ * body_end so that the buffer only ever holds the body and one partial
+ * line. HTTP_DONE here means the last chunk and trailers are read.
+ */
+static enum http_step
+read_chunked(struct http_reader *r, struct err *err)
+{
+	enum http_step st = HTTP_DONE;
+	size_t take;
+
+	while (r->chunk_state != CS_DONE && st == HTTP_DONE) {
+		switch (r->chunk_state) {
+		case CS_SIZE:
+		case CS_TRAILER:
+			st = chunk_line(r, err);
+			break;
+		case CS_DATA:
+			take = r->len - r->raw;
+			if (take > r->chunk_left)
+				take = (size_t)r->chunk_left;
+			memmove(r->buf + r->body_end, r->buf + r->raw, take);
+			r->body_end += take;
+			r->raw += take;
+			r->chunk_left -= take;
+			if (r->chunk_left > 0)
+				st = r->eof ? err_set(err, ERR_HTTP,
+				    "the connection closed in the middle of a "
+				    "chunk") : HTTP_MORE;
+			else
+				r->chunk_state = CS_DATA_END;
+			break;
+		case CS_DATA_END:
+			if (r->len - r->raw >= 1 && r->buf[r->raw] == '\n') {
+				r->raw += 1;
+			} else if (r->len - r->raw >= 2 &&
+			    memcmp(r->buf + r->raw, "\r\n", 2) == 0) {
+				r->raw += 2;
+			} else if (r->len - r->raw >= 2 ||
+			    (r->len > r->raw && r->buf[r->raw] != '\r')) {
+				return err_set(err, ERR_HTTP, "a chunk is "
+				    "longer than its stated size");
+			} else {
+				st = r->eof ? err_set(err, ERR_HTTP,
+				    "the connection closed before the last "
+				    "chunk of the response") : HTTP_MORE;
+				break;
+			}
+			r->chunk_state = CS_SIZE;
+			break;
+		}
+	}
+	memmove(r->buf + r->body_end, r->buf + r->raw, r->len - r->raw);
+	r->len = r->body_end + (r->len - r->raw);
+	r->raw = r->body_end;
+	return st;
+}
+
+static enum http_step
+read_body(struct http_reader *r, struct err *err)
+{
+	size_t have = r->len - r->body_start;
+
+	switch (r->framing) {
+	case HTTP_FRAME_NONE:
+		r->body_end = r->body_start;
+		return HTTP_DONE;
+	case HTTP_FRAME_LENGTH:
+		if (have >= r->content_length) {
+			r->body_end = r->body_start + (size_t)r->content_length;
+			return HTTP_DONE;
+		}
+		if (r->eof)
+			return err_set(err, ERR_HTTP, "the connection closed "
+			    "after %zu of %llu body bytes", have,
+			    (unsigned long long)r->content_length);
+		return HTTP_MORE;
+	case HTTP_FRAME_CLOSE:
+		if (have > HTTP_BODY_MAX)
+			return err_set(err, ERR_HTTP, "the response body is "
+			    "over the %u-byte limit", HTTP_BODY_MAX);
+		r->body_end = r->len;
+		return r->eof ? HTTP_DONE : HTTP_MORE;
+	case HTTP_FRAME_CHUNKED:
+		return read_chunked(r, err);
+	}
+	return HTTP_FAIL;
+}
+
+enum http_step
+http_reader_commit(struct http_reader *r, size_t n, struct err *err)
+{
+	enum http_step st;
+
+	if (n == 0)
+		r->eof = true;
+	r->len += n;
+	if (!r->head_done && (st = read_head(r, err)) != HTTP_DONE)
+		return st;
+	if ((st = read_body(r, err)) == HTTP_DONE) {
+		r->resp->body = r->buf + r->body_start;
+		r->resp->body_len = r->body_end - r->body_start;
+	}
+	return st;
+}
+
+int
+http_roundtrip(struct stream *s, const char *req_buf, size_t req_len,
+    struct http_reader *r, struct err *err)
+{
+	enum http_step st;
+	size_t avail;
+	ssize_t n;
+	char *p;
+
+	if (s->write_all(s->ctx, req_buf, req_len, err) == -1)
+		return err_wrap(err, "sending the request");
+	do {
+		p = http_reader_space(r, &avail);
+		if (avail == 0)
+			return err_set(err, ERR_HTTP, "the response is larger "
+			    "than the %zu-byte buffer", r->cap);
+		if ((n = s->read(s->ctx, p, avail, err)) == -1)
+			return err_wrap(err, "reading the response");
+		st = http_reader_commit(r, (size_t)n, err);
+	} while (st == HTTP_MORE);
+	return st == HTTP_DONE ? 0 : -1;
+}

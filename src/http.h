@@ -1,0 +1,108 @@
+/*
+ * http.h: one HTTP/1.1 request and its response, over a struct stream.
+ *
+ * The response reader is an incremental parser that owns a caller-provided
+ * buffer: the driver asks for free space, reads into it, and commits the
+ * count, as with BearSSL's engine buffers. It checks the status line and
+ * headers, skips 1xx interim responses, frames the body by Content-Length,
+ * chunked transfer coding (extensions and trailers allowed) or the end of
+ * the stream, and decodes chunks in place. Every size is bounded.
+ */
+#ifndef TB_HTTP_H
+#define TB_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "stream.h"
+#include "url.h"
+
+#define HTTP_HEADERS_MAX (16u * 1024)  /* status line and headers */
+#define HTTP_BODY_MAX (64u * 1024)     /* decoded body */
+#define HTTP_CHUNK_LINE_MAX 1024u      /* chunk size line or trailer line */
+/* A buffer this large never runs out of room within the limits above. */
+#define HTTP_READER_BUF (HTTP_HEADERS_MAX + HTTP_BODY_MAX + \
+	HTTP_CHUNK_LINE_MAX + 16)
+
+struct http_header {
+	const char *name;
+	const char *value;
+};
+
+struct http_request {
+	const char *method;
+	const struct url *url;
+	const char *user_agent;
+	const char *content_type;      /* NULL: no body headers */
+	const struct http_header *extra; /* more headers, may be NULL */
+	size_t extra_count;
+	const char *body;
+	size_t body_len;
+};
+
+/*
+ * Serialize `req` into buf. Returns 0 and the length in *len, or -1 with
+ * err set when it does not fit in cap or a header value holds CR or LF.
+ */
+int http_request_write(const struct http_request *req, char *buf, size_t cap,
+    size_t *len, struct err *err);
+
+enum http_framing { HTTP_FRAME_NONE, HTTP_FRAME_LENGTH, HTTP_FRAME_CHUNKED,
+	HTTP_FRAME_CLOSE };
+
+struct http_response {
+	int status;
+	/* Interesting header values, NUL-terminated, truncated to fit. */
+	char content_type[128];
+	char location[512];
+	char retry_after[64];
+	/* Valid once the reader is done: points into the reader's buffer. */
+	const char *body;
+	size_t body_len;
+};
+
+enum http_step { HTTP_MORE = 0, HTTP_DONE = 1, HTTP_FAIL = -1 };
+
+struct http_reader {
+	char *buf;
+	size_t cap;
+	size_t len;           /* bytes held */
+	size_t scan;          /* head: where the search for its end resumes;
+	                         chunked body: trailer bytes seen */
+	size_t body_start;    /* offset of the body (after the headers) */
+	size_t body_end;      /* decoded body bytes end here */
+	size_t raw;           /* next undecoded byte (chunked) */
+	enum http_framing framing;
+	uint64_t content_length;
+	uint64_t chunk_left;  /* bytes left in the current chunk */
+	int chunk_state;
+	bool head_done;
+	bool eof;
+	struct http_response *resp;
+};
+
+/* Start reading a response into buf[0..cap) and `resp`. */
+void http_reader_init(struct http_reader *r, char *buf, size_t cap,
+    struct http_response *resp);
+
+/* Where the next read goes, and how much may be read. */
+char *http_reader_space(struct http_reader *r, size_t *avail);
+
+/*
+ * Account for n bytes read into the space (n == 0: end of stream), then
+ * parse as far as possible. Returns HTTP_MORE, HTTP_DONE (resp complete),
+ * or HTTP_FAIL with err set (kind ERR_HTTP).
+ */
+enum http_step http_reader_commit(struct http_reader *r, size_t n,
+    struct err *err);
+
+/*
+ * Send `req` (already serialized in req_buf) and read one response with the
+ * reader. Returns 0 with `resp` complete, or -1 with err set.
+ */
+int http_roundtrip(struct stream *s, const char *req_buf, size_t req_len,
+    struct http_reader *r, struct err *err);
+
+#endif

@@ -1,0 +1,236 @@
+/*
+ * log.c: one structured line per event on stderr.
+ *
+ * A line is built whole in a buffer and written with one write(2), so that
+ * lines from a restarting process never interleave. Every byte outside
+ * printable ASCII is escaped: log lines stay one line and valid JSON
+ * whatever a server sent.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LINE_MAX_BYTES 2048
+#define VALUE_MAX_BYTES 600 /* escaped; longer values end in "..." */
+#define REDACTED "[REDACTED]"
+
+static enum log_format fmt = LOG_TEXT;
+static enum log_level min_level = LOG_INFO;
+
+static struct {
+	const char *ptr;
+	size_t len;
+} secrets[LOG_SECRETS];
+
+struct line {
+	char buf[LINE_MAX_BYTES];
+	size_t len;
+	int full;
+};
+
+void
+log_setup(enum log_format format, enum log_level level)
+{
+	fmt = format;
+	min_level = level;
+}
+
+void
+log_secret(enum log_secret_slot slot, const char *secret, size_t len)
+{
+	if ((unsigned)slot >= LOG_SECRETS)
+		return;
+	secrets[slot].ptr = secret;
+	secrets[slot].len = len;
+}
+
+/*
+ * Append all of s or nothing, keeping room for the closing "}\n": an
+ * escape sequence is never cut in half.
+ */
+static void
+put(struct line *l, const char *s, size_t n)
+{
+	if (l->full || n > sizeof l->buf - 2 - l->len) {
+		l->full = 1;
+		return;
+	}
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+static void
+puts_l(struct line *l, const char *s)
+{
+	put(l, s, strlen(s));
+}
+
+/* Length of the registered secret starting at s, or 0. */
+static size_t
+secret_at(const char *s, size_t left)
+{
+	size_t i;
+
+	for (i = 0; i < LOG_SECRETS; i++)
+		if (secrets[i].len > 0 && secrets[i].len <= left &&
+		    memcmp(s, secrets[i].ptr, secrets[i].len) == 0)
+			return secrets[i].len;
+	return 0;
+}
+
+static int
+needs_quotes(const char *v)
+{
+	if (*v == '\0')
+		return 1;
+	for (; *v; v++)
+		if (*v <= ' ' || *v == '"' || *v == '=' || *v == '\\' ||
+		    (unsigned char)*v >= 0x7f)
+			return 1;
+	return 0;
+}
+
+static void
+put_escaped(struct line *l, const char *v)
+{
+	size_t n = strlen(v), i, s, start = l->len;
+	unsigned char c;
+	char esc[8];
+
+	for (i = 0; i < n && !l->full; i++) {
+		if (l->len - start > VALUE_MAX_BYTES) {
+			puts_l(l, "...");
+			break;
+		}
+		if ((s = secret_at(v + i, n - i)) > 0) {
+			puts_l(l, REDACTED);
+			i += s - 1;
+			continue;
+		}
+		c = (unsigned char)v[i];
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			put(l, esc, 2);
+		} else if (c == '\n') {
+			puts_l(l, "\\n");
+		} else if (c == '\t') {
+			puts_l(l, "\\t");
+		} else if (c < 0x20 || c >= 0x7f) {
+			snprintf(esc, sizeof esc,
+			    fmt == LOG_JSON ? "\\u%04x" : "\\x%02x", c);
+			puts_l(l, esc);
+		} else {
+			put(l, (const char *)&c, 1);
+		}
+	}
+}
+
+static void
+put_value(struct line *l, const char *v)
+{
+	if (fmt == LOG_JSON || needs_quotes(v)) {
+		puts_l(l, "\"");
+		put_escaped(l, v);
+		puts_l(l, "\"");
+	} else {
+		put_escaped(l, v);
+	}
+}
+
+/* A pair that does not fit in the line is left out whole. */
+static void
+put_pair(struct line *l, const char *key, const char *value)
+{
+	size_t saved = l->len;
+
+	if (fmt == LOG_JSON) {
+		puts_l(l, l->len > 1 ? ",\"" : "\"");
+		puts_l(l, key);
+		puts_l(l, "\":");
+	} else {
+		if (l->len > 0)
+			puts_l(l, " ");
+		puts_l(l, key);
+		puts_l(l, "=");
+	}
+	put_value(l, value ? value : "");
+	if (l->full)
+		l->len = saved;
+}
+
+static void
+put_time(struct line *l)
+{
+	struct timespec ts;
+	struct tm tm;
+	char t[40];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(t, sizeof t, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	put_pair(l, "time", t);
+}
+
+void
+log_event(enum log_level level, const char *msg, ...)
+{
+	static const char *const names[] = { "debug", "info", "warn",
+		"error" };
+	struct line l;
+	const char *key, *value;
+	va_list ap;
+	ssize_t w;
+	size_t off;
+
+	if (level < min_level)
+		return;
+	l.len = 0;
+	l.full = 0;
+	if (fmt == LOG_JSON)
+		puts_l(&l, "{");
+	put_time(&l);
+	put_pair(&l, "level", names[level]);
+	put_pair(&l, "msg", msg);
+	va_start(ap, msg);
+	while ((key = va_arg(ap, const char *)) != NULL) {
+		value = va_arg(ap, const char *);
+		put_pair(&l, key, value);
+	}
+	va_end(ap);
+	if (fmt == LOG_JSON)
+		l.buf[l.len++] = '}';
+	l.buf[l.len++] = '\n';
+	for (off = 0; off < l.len; off += (size_t)w)
+		if ((w = write(STDERR_FILENO, l.buf + off, l.len - off)) <= 0)
+			return;
+}
+
+void
+log_scrub(char *text, size_t cap)
+{
+	char out[LINE_MAX_BYTES];
+	size_t n = strlen(text), i, o = 0, s, r = strlen(REDACTED);
+
+	for (i = 0; i < n && o + 1 < sizeof out; i++) {
+		if ((s = secret_at(text + i, n - i)) > 0) {
+			if (o + r >= sizeof out)
+				break;
+			memcpy(out + o, REDACTED, r);
+			o += r;
+			i += s - 1;
+		} else {
+			out[o++] = text[i];
+		}
+	}
+	if (o >= cap)
+		o = cap - 1;
+	memcpy(text, out, o);
+	text[o] = '\0';
+}

@@ -1,0 +1,44 @@
+/*
+ * log.h: one structured line per event on stderr.
+ *
+ * Records are a message plus key/value string pairs, printed as logfmt
+ * (`time=... level=info msg="..." key=value`) or as one JSON object.
+ * Values are escaped and bounded. Secrets registered with log_secret() are
+ * replaced by "[REDACTED]" wherever they would appear, as a second line of
+ * defence: no caller passes a token to the logger in the first place.
+ */
+#ifndef TB_LOG_H
+#define TB_LOG_H
+
+#include <stddef.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+enum log_format { LOG_TEXT, LOG_JSON };
+
+/* Set format and minimum level (defaults: text, info). */
+void log_setup(enum log_format format, enum log_level min_level);
+
+/*
+ * Emit one record: `msg`, then pairs of (const char *key, const char *value)
+ * ended by a NULL key. A NULL value prints as an empty string.
+ */
+void log_event(enum log_level level, const char *msg, ...)
+	__attribute__((sentinel));
+
+/*
+ * Register a secret (at most LOG_SECRETS of them, by slot): every
+ * occurrence of these bytes in a record is redacted. The bytes are copied
+ * by reference: the caller keeps the buffer alive until it clears the slot
+ * with len 0.
+ */
+#define LOG_SECRETS 2
+enum log_secret_slot { LOG_SECRET_SUBJECT = 0, LOG_SECRET_ACCESS = 1 };
+void log_secret(enum log_secret_slot slot, const char *secret, size_t len);
+
+/*
+ * Replace every registered secret in the NUL-terminated text (of buffer
+ * size cap) by "[REDACTED]", in place, truncating if needed.
+ */
+void log_scrub(char *text, size_t cap);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * main.c: subcommands and exit codes.
+ *
+ * Exit status: 0 success, 1 the exchange or the file write failed, 2 the
+ * configuration (environment, CA bundle, command line) is wrong.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "event.h"
+#include "log.h"
+#include "refresh.h"
+#include "trust.h"
+
+#define EXIT_FAILED 1
+#define EXIT_CONFIG 2
+
+static const char usage[] =
+    "usage: tokenbridge-sidecar once | version | --help\n"
+    "\n"
+    "Exchanges the pod's ServiceAccount token for an access token (RFC 8693)\n"
+    "and writes it atomically to a file.\n"
+    "\n"
+    "  once      one exchange; exit 0 on success, 1 on failure,\n"
+    "            2 on bad configuration\n"
+    "  version   print the version\n"
+    "\n"
+    "Environment:\n"
+    "  SA_TOKEN_PATH       ServiceAccount token to read (required)\n"
+    "  OUTPUT_TOKEN_PATH   access token file to write (required)\n"
+    "  EXCHANGE_URL        token exchange endpoint, https:// (required)\n"
+    "  AUDIENCE            audience form field (optional)\n"
+    "  REFRESH_INTERVAL    longest time between refreshes (default 1h)\n"
+    "  CA_BUNDLE_PATH      PEM CA bundle (default SSL_CERT_FILE, then\n"
+    "                      " CONFIG_DEFAULT_CA_BUNDLE ")\n"
+    "  SUBJECT_TOKEN_TYPE  default " CONFIG_DEFAULT_SUBJECT_TOKEN_TYPE "\n"
+    "  TOKEN_FILE_MODE     octal mode of the token file (default 0600)\n"
+    "  EXCHANGE_TIMEOUT    deadline for one whole exchange (default 30s)\n"
+    "  ALLOW_INSECURE_HTTP true to allow an http:// EXCHANGE_URL\n"
+    "  LOG_FORMAT          text (default) or json\n"
+    "  LOG_LEVEL           debug, info (default), warn or error\n";
+
+static const char *
+env(const char *name)
+{
+	return getenv(name);
+}
+
+static void
+log_error(const char *msg, const struct err *err)
+{
+	log_event(LOG_ERROR, msg, "error", err->msg,
+	    "kind", err_kind_name(err->kind), (char *)NULL);
+}
+
+/* Configuration and trust anchors; the exit status on failure, else 0. */
+static int
+start(struct config *cfg, struct trust *trust, const char *mode)
+{
+	struct err err;
+	char anchors[24];
+
+	if (config_load(cfg, env, &err) == -1) {
+		log_setup(cfg->log_format, cfg->log_level);
+		log_error("invalid configuration", &err);
+		return EXIT_CONFIG;
+	}
+	log_setup(cfg->log_format, cfg->log_level);
+	if (event_setup(&err) == -1) {
+		log_error("cannot start", &err);
+		return EXIT_FAILED;
+	}
+	if (!cfg->url.tls)
+		log_event(LOG_WARN, "EXCHANGE_URL uses plain http: the "
+		    "ServiceAccount token is sent unencrypted unless a service "
+		    "mesh encrypts it", "url", cfg->exchange_url, (char *)NULL);
+	if (cfg->url.tls &&
+	    trust_load_file(trust, cfg->ca_bundle_path, &err) == -1) {
+		log_error("invalid CA bundle", &err);
+		return EXIT_CONFIG;
+	}
+	snprintf(anchors, sizeof anchors, "%zu", trust->count);
+	log_event(LOG_INFO, "tokenbridge-sidecar starting",
+	    "version", TB_VERSION, "mode", mode, "url", cfg->exchange_url,
+	    "output", cfg->output_token_path,
+	    "ca_bundle", cfg->url.tls ? cfg->ca_bundle_path : "none",
+	    "trust_anchors", anchors, (char *)NULL);
+	return 0;
+}
+
+static int
+cmd_once(void)
+{
+	static struct exchange_result res;
+	struct config cfg;
+	struct trust trust;
+	struct err err;
+	int rc;
+
+	memset(&trust, 0, sizeof trust);
+	if ((rc = start(&cfg, &trust, "once")) != 0) {
+		trust_free(&trust);
+		return rc;
+	}
+	rc = refresh_once(&cfg, &trust, &res, &err);
+	if (rc == -1)
+		log_error("token exchange failed", &err);
+	explicit_bzero(res.access_token, res.access_token_len);
+	log_secret(LOG_SECRET_ACCESS, NULL, 0);
+	trust_free(&trust);
+	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILED;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (cmd != NULL && argc == 2) {
+		if (strcmp(cmd, "once") == 0)
+			return cmd_once();
+		if (strcmp(cmd, "version") == 0) {
+			puts("tokenbridge-sidecar " TB_VERSION);
+			return EXIT_SUCCESS;
+		}
+		if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+		    strcmp(cmd, "help") == 0) {
+			fputs(usage, stdout);
+			return EXIT_SUCCESS;
+		}
+	}
+	fputs(usage, stderr);
+	return EXIT_CONFIG;
+}

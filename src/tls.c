@@ -1,0 +1,294 @@
+/*
+ * tls.c: a BearSSL TLS 1.2 client over a connected socket.
+ *
+ * The engine is driven by hand rather than through br_sslio, so that every
+ * socket wait goes through net_send/net_recv and so through the exchange
+ * deadline and the signal-aware wait.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "tls.h"
+
+static const uint16_t suites[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+};
+
+/* TLS alert numbers that deserve their own words. */
+#define ALERT_HANDSHAKE_FAILURE 40
+#define ALERT_BAD_CERTIFICATE 42
+#define ALERT_PROTOCOL_VERSION 70
+#define ALERT_INSUFFICIENT_SECURITY 71
+#define ALERT_UNRECOGNIZED_NAME 112
+#define ALERT_CERTIFICATE_REQUIRED 116
+
+static const struct {
+	int code;
+	const char *text;
+} messages[] = {
+	{ BR_ERR_UNSUPPORTED_VERSION, "the server does not speak TLS 1.2 "
+	    "(it may offer only TLS 1.0/1.1, or only TLS 1.3, which BearSSL "
+	    "does not implement)" },
+	{ BR_ERR_BAD_VERSION, "the server did not answer with TLS: is the "
+	    "port a plain HTTP server?" },
+	{ BR_ERR_UNKNOWN_TYPE, "the server did not answer with TLS: is the "
+	    "port a plain HTTP server?" },
+	{ BR_ERR_BAD_LENGTH, "the server sent a malformed TLS record: is "
+	    "the port a TLS server?" },
+	{ BR_ERR_BAD_CIPHER_SUITE, "the server chose a cipher suite this "
+	    "client did not offer" },
+	{ BR_ERR_BAD_SIGNATURE, "the server's handshake signature is "
+	    "invalid" },
+	{ BR_ERR_X509_EXPIRED, "the server's certificate (or one in its "
+	    "chain) has expired or is not yet valid; check this machine's "
+	    "clock too" },
+	{ BR_ERR_X509_BAD_SERVER_NAME, "the server's certificate does not "
+	    "name the host in EXCHANGE_URL" },
+	{ BR_ERR_X509_NOT_TRUSTED, "the server's certificate chain does not "
+	    "lead to a CA in the CA bundle (check CA_BUNDLE_PATH, and that "
+	    "the server sends its intermediate certificates)" },
+	{ BR_ERR_X509_NOT_CA, "a certificate in the server's chain signs "
+	    "others but is not a CA (CA:TRUE missing)" },
+	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, "the server's certificate is not "
+	    "allowed for TLS server authentication (key usage or extended "
+	    "key usage)" },
+	{ BR_ERR_X509_WEAK_PUBLIC_KEY, "a certificate in the server's chain "
+	    "has an RSA key shorter than 2048 bits" },
+	{ BR_ERR_X509_UNSUPPORTED, "a certificate in the server's chain "
+	    "uses an unsupported algorithm (SHA-1 and MD5 signatures are "
+	    "refused)" },
+	{ BR_ERR_X509_BAD_SIGNATURE, "a signature in the server's "
+	    "certificate chain is invalid" },
+	{ BR_ERR_X509_CRITICAL_EXTENSION, "a certificate in the server's "
+	    "chain has a critical extension this client does not know" },
+	{ BR_ERR_X509_TIME_UNKNOWN, "the current time is unknown, so "
+	    "certificate validity cannot be checked" },
+	{ BR_ERR_X509_DN_MISMATCH, "the server's certificates are not a "
+	    "chain: each must be issued by the next" },
+	{ BR_ERR_X509_EMPTY_CHAIN, "the server sent no certificate" },
+	{ BR_ERR_X509_LIMIT_EXCEEDED, "the server's certificate chain is "
+	    "too long or too large" },
+};
+
+const char *
+tls_strerror(int code)
+{
+	size_t i;
+	int alert;
+
+	for (i = 0; i < sizeof messages / sizeof messages[0]; i++)
+		if (messages[i].code == code)
+			return messages[i].text;
+	if (code >= BR_ERR_RECV_FATAL_ALERT && code < BR_ERR_SEND_FATAL_ALERT) {
+		alert = code - BR_ERR_RECV_FATAL_ALERT;
+		switch (alert) {
+		case ALERT_PROTOCOL_VERSION:
+			return "the server refused TLS 1.2: it most likely "
+			    "requires TLS 1.3, which BearSSL does not "
+			    "implement; allow TLS 1.2 on the server";
+		case ALERT_HANDSHAKE_FAILURE:
+		case ALERT_INSUFFICIENT_SECURITY:
+			return "the server refused the handshake: no cipher "
+			    "suite or curve in common (this client offers "
+			    "ECDHE with AES-GCM or ChaCha20-Poly1305)";
+		case ALERT_UNRECOGNIZED_NAME:
+			return "the server does not know the host name sent "
+			    "as SNI";
+		case ALERT_BAD_CERTIFICATE:
+		case ALERT_CERTIFICATE_REQUIRED:
+			return "the server requires a client certificate";
+		default:
+			return "the server aborted the connection with a TLS "
+			    "alert";
+		}
+	}
+	if (code >= BR_ERR_SEND_FATAL_ALERT)
+		return "this client aborted the connection with a TLS alert";
+	if (code >= BR_ERR_X509_OK)
+		return "the server's certificate chain is malformed";
+	return "the TLS session failed";
+}
+
+static int
+engine_error(struct tls_conn *t, struct err *err)
+{
+	int code = br_ssl_engine_last_error(&t->sc.eng);
+
+	return err_set(err, ERR_TLS, "TLS with %s failed: %s (BearSSL error "
+	    "%d)", t->net->peer, tls_strerror(code), code);
+}
+
+/*
+ * Run the engine until one of the `want` states is reached, moving records
+ * to and from the socket. Returns 1 when reached, 0 when the connection
+ * closed cleanly or the peer closed TCP, -1 with err set on failure.
+ */
+static int
+run_until(struct tls_conn *t, unsigned want, struct err *err)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	unsigned char *buf;
+	unsigned st;
+	size_t len;
+	ssize_t n;
+
+	for (;;) {
+		st = br_ssl_engine_current_state(eng);
+		if (st & BR_SSL_CLOSED)
+			return br_ssl_engine_last_error(eng) == BR_ERR_OK ?
+			    0 : engine_error(t, err);
+		if (st & BR_SSL_SENDREC) {
+			buf = br_ssl_engine_sendrec_buf(eng, &len);
+			if ((n = net_send(t->net, buf, len, err)) == -1)
+				return -1;
+			br_ssl_engine_sendrec_ack(eng, (size_t)n);
+			continue;
+		}
+		if (st & want)
+			return 1;
+		if (st & BR_SSL_RECVREC) {
+			buf = br_ssl_engine_recvrec_buf(eng, &len);
+			if ((n = net_recv(t->net, buf, len, err)) == -1)
+				return -1;
+			if (n == 0)
+				return 0;
+			br_ssl_engine_recvrec_ack(eng, (size_t)n);
+			continue;
+		}
+		/* Half duplex: application data waits to be flushed. */
+		br_ssl_engine_flush(eng, 0);
+	}
+}
+
+static void
+profile(struct tls_conn *t, const struct trust *trust)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	br_x509_minimal_context *xc = &t->xc;
+	static const struct {
+		int id;
+		const br_hash_class *impl;
+	} hashes[] = {
+		{ br_sha256_ID, &br_sha256_vtable },
+		{ br_sha384_ID, &br_sha384_vtable },
+		{ br_sha512_ID, &br_sha512_vtable },
+	};
+	const br_rsa_pkcs1_vrfy rsa = br_rsa_pkcs1_vrfy_get_default();
+	size_t i;
+
+	br_ssl_client_zero(&t->sc);
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
+	br_x509_minimal_init(xc, &br_sha256_vtable, trust->anchors,
+	    trust->count);
+	for (i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
+		br_ssl_engine_set_hash(eng, hashes[i].id, hashes[i].impl);
+		br_x509_minimal_set_hash(xc, hashes[i].id, hashes[i].impl);
+	}
+	br_x509_minimal_set_rsa(xc, rsa);
+	br_x509_minimal_set_ecdsa(xc, &br_ec_all_m31, &br_ecdsa_i31_vrfy_asn1);
+	br_x509_minimal_set_minrsa(xc, 256);
+	br_ssl_engine_set_x509(eng, &xc->vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_ec(eng, &br_ec_all_m31);
+	br_ssl_engine_set_rsavrfy(eng, rsa);
+	br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_buffer(eng, t->iobuf, sizeof t->iobuf, 0);
+}
+
+int
+tls_open(struct tls_conn *t, struct net_conn *net, const char *host,
+    const struct trust *trust, struct err *err)
+{
+	unsigned char seed[32];
+	int r;
+
+	t->net = net;
+	profile(t, trust);
+	/*
+	 * getrandom() rather than BearSSL's own seeder: a FROM scratch
+	 * container may have no /dev/urandom.
+	 */
+	if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+		return err_set(err, ERR_SYSTEM, "getrandom: %s",
+		    strerror(errno));
+	br_ssl_engine_inject_entropy(&t->sc.eng, seed, sizeof seed);
+	memset(seed, 0, sizeof seed);
+	if (!br_ssl_client_reset(&t->sc, host, 0))
+		return engine_error(t, err);
+	r = run_until(t, BR_SSL_SENDAPP, err);
+	if (r == 0)
+		return err_set(err, ERR_TLS, "TLS with %s failed: the server "
+		    "closed the connection during the handshake (is the "
+		    "port a TLS server?)", net->peer);
+	return r == 1 ? 0 : -1;
+}
+
+static int
+tls_write_all(void *ctx, const void *buf, size_t len, struct err *err)
+{
+	struct tls_conn *t = ctx;
+	br_ssl_engine_context *eng = &t->sc.eng;
+	const unsigned char *p = buf;
+	unsigned char *out;
+	size_t room;
+	int r;
+
+	while (len > 0) {
+		if ((r = run_until(t, BR_SSL_SENDAPP, err)) != 1)
+			return r == 0 ? err_set(err, ERR_TLS, "the server "
+			    "%s closed the TLS connection before the request "
+			    "was sent", t->net->peer) : -1;
+		out = br_ssl_engine_sendapp_buf(eng, &room);
+		if (room > len)
+			room = len;
+		memcpy(out, p, room);
+		br_ssl_engine_sendapp_ack(eng, room);
+		p += room;
+		len -= room;
+	}
+	br_ssl_engine_flush(eng, 0);
+	return run_until(t, BR_SSL_RECVAPP | BR_SSL_SENDAPP, err) == -1 ?
+	    -1 : 0;
+}
+
+/*
+ * EOF without close_notify is reported as a plain end of stream: many
+ * servers close that way, and HTTP framing tells a complete response from
+ * a truncated one.
+ */
+static ssize_t
+tls_read(void *ctx, void *buf, size_t cap, struct err *err)
+{
+	struct tls_conn *t = ctx;
+	br_ssl_engine_context *eng = &t->sc.eng;
+	unsigned char *in;
+	size_t avail;
+	int r;
+
+	if ((r = run_until(t, BR_SSL_RECVAPP, err)) != 1)
+		return r;
+	in = br_ssl_engine_recvapp_buf(eng, &avail);
+	if (avail > cap)
+		avail = cap;
+	memcpy(buf, in, avail);
+	br_ssl_engine_recvapp_ack(eng, avail);
+	return (ssize_t)avail;
+}
+
+void
+tls_stream(struct tls_conn *t, struct stream *s)
+{
+	s->write_all = tls_write_all;
+	s->read = tls_read;
+	s->ctx = t;
+}

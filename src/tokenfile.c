@@ -1,0 +1,185 @@
+/*
+ * tokenfile.c: the ServiceAccount token in, the access token out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tokenfile.h"
+
+static int
+trailing_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+	    c == '\v' || c == '\f';
+}
+
+int
+tokenfile_read_subject(const char *path, char *buf, size_t cap,
+    size_t *len, struct err *err)
+{
+	size_t n = 0, i;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return err_set(err, ERR_FILE,
+		    "reading the ServiceAccount token %s: %s", path,
+		    strerror(errno));
+	/* Read one byte past cap - 1 to tell "full" from "too large". */
+	while (n < cap && (r = read(fd, buf + n, cap - n)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			err_set(err, ERR_FILE,
+			    "reading the ServiceAccount token %s: %s", path,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	while (n > 0 && trailing_space(buf[n - 1]))
+		n--;
+	if (n >= cap)
+		return err_set(err, ERR_FILE,
+		    "the ServiceAccount token %s is larger than %zu bytes",
+		    path, cap - 1);
+	if (n == 0)
+		return err_set(err, ERR_FILE,
+		    "the ServiceAccount token %s is empty: check the "
+		    "projected volume", path);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			return err_set(err, ERR_FILE,
+			    "the ServiceAccount token %s holds a control "
+			    "character at byte %zu: it is not a token", path,
+			    i);
+	buf[n] = '\0';
+	*len = n;
+	return 0;
+}
+
+/* Split path into a directory descriptor and the final name. */
+static int
+open_parent(const char *path, const char **name, struct err *err)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+	int fd;
+
+	if (slash == NULL) {
+		strcpy(dir, ".");
+		*name = path;
+	} else {
+		n = slash == path ? 1 : (size_t)(slash - path);
+		if (n >= sizeof dir)
+			return err_set(err, ERR_FILE, "the token path %.80s... "
+			    "is too long", path);
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+		*name = slash + 1;
+	}
+	if (**name == '\0')
+		return err_set(err, ERR_FILE, "the token path %s names a "
+		    "directory, not a file", path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return err_set(err, ERR_FILE, "opening the token directory "
+		    "%s: %s", dir, strerror(errno));
+	return fd;
+}
+
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, data, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Create a new, exclusive temporary file next to the target: a dot name so
+ * that globbing readers skip it, a random suffix so that two writers never
+ * share one.
+ */
+static int
+create_temp(int dirfd, const char *name, char *tmp, size_t tmpsz,
+    unsigned mode)
+{
+	unsigned char rnd[6];
+	int tries, fd;
+
+	for (tries = 0; tries < 8; tries++) {
+		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+			return -1;
+		snprintf(tmp, tmpsz, ".%.200s.tmp-%02x%02x%02x%02x%02x%02x",
+		    name, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC | O_NOFOLLOW, mode);
+		if (fd != -1 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+int
+tokenfile_write(const char *path, const char *data, size_t len,
+    unsigned mode, struct err *err)
+{
+	char tmp[256];
+	const char *name, *step;
+	int dirfd, fd, saved;
+
+	if ((dirfd = open_parent(path, &name, err)) == -1)
+		return -1;
+	if ((fd = create_temp(dirfd, name, tmp, sizeof tmp, mode)) == -1) {
+		saved = errno;
+		close(dirfd);
+		return err_set(err, ERR_FILE, "creating a temporary file next "
+		    "to %s: %s", path, strerror(saved));
+	}
+	/* fchmod: the umask may have taken bits the mode asks for. */
+	step = write_all(fd, data, len) == -1 ? "writing" :
+	    fchmod(fd, mode) == -1 ? "setting the mode of" :
+	    fsync(fd) == -1 ? "syncing" : NULL;
+	saved = errno;
+	if (close(fd) == -1 && step == NULL) {
+		step = "closing";
+		saved = errno;
+	}
+	if (step == NULL && renameat(dirfd, tmp, dirfd, name) == -1) {
+		step = "renaming over";
+		saved = errno;
+	}
+	if (step != NULL) {
+		unlinkat(dirfd, tmp, 0);
+		close(dirfd);
+		return err_set(err, ERR_FILE, "%s the token file %s: %s",
+		    step, path, strerror(saved));
+	}
+	/* The rename is durable only once the directory is on disk too. */
+	if (fsync(dirfd) == -1 && errno != EINVAL) {
+		saved = errno;
+		close(dirfd);
+		return err_set(err, ERR_FILE, "syncing the directory of %s: %s",
+		    path, strerror(saved));
+	}
+	close(dirfd);
+	return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * tokenfile.h: the ServiceAccount token in, the access token out.
+ *
+ * The output is replaced atomically: a new file in the same directory,
+ * written in full, given its mode, fsync'd, renamed over the old name, and
+ * the directory fsync'd. A reader sees the old token or the new one, never
+ * an empty or partial file; on any failure the old file is untouched and no
+ * temporary file is left.
+ */
+#ifndef TB_TOKENFILE_H
+#define TB_TOKENFILE_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/*
+ * Read the subject token at `path` into buf (NUL-terminated), dropping
+ * trailing whitespace and newlines. Empty, over cap - 1 bytes, or holding
+ * a NUL or control character is an error. Returns 0 and the length in
+ * *len, or -1 with err set (ERR_FILE).
+ */
+int tokenfile_read_subject(const char *path, char *buf, size_t cap,
+    size_t *len, struct err *err);
+
+/*
+ * Replace the file at `path` with data[0..len) and permission bits `mode`.
+ * Returns 0, or -1 with err set (ERR_FILE).
+ */
+int tokenfile_write(const char *path, const char *data, size_t len,
+    unsigned mode, struct err *err);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * trust.h: the CA bundle as BearSSL trust anchors.
+ *
+ * The bundle is a PEM file (CRLF or LF line ends, text between blocks and
+ * non-certificate blocks allowed and skipped) or DER certificates back to
+ * back. Base64 is decoded here rather than by BearSSL's PEM engine, which
+ * costs about two million instructions per certificate; each certificate
+ * is then read by br_x509_decoder for its subject and public key.
+ *
+ * All anchors live in one heap block owned by struct trust, so a reload
+ * swaps one pointer and frees one block.
+ */
+#ifndef TB_TRUST_H
+#define TB_TRUST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <bearssl.h>
+
+#include "err.h"
+
+/* A bundle larger than this is refused: Debian's whole store is ~220 KB. */
+#define TRUST_BUNDLE_MAX (4u * 1024 * 1024)
+
+struct trust {
+	br_x509_trust_anchor *anchors; /* inside `block` */
+	size_t count;
+	size_t skipped;                /* certificates that did not decode */
+	void *block;                   /* one allocation; NULL when empty */
+	/* identity of the file last loaded, to notice ConfigMap swaps */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	int64_t mtime_ns;
+};
+
+/*
+ * Load the bundle at `path` into `t`. On success any anchors `t` held are
+ * freed and replaced; on failure `t` is left as it was. A bundle without a
+ * single usable certificate is an error. Returns 0 or -1 with err set
+ * (kind ERR_TRUST).
+ */
+int trust_load_file(struct trust *t, const char *path, struct err *err);
+
+/*
+ * The same from memory; `name` names the source in messages. The file
+ * identity fields are zeroed.
+ */
+int trust_load_mem(struct trust *t, const unsigned char *data, size_t len,
+    const char *name, struct err *err);
+
+/*
+ * Returns 1 when the file at `path` is not the one loaded into `t` (a
+ * ConfigMap update swaps a symlink, giving a new inode and mtime), else 0.
+ * A file that cannot be read is reported as changed, so the reload names
+ * the problem.
+ */
+int trust_changed(const struct trust *t, const char *path);
+
+/* Free the anchors; `t` is then empty and may be loaded again. */
+void trust_free(struct trust *t);
+
+#endif

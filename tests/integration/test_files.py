@@ -1,0 +1,122 @@
+"""The ServiceAccount token file in, the access token file out."""
+
+import os
+
+import pytest
+
+from conftest import expect_failure, expect_success
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b" \t\r\n\n", b"\n\n\n"])
+def test_empty_subject_token_sends_nothing(sidecar, content):
+    sidecar.write_sa(content)
+    srv = sidecar.server()
+    res = sidecar.run(srv)
+    expect_failure(sidecar, res)
+    assert srv.connections == 0, "connected with an empty subject token"
+    assert any(str(sidecar.sa_path) in r["_line"] or "SA_TOKEN_PATH" in r["_line"]
+               for r in res.errors), "error does not name the file\n%s" % res
+
+
+def test_missing_subject_token_file(sidecar):
+    sidecar.sa_path.unlink()
+    srv = sidecar.server()
+    res = sidecar.run(srv)
+    expect_failure(sidecar, res)
+    assert srv.connections == 0
+    assert any(str(sidecar.sa_path) in r["_line"] for r in res.errors), str(res)
+
+
+def test_subject_token_path_is_directory(sidecar):
+    srv = sidecar.server()
+    res = sidecar.run(srv, env={"SA_TOKEN_PATH": str(sidecar.sa_dir)})
+    expect_failure(sidecar, res)
+    assert srv.connections == 0
+
+
+@pytest.mark.parametrize("bad", [b"\x00", b"\x01", b"\x1b[2J", b"\x7f"])
+def test_subject_token_with_control_characters(sidecar, bad):
+    tok = sidecar.sa_token.encode()
+    sidecar.write_sa(tok[:20] + bad + tok[20:] + b"\n")
+    srv = sidecar.server()
+    res = sidecar.run(srv)
+    expect_failure(sidecar, res)
+    assert srv.connections == 0
+
+
+def test_oversized_subject_token(sidecar):
+    tok = (sidecar.sa_token * 400)[:64 * 1024]
+    sidecar.write_sa(tok)
+    srv = sidecar.server()
+    res = sidecar.run(srv)
+    expect_failure(sidecar, res)
+    assert srv.connections == 0
+
+
+def test_subject_token_reread_each_run(sidecar):
+    srv = sidecar.server()
+    res = sidecar.run(srv)
+    expect_success(sidecar, res, srv)
+    first = sidecar.sa_token
+    from exchange_server import random_token
+    sidecar.sa_token = random_token("sa")
+    sidecar.add_secret(first)
+    sidecar.write_sa(sidecar.sa_token)
+    sidecar.take_snapshot()
+    res = sidecar.run(srv)
+    expect_success(sidecar, res, srv)
+    assert [r.form["subject_token"] for r in srv.requests] == \
+        [first, sidecar.sa_token]
+
+
+def test_output_directory_missing(sidecar):
+    missing = sidecar.tmp / "no-such-dir" / "token"
+    srv = sidecar.server()
+    res = sidecar.run(srv, env={"OUTPUT_TOKEN_PATH": str(missing)})
+    assert res.rc == 1, str(res)
+    assert res.errors
+    assert not missing.parent.exists(), "the sidecar created the directory"
+    sidecar.assert_output_unchanged(res)
+
+
+def test_output_path_is_a_directory(sidecar):
+    target = sidecar.out_dir / "token"
+    target.unlink()
+    target.mkdir()
+    (target / "keep").write_text("x")
+    sidecar.take_snapshot()
+    srv = sidecar.server()
+    res = sidecar.run(srv)
+    expect_failure(sidecar, res)
+    assert (target / "keep").read_text() == "x"
+    assert os.listdir(target) == ["keep"]
+
+
+def test_output_symlink_replaced_not_followed_out_of_dir(sidecar):
+    # Kubernetes projects files through symlinks; the sidecar replaces the
+    # name in OUTPUT_TOKEN_PATH's directory (rename semantics) and must not
+    # write through to the link's target.
+    outside = sidecar.tmp / "outside-target"
+    outside.write_bytes(b"must-stay")
+    sidecar.out_path.unlink()
+    os.symlink(outside, sidecar.out_path)
+    sidecar.take_snapshot()
+    srv = sidecar.server()
+    res = sidecar.run(srv)
+    assert res.rc == 0, str(res)
+    assert outside.read_bytes() == b"must-stay", \
+        "the token was written through the symlink"
+    assert not os.path.islink(sidecar.out_path)
+    assert sidecar.out_path.read_bytes() == srv.issued_tokens[-1].encode()
+    assert sorted(os.listdir(sidecar.out_dir)) == ["token"]
+
+
+def test_other_files_in_output_directory_untouched(sidecar):
+    (sidecar.out_dir / "neighbour").write_bytes(b"neighbour-content")
+    sidecar.take_snapshot()
+    srv = sidecar.server()
+    res = sidecar.run(srv)
+    assert res.rc == 0, str(res)
+    assert sorted(os.listdir(sidecar.out_dir)) == ["neighbour", "token"]
+    assert (sidecar.out_dir / "neighbour").read_bytes() == b"neighbour-content"
+    assert sidecar.out_path.read_bytes() == srv.issued_tokens[-1].encode()

@@ -1,0 +1,81 @@
+"""Log format and levels. (Every run in the suite is already checked for
+well-formed lines and for secrets; these tests cover the settings.)"""
+
+import pytest
+
+from conftest import expect_failure, expect_success
+from exchange_server import Reply
+
+
+def test_json_success(sidecar):
+    srv = sidecar.server()
+    res = sidecar.run(srv, env={"LOG_FORMAT": "json"})
+    expect_success(sidecar, res, srv)
+    assert res.records, "no log record on success"
+    for r in res.records:
+        assert r["_line"].startswith("{") and r["_line"].endswith("}")
+
+
+@pytest.mark.parametrize("reply", ["400", "stall"])
+def test_json_failure(sidecar, reply):
+    srv = sidecar.server()
+    srv.push(Reply(status=400, body={"error": "invalid_grant",
+                                     "error_description": 'quote " back \\ nl \n'})
+             if reply == "400" else Reply(action="stall"))
+    res = sidecar.run(srv, env={"LOG_FORMAT": "json", "EXCHANGE_TIMEOUT": "1s"})
+    expect_failure(sidecar, res)
+
+
+def test_json_plain_http_warning(sidecar):
+    srv = sidecar.server(plain=True)
+    res = sidecar.run(srv, env={"LOG_FORMAT": "json"})
+    expect_success(sidecar, res, srv)
+    assert res.warnings
+
+
+def test_log_level_error_is_quiet_on_success(sidecar):
+    srv = sidecar.server()
+    res = sidecar.run(srv, env={"LOG_LEVEL": "error"})
+    expect_success(sidecar, res, srv)
+    assert res.stderr == "", "LOG_LEVEL=error printed:\n%s" % res
+
+
+def test_log_level_error_still_reports_failure(sidecar):
+    srv = sidecar.server()
+    srv.push(Reply(status=400, body={"error": "invalid_grant"}))
+    res = sidecar.run(srv, env={"LOG_LEVEL": "error"})
+    expect_failure(sidecar, res)
+    assert all(r["level"] == "error" for r in res.records), str(res)
+
+
+def test_log_level_warn_hides_info(sidecar):
+    srv = sidecar.server(plain=True)
+    res = sidecar.run(srv, env={"LOG_LEVEL": "warn"})
+    expect_success(sidecar, res, srv)
+    assert res.warnings, "the plain-http warning must survive LOG_LEVEL=warn"
+    assert not res.levels("info") and not res.levels("debug"), str(res)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_debug_level_leaks_nothing(sidecar, fmt):
+    # Debug logging is where secrets usually slip out; the harness checks
+    # every 8-byte piece of both tokens against the output.
+    srv = sidecar.server()
+    res = sidecar.run(srv, env={"LOG_LEVEL": "debug", "LOG_FORMAT": fmt,
+                                "AUDIENCE": "aud"})
+    expect_success(sidecar, res, srv)
+    srv.push(Reply(status=400, body={"error": "invalid_grant"}))
+    sidecar.take_snapshot()
+    res = sidecar.run(srv, env={"LOG_LEVEL": "debug", "LOG_FORMAT": fmt})
+    expect_failure(sidecar, res)
+
+
+def test_server_echoing_tokens_in_error_is_redacted(sidecar):
+    # A hostile or buggy server puts the subject token into its
+    # error_description: it must not reach the log.
+    srv = sidecar.server()
+    srv.handler = lambda req: Reply(status=400, body={
+        "error": "invalid_grant",
+        "error_description": "bad token " + req.form.get("subject_token", "")})
+    res = sidecar.run(srv)
+    expect_failure(sidecar, res)

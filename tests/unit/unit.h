@@ -1,0 +1,58 @@
+/*
+ * unit.h: what every unit test program includes.
+ *
+ * cmocka needs these system headers before its own. The helpers are static
+ * inline so that a test program that does not use one gets no warning.
+ */
+#ifndef TB_UNIT_H
+#define TB_UNIT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+
+#define ARRAY_LEN(a) (sizeof (a) / sizeof (a)[0])
+
+/* A string literal as (pointer, length), so that embedded NULs count. */
+#define LIT(s) (s), (sizeof (s) - 1)
+
+#define assert_contains(hay, needle) \
+	tb_assert_contains((hay), (needle), 1, __FILE__, __LINE__)
+#define assert_not_contains(hay, needle) \
+	tb_assert_contains((hay), (needle), 0, __FILE__, __LINE__)
+
+static inline void
+tb_assert_contains(const char *hay, const char *needle, int want,
+    const char *file, int line)
+{
+	if ((strstr(hay, needle) != NULL) == want)
+		return;
+	print_error("%s:%d: \"%s\" %s \"%s\"\n", file, line, hay,
+	    want ? "does not contain" : "contains", needle);
+	_fail(file, line);
+}
+
+/* The error is of `kind` and its message names `what`. */
+#define assert_err(e, k, what) do { \
+	assert_int_equal((e)->kind, (k)); \
+	assert_contains((e)->msg, (what)); \
+} while (0)
+
+/* Every byte of the message is printable: nothing that could forge a log
+ * line or a terminal escape. */
+#define assert_printable(s) do { \
+	for (const unsigned char *p_ = (const unsigned char *)(s); *p_; \
+	    p_++) \
+		if (*p_ < 0x20 || *p_ == 0x7f) \
+			fail_msg("control byte 0x%02x in \"%s\"", *p_, (s)); \
+} while (0)
+
+#endif

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Install the Debian packages a make target needs, and only those missing.
+# Usage: deps.sh build|test|bench
+# Without root or apt-get it prints the exact package list and fails, so a
+# user on another system knows what to provide.
+set -eu
+
+build_pkgs="make gcc musl-tools libjsmn-dev dpkg-dev xz-utils ca-certificates openssl"
+test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest nginx-light valgrind clang libclang-rt-14-dev util-linux"
+bench_pkgs="$build_pkgs python3 valgrind curl"
+
+case "${1:-build}" in
+build) want=$build_pkgs ;;
+test) want=$test_pkgs ;;
+bench) want=$bench_pkgs ;;
+*) echo "deps.sh: unknown set '$1' (build, test, bench)" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $want; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+	echo "missing Debian packages:$missing" >&2
+	echo "install them as root: apt-get install$missing" >&2
+	exit 1
+fi
+echo "deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; refresh them once, then install.
+if ! apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1; then
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi
