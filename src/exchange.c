@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "exchange.h"
 #include "net.h"
@@ -176,21 +177,6 @@ expires_in(const struct json_doc *d, struct exchange_result *res,
 	return 0;
 }
 
-static uint64_t
-retry_after_seconds(const char *v)
-{
-	uint64_t s = 0;
-
-	if (*v == '\0')
-		return 0;
-	for (; *v; v++) {
-		if (*v < '0' || *v > '9' || s > 1000000000)
-			return 0;
-		s = s * 10 + (uint64_t)(*v - '0');
-	}
-	return s;
-}
-
 int
 exchange_parse_response(const struct http_response *resp,
     struct exchange_result *res, struct err *err)
@@ -200,7 +186,9 @@ exchange_parse_response(const struct http_response *resp,
 	char ctype[64];
 
 	res->http_status = resp->status;
-	res->retry_after = retry_after_seconds(resp->retry_after);
+	if (http_retry_after(resp->retry_after, (int64_t)time(NULL),
+	    &res->retry_after) == -1)
+		res->retry_after = 0;
 	res->access_token_len = 0;
 	res->access_token[0] = '\0';
 	if (resp->status < 200 || resp->status > 299)

@@ -508,6 +508,54 @@ http_reader_commit(struct http_reader *r, size_t n, struct err *err)
 	return st;
 }
 
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian), after Hinnant. */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+int
+http_retry_after(const char *value, int64_t now, uint64_t *seconds)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char wday[4], mon[4], tail[4];
+	const char *m;
+	int d, y, hh, mm, ss, n = 0;
+	uint64_t v = 0;
+	int64_t when;
+
+	if (*value >= '0' && *value <= '9') {
+		for (; *value >= '0' && *value <= '9'; value++) {
+			if (v > 100000000)
+				return -1;
+			v = v * 10 + (uint64_t)(*value - '0');
+		}
+		if (*value != '\0')
+			return -1;
+		*seconds = v;
+		return 0;
+	}
+	if (sscanf(value, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n",
+	    wday, &d, mon, &y, &hh, &mm, &ss, tail, &n) != 8 ||
+	    value[n] != '\0' || strcmp(tail, "GMT") != 0 ||
+	    (m = strstr(months, mon)) == NULL || (m - months) % 3 != 0 ||
+	    d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60 || y < 1970)
+		return -1;
+	when = days_from_civil(y, (unsigned)((m - months) / 3 + 1),
+	    (unsigned)d) * 86400 + hh * 3600 + mm * 60 + ss;
+	*seconds = when > now ? (uint64_t)(when - now) : 0;
+	return 0;
+}
+
 int
 http_roundtrip(struct stream *s, const char *req_buf, size_t req_len,
     struct http_reader *r, struct err *err)

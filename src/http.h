@@ -99,6 +99,14 @@ enum http_step http_reader_commit(struct http_reader *r, size_t n,
     struct err *err);
 
 /*
+ * Read a Retry-After value: delay-seconds, or an IMF-fixdate HTTP-date
+ * ("Sun, 06 Nov 1994 08:49:37 GMT") taken relative to `now` (Unix
+ * seconds). A date in the past is 0 seconds. Returns 0 with *seconds set,
+ * or -1 when the value is neither form.
+ */
+int http_retry_after(const char *value, int64_t now, uint64_t *seconds);
+
+/*
  * Send `req` (already serialized in req_buf) and read one response with the
  * reader. Returns 0 with `resp` complete, or -1 with err set.
  */

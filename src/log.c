@@ -163,6 +163,17 @@ put_pair(struct line *l, const char *key, const char *value)
 		l->len = saved;
 }
 
+void
+log_format_time(char *out, size_t cap, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 static void
 put_time(struct line *l)
 {

@@ -11,6 +11,7 @@
 #define TB_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 enum log_format { LOG_TEXT, LOG_JSON };
@@ -34,6 +35,9 @@ void log_event(enum log_level level, const char *msg, ...)
 #define LOG_SECRETS 2
 enum log_secret_slot { LOG_SECRET_SUBJECT = 0, LOG_SECRET_ACCESS = 1 };
 void log_secret(enum log_secret_slot slot, const char *secret, size_t len);
+
+/* Format Unix time `t` as RFC 3339 UTC ("2026-01-02T03:04:05Z"). */
+void log_format_time(char *out, size_t cap, int64_t t);
 
 /*
  * Replace every registered secret in the NUL-terminated text (of buffer

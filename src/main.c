@@ -18,11 +18,13 @@
 #define EXIT_CONFIG 2
 
 static const char usage[] =
-    "usage: tokenbridge-sidecar once | version | --help\n"
+    "usage: tokenbridge-sidecar [run | once | version | --help]\n"
     "\n"
     "Exchanges the pod's ServiceAccount token for an access token (RFC 8693)\n"
     "and writes it atomically to a file.\n"
     "\n"
+    "  run       (the default) keep a fresh token until SIGTERM, then exit 0;\n"
+    "            SIGHUP refreshes at once and reloads the CA bundle\n"
     "  once      one exchange; exit 0 on success, 1 on failure,\n"
     "            2 on bad configuration\n"
     "  version   print the version\n"
@@ -105,12 +107,26 @@ cmd_once(void)
 		return rc;
 	}
 	rc = refresh_once(&cfg, &trust, &res, &err);
-	if (rc == -1)
+	if (rc == 0)
+		refresh_log_success(&cfg, &res, -1);
+	else
 		log_error("token exchange failed", &err);
-	explicit_bzero(res.access_token, res.access_token_len);
-	log_secret(LOG_SECRET_ACCESS, NULL, 0);
 	trust_free(&trust);
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILED;
+}
+
+static int
+cmd_run(void)
+{
+	struct config cfg;
+	struct trust trust;
+	int rc;
+
+	memset(&trust, 0, sizeof trust);
+	if ((rc = start(&cfg, &trust, "run")) == 0)
+		refresh_run(&cfg, &trust);
+	trust_free(&trust);
+	return rc;
 }
 
 int
@@ -118,7 +134,11 @@ main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
-	if (cmd != NULL && argc == 2) {
+	if (cmd == NULL)
+		return cmd_run();
+	if (argc == 2) {
+		if (strcmp(cmd, "run") == 0)
+			return cmd_run();
 		if (strcmp(cmd, "once") == 0)
 			return cmd_once();
 		if (strcmp(cmd, "version") == 0) {

@@ -1,13 +1,16 @@
 /*
- * refresh.c: one refresh, from the ServiceAccount token on disk to the
- * access token on disk.
+ * refresh.c: from the ServiceAccount token on disk to the access token on
+ * disk, once or for as long as the pod lives.
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "event.h"
 #include "log.h"
 #include "refresh.h"
+#include "schedule.h"
 #include "tokenfile.h"
 
 static char subject[EXCHANGE_SUBJECT_MAX];
@@ -16,7 +19,6 @@ int
 refresh_once(const struct config *cfg, const struct trust *trust,
     struct exchange_result *res, struct err *err)
 {
-	char expires[24], status[8];
 	size_t len = 0;
 	int rc;
 
@@ -34,25 +36,165 @@ refresh_once(const struct config *cfg, const struct trust *trust,
 		rc = tokenfile_write(cfg->output_token_path, res->access_token,
 		    res->access_token_len, cfg->token_file_mode, err);
 	}
-	if (rc == 0) {
-		snprintf(status, sizeof status, "%d", res->http_status);
-		if (res->has_expires_in)
-			snprintf(expires, sizeof expires, "%llu",
-			    (unsigned long long)res->expires_in);
-		log_event(LOG_INFO, "token written",
-		    "path", cfg->output_token_path,
-		    "expires_in", res->has_expires_in ? expires : "unknown",
-		    "token_type", res->token_type,
-		    "issued_token_type", res->issued_token_type,
-		    "status", status, (char *)NULL);
-	}
 	/*
 	 * A server may echo what it was sent into its error text: scrub the
-	 * message while the subject token is still known, then forget it.
+	 * message while both tokens are still known, then forget them. The
+	 * token is on disk now; no copy stays in memory.
 	 */
 	if (rc == -1)
 		log_scrub(err->msg, sizeof err->msg);
 	log_secret(LOG_SECRET_SUBJECT, NULL, 0);
+	log_secret(LOG_SECRET_ACCESS, NULL, 0);
 	explicit_bzero(subject, len);
+	explicit_bzero(res->access_token, res->access_token_len);
+	res->access_token_len = 0;
 	return rc;
+}
+
+static void
+wall_after(char *out, size_t cap, uint64_t seconds)
+{
+	log_format_time(out, cap, (int64_t)time(NULL) + (int64_t)seconds);
+}
+
+void
+refresh_log_success(const struct config *cfg,
+    const struct exchange_result *res, int64_t next_ms)
+{
+	char expires_in[24] = "unknown", expires_at[32] = "unknown";
+	char next_in[24] = "", next_at[32] = "";
+
+	if (res->has_expires_in) {
+		snprintf(expires_in, sizeof expires_in, "%llus",
+		    (unsigned long long)res->expires_in);
+		wall_after(expires_at, sizeof expires_at, res->expires_in);
+	}
+	if (next_ms >= 0) {
+		snprintf(next_in, sizeof next_in, "%llds",
+		    (long long)(next_ms / 1000));
+		wall_after(next_at, sizeof next_at, (uint64_t)next_ms / 1000);
+	}
+	/* Without a next refresh (once), the NULL key ends the record early. */
+	log_event(LOG_INFO, "token written",
+	    "path", cfg->output_token_path,
+	    "expires_in", expires_in, "expires_at", expires_at,
+	    "token_type", res->token_type,
+	    "issued_token_type", res->issued_token_type,
+	    next_ms >= 0 ? "next_refresh_in" : (char *)NULL, next_in,
+	    "next_refresh_at", next_at, (char *)NULL);
+}
+
+static uint32_t
+random32(void)
+{
+	uint32_t r;
+
+	/* Jitter only spreads load: a clock-derived value will do. */
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+		r = (uint32_t)event_now() * 2654435761u;
+	return r;
+}
+
+/* Reload the CA bundle when its file changed or `force`; keep the old on
+ * failure, so that a bad ConfigMap update does not stop refreshes. */
+static void
+reload_trust(const struct config *cfg, struct trust *trust, int force)
+{
+	struct err err;
+	char count[24];
+
+	if (!cfg->url.tls || (!force &&
+	    !trust_changed(trust, cfg->ca_bundle_path)))
+		return;
+	if (trust_load_file(trust, cfg->ca_bundle_path, &err) == -1) {
+		log_event(LOG_ERROR, "CA bundle reload failed: keeping the "
+		    "previous one", "error", err.msg, (char *)NULL);
+		return;
+	}
+	snprintf(count, sizeof count, "%zu", trust->count);
+	log_event(LOG_INFO, "CA bundle reloaded", "path", cfg->ca_bundle_path,
+	    "trust_anchors", count, (char *)NULL);
+}
+
+struct loop_state {
+	uint32_t attempt;      /* failures since the last success */
+	bool has_expiry;       /* a token is on disk with a known expiry */
+	bool has_token;        /* a token was written by this process */
+	int64_t expiry;        /* monotonic ms */
+};
+
+static uint64_t
+after_failure(const struct config *cfg, struct loop_state *st,
+    const struct exchange_result *res, const struct err *err)
+{
+	char attempt[16], next[24];
+	uint64_t retry_ms = 0, remaining = 0, delay;
+	int64_t now = event_now();
+	bool valid;
+
+	if (st->attempt < UINT32_MAX)
+		st->attempt++;
+	if (res->http_status == 429 || res->http_status == 503)
+		retry_ms = res->retry_after * 1000;
+	if (st->has_expiry && st->expiry > now)
+		remaining = (uint64_t)(st->expiry - now);
+	delay = schedule_after_failure(st->attempt, retry_ms, st->has_expiry,
+	    remaining, cfg->refresh_interval_ms, random32());
+	valid = st->has_token && (!st->has_expiry || remaining > 0);
+	snprintf(attempt, sizeof attempt, "%u", st->attempt);
+	snprintf(next, sizeof next, "%.1fs", (double)delay / 1000);
+	log_event(valid ? LOG_WARN : LOG_ERROR,
+	    !st->has_token ? "token refresh failed: no token written yet" :
+	    valid ? "token refresh failed: the current token is still valid" :
+	    "token refresh failed: the current token has expired",
+	    "attempt", attempt, "error", err->msg,
+	    "kind", err_kind_name(err->kind), "next_try_in", next,
+	    (char *)NULL);
+	return delay;
+}
+
+static uint64_t
+after_success(const struct config *cfg, struct loop_state *st,
+    const struct exchange_result *res)
+{
+	uint64_t delay;
+
+	st->attempt = 0;
+	st->has_token = true;
+	st->has_expiry = res->has_expires_in;
+	st->expiry = event_now() + (int64_t)res->expires_in * 1000;
+	delay = schedule_after_success(res->has_expires_in,
+	    res->expires_in * 1000, cfg->refresh_interval_ms, random32());
+	refresh_log_success(cfg, res, (int64_t)delay);
+	return delay;
+}
+
+void
+refresh_run(const struct config *cfg, struct trust *trust)
+{
+	static struct exchange_result res;
+	struct loop_state st;
+	struct err err;
+	uint64_t delay;
+	int force_reload = 0;
+
+	memset(&st, 0, sizeof st);
+	while (!event_stop_requested()) {
+		reload_trust(cfg, trust, force_reload);
+		if (refresh_once(cfg, trust, &res, &err) == 0)
+			delay = after_success(cfg, &st, &res);
+		else if (event_stop_requested())
+			break;
+		else
+			delay = after_failure(cfg, &st, &res, &err);
+		/* Sleep on the monotonic clock; only a signal ends it early. */
+		force_reload = 0;
+		if (event_wait(-1, 0, event_deadline(delay), 1, &err) == -1 &&
+		    !event_stop_requested() && event_take_reload()) {
+			log_event(LOG_INFO, "SIGHUP: refreshing now and "
+			    "reloading the CA bundle", (char *)NULL);
+			force_reload = 1;
+		}
+	}
+	log_event(LOG_INFO, "stopping on a termination signal", (char *)NULL);
 }

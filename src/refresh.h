@@ -1,6 +1,6 @@
 /*
- * refresh.h: one refresh, from the ServiceAccount token on disk to the
- * access token on disk.
+ * refresh.h: from the ServiceAccount token on disk to the access token on
+ * disk, once or for as long as the pod lives.
  */
 #ifndef TB_REFRESH_H
 #define TB_REFRESH_H
@@ -12,10 +12,25 @@
 
 /*
  * Read the subject token anew, exchange it, write the access token file.
- * Logs success itself; on failure returns -1 with err set for the caller to
- * log, and the token file is as it was.
+ * On failure returns -1 with err set (and scrubbed of the subject token)
+ * for the caller to log; the token file is then as it was.
  */
 int refresh_once(const struct config *cfg, const struct trust *trust,
     struct exchange_result *res, struct err *err);
+
+/*
+ * Log a successful refresh: where the token went, when it expires and,
+ * when next_ms >= 0, when the next refresh is due. Never the token.
+ */
+void refresh_log_success(const struct config *cfg,
+    const struct exchange_result *res, int64_t next_ms);
+
+/*
+ * Refresh until SIGTERM or SIGINT: ahead of expiry after a success, with
+ * backoff after a failure, at once on SIGHUP; the CA bundle is reloaded
+ * when its file changes. `trust` must hold the anchors loaded at start
+ * (empty for plain http). Returns when told to stop.
+ */
+void refresh_run(const struct config *cfg, struct trust *trust);
 
 #endif

@@ -1,0 +1,73 @@
+/*
+ * schedule.c: when to refresh next.
+ */
+#include "schedule.h"
+
+/* Uniform in [lo, hi] from a 32-bit random value. */
+static uint64_t
+between(uint64_t lo, uint64_t hi, uint32_t rnd)
+{
+	if (hi <= lo)
+		return lo;
+	return lo + (uint64_t)(((unsigned __int128)(hi - lo) * rnd) >> 32);
+}
+
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t
+at_least_min(uint64_t ms)
+{
+	return ms < SCHEDULE_MIN_MS ? SCHEDULE_MIN_MS : ms;
+}
+
+/* The interval, early by up to a tenth of it so that pods spread out. */
+static uint64_t
+jittered_interval(uint64_t interval_ms, uint32_t rnd)
+{
+	return between(interval_ms - interval_ms / 10, interval_ms, rnd);
+}
+
+uint64_t
+schedule_after_success(bool has_lifetime, uint64_t lifetime_ms,
+    uint64_t interval_ms, uint32_t rnd)
+{
+	uint64_t target;
+
+	if (!has_lifetime)
+		return at_least_min(jittered_interval(interval_ms, rnd));
+	if (lifetime_ms < SCHEDULE_SHORT_LIFETIME_MS)
+		/* Too short for a fixed margin: half, jittered by a tenth. */
+		target = between(lifetime_ms / 2 - lifetime_ms / 10,
+		    lifetime_ms / 2, rnd);
+	else
+		/* Between 65% and 75% of the lifetime. */
+		target = between(lifetime_ms / 100 * 65, lifetime_ms / 4 * 3,
+		    rnd);
+	if (target > interval_ms)
+		target = jittered_interval(interval_ms, rnd);
+	return at_least_min(target);
+}
+
+uint64_t
+schedule_after_failure(uint32_t attempt, uint64_t retry_after_ms,
+    bool has_remaining, uint64_t remaining_ms, uint64_t interval_ms,
+    uint32_t rnd)
+{
+	uint64_t ceiling = SCHEDULE_BACKOFF_CAP_MS, delay;
+	uint32_t shift = attempt > 0 ? attempt - 1 : 0;
+
+	if (shift < 16)
+		ceiling = min_u64(ceiling, (uint64_t)SCHEDULE_BACKOFF_BASE_MS
+		    << shift);
+	/* Full jitter, from the floor up: spreads a fleet's retries. */
+	delay = between(SCHEDULE_MIN_MS, ceiling, rnd);
+	if (retry_after_ms > 0)
+		delay = min_u64(retry_after_ms, SCHEDULE_RETRY_AFTER_MAX_MS);
+	if (has_remaining)
+		delay = min_u64(delay, remaining_ms / 2);
+	return at_least_min(min_u64(delay, interval_ms));
+}

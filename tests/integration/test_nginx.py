@@ -1,0 +1,170 @@
+"""Against a real, independent HTTPS server: nginx answering a fixed JSON
+token response (its own prefix and config in a temp dir, 127.0.0.1 on a
+free port, TLS with the generated chain)."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import expect_success, free_port
+from exchange_server import random_token
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+CONF = """\
+daemon off;
+master_process off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log info;
+events {{ worker_connections 64; }}
+http {{
+    log_format reqs escape=json '{{"method":"$request_method",'
+        '"uri":"$request_uri","proto":"$server_protocol",'
+        '"ctype":"$content_type","clen":"$content_length",'
+        '"accept":"$http_accept","ua":"$http_user_agent",'
+        '"host":"$http_host","conn":"$http_connection",'
+        '"cache":"$http_cache_control","ssl":"$ssl_protocol",'
+        '"sni":"$ssl_server_name","status":"$status"}}';
+    access_log {prefix}/access.log reqs;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        server_name localhost;
+        ssl_certificate {chain};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location = /oauth/token {{
+            default_type application/json;
+            return 200 '{body}';
+        }}
+        location / {{
+            default_type application/json;
+            return 404 '{{"error":"not_found"}}';
+        }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    def __init__(self, prefix, chain, key, body):
+        self.prefix = prefix
+        self.chain, self.key, self.body = chain, key, body
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        for _attempt in range(5):
+            self.port = free_port()
+            conf = os.path.join(self.prefix, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(CONF.format(prefix=self.prefix, port=self.port,
+                                    chain=self.chain, key=self.key,
+                                    body=self.body))
+            self.proc = subprocess.Popen(
+                [NGINX, "-p", self.prefix, "-c", conf],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE)
+            end = time.monotonic() + 10
+            while time.monotonic() < end:
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    socket.create_connection(("127.0.0.1", self.port),
+                                             timeout=0.2).close()
+                    return self
+                except OSError:
+                    time.sleep(0.05)
+            err = self.stop()
+        raise RuntimeError("nginx did not start: %s" % err)
+
+    def stop(self):
+        if self.proc is None:
+            return ""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        err = self.proc.stderr.read().decode(errors="replace")
+        self.proc.stderr.close()
+        self.proc = None
+        return err
+
+    def access_log(self):
+        path = os.path.join(self.prefix, "access.log")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+
+@pytest.fixture
+def nginx(tmp_path, pki):
+    started = []
+
+    def start(token, flavour="ec", expires_in=1800):
+        prefix = tmp_path / ("nginx-" + flavour)
+        prefix.mkdir()
+        body = json.dumps({"access_token": token,
+                           "issued_token_type":
+                           "urn:ietf:params:oauth:token-type:access_token",
+                           "token_type": "Bearer", "expires_in": expires_in},
+                          separators=(",", ":"))
+        assert "'" not in body
+        chain = pki.chain(flavour)
+        n = Nginx(str(prefix), chain.server_chain, chain.server_key, body)
+        started.append(n)
+        return n.start()
+    yield start
+    for n in started:
+        n.stop()
+
+
+@pytest.mark.parametrize("flavour", ["ec", "rsa"])
+def test_nginx_fixed_token(sidecar, nginx, version, flavour):
+    token = random_token("ng")
+    sidecar.add_secret(token)
+    ng = nginx(token, flavour)
+    res = sidecar.run(env={"EXCHANGE_URL": "https://localhost:%d/oauth/token"
+                           % ng.port, "AUDIENCE": "nginx-audience"},
+                      flavour=flavour)
+    expect_success(sidecar, res, token=token)
+    log = ng.access_log()
+    assert len(log) == 1, "nginx saw %r" % log
+    r = log[0]
+    assert r["method"] == "POST" and r["uri"] == "/oauth/token"
+    assert r["proto"] == "HTTP/1.1"
+    assert r["ctype"] == "application/x-www-form-urlencoded"
+    assert int(r["clen"]) > len(sidecar.sa_token)
+    assert r["accept"] == "application/json"
+    assert r["ua"] == "tokenbridge-sidecar/" + version
+    assert r["host"] == "localhost:%d" % ng.port
+    assert r["conn"] == "close"
+    assert r["cache"] == "no-store"
+    assert r["ssl"] == "TLSv1.2"
+    assert r["sni"] == "localhost"
+    assert r["status"] == "200"
+
+
+def test_nginx_404_is_failure(sidecar, nginx):
+    token = random_token("ng")
+    sidecar.add_secret(token)
+    ng = nginx(token)
+    res = sidecar.run(env={"EXCHANGE_URL": "https://localhost:%d/wrong/path"
+                           % ng.port})
+    assert res.rc == 1, str(res)
+    assert any("404" in r["_line"] for r in res.errors), str(res)
+    sidecar.assert_output_unchanged(res)

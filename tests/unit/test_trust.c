@@ -1,0 +1,479 @@
+/*
+ * test_trust.c: CA bundles in their many shapes into trust anchors.
+ *
+ * Real certificates come from the system bundle; the test reshapes them
+ * (CRLF, commentary, foreign PEM blocks, DER) and checks that every shape
+ * yields the very same anchors as the plain one.
+ */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+#include "trust.h"
+
+#define SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+#define BEGIN_CERT "-----BEGIN CERTIFICATE-----"
+#define END_CERT "-----END CERTIFICATE-----"
+#define NCERTS 3
+
+/* A growable byte string. */
+struct buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static void
+put(struct buf *b, const void *data, size_t len)
+{
+	if (len > b->cap - b->len) {
+		b->cap = (b->len + len) * 2;
+		b->p = realloc(b->p, b->cap);
+		assert_non_null(b->p);
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+}
+
+static void
+put_str(struct buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+/* Fixtures: the first certificates of the system bundle, as PEM and DER. */
+static struct buf system_bundle;
+static char *pem[NCERTS];          /* LF line ends, NUL-terminated */
+static struct buf der[NCERTS];
+
+static int
+b64(int c)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c ? strchr(alphabet, c) : NULL;
+
+	return p ? (int)(p - alphabet) : -1;
+}
+
+static void
+pem_to_der(const char *p, struct buf *out)
+{
+	unsigned acc = 0;
+	int bits = 0, v;
+
+	p = strchr(p, '\n') + 1;
+	for (; strncmp(p, END_CERT, strlen(END_CERT)) != 0; p++) {
+		if ((v = b64((unsigned char)*p)) < 0)
+			continue;
+		acc = acc << 6 | (unsigned)v;
+		if ((bits += 6) >= 8) {
+			unsigned char byte = (unsigned char)(acc >> (bits -= 8));
+
+			put(out, &byte, 1);
+		}
+	}
+}
+
+static int
+load_fixtures(void **state)
+{
+	FILE *f = fopen(SYSTEM_BUNDLE, "rb");
+	unsigned char chunk[65536];
+	const char *p;
+	size_t n;
+
+	if (f == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		put(&system_bundle, chunk, n);
+	fclose(f);
+	put(&system_bundle, "", 1);
+	p = (const char *)system_bundle.p;
+	for (int i = 0; i < NCERTS; i++) {
+		const char *begin = strstr(p, BEGIN_CERT), *end;
+
+		if (begin == NULL || (end = strstr(begin, END_CERT)) == NULL)
+			return -1;
+		end += strlen(END_CERT) + 1;
+		pem[i] = strndup(begin, (size_t)(end - begin));
+		pem_to_der(pem[i], &der[i]);
+		p = end;
+	}
+	return 0;
+}
+
+static int
+free_fixtures(void **state)
+{
+	for (int i = 0; i < NCERTS; i++) {
+		free(pem[i]);
+		free(der[i].p);
+	}
+	free(system_bundle.p);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static void
+load_ok(struct trust *t, const struct buf *b, size_t want)
+{
+	struct err err = { 0 };
+
+	if (trust_load_mem(t, b->p, b->len, "test bundle", &err) != 0)
+		fail_msg("refused: %s", err.msg);
+	assert_int_equal(t->count, want);
+	assert_non_null(t->anchors);
+}
+
+static void
+load_fails(const void *data, size_t len)
+{
+	struct trust t = { 0 };
+	struct err err = { 0 };
+
+	assert_int_equal(trust_load_mem(&t, data, len, "bad-bundle.pem",
+	    &err), -1);
+	assert_err(&err, ERR_TRUST, "bad-bundle.pem");
+	assert_int_equal(t.count, 0);
+	assert_null(t.anchors);
+}
+
+static void
+assert_same_bytes(const unsigned char *a, size_t alen,
+    const unsigned char *b, size_t blen)
+{
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+}
+
+static void
+assert_same_anchors(const struct trust *a, const struct trust *b)
+{
+	assert_int_equal(a->count, b->count);
+	for (size_t i = 0; i < a->count; i++) {
+		const br_x509_trust_anchor *x = &a->anchors[i],
+		    *y = &b->anchors[i];
+
+		assert_same_bytes(x->dn.data, x->dn.len, y->dn.data, y->dn.len);
+		assert_int_equal(x->flags, y->flags);
+		assert_int_equal(x->pkey.key_type, y->pkey.key_type);
+		if (x->pkey.key_type == BR_KEYTYPE_RSA) {
+			assert_same_bytes(x->pkey.key.rsa.n,
+			    x->pkey.key.rsa.nlen, y->pkey.key.rsa.n,
+			    y->pkey.key.rsa.nlen);
+			assert_same_bytes(x->pkey.key.rsa.e,
+			    x->pkey.key.rsa.elen, y->pkey.key.rsa.e,
+			    y->pkey.key.rsa.elen);
+		} else {
+			assert_int_equal(x->pkey.key.ec.curve,
+			    y->pkey.key.ec.curve);
+			assert_same_bytes(x->pkey.key.ec.q,
+			    x->pkey.key.ec.qlen, y->pkey.key.ec.q,
+			    y->pkey.key.ec.qlen);
+		}
+	}
+}
+
+/* The plain LF bundle of the fixtures, the reference for other shapes. */
+static void
+reference(struct trust *t)
+{
+	struct buf b = { 0 };
+
+	for (int i = 0; i < NCERTS; i++)
+		put_str(&b, pem[i]);
+	load_ok(t, &b, NCERTS);
+	free(b.p);
+}
+
+/* ---- tests ---- */
+
+static void
+test_pem_lf(void **state)
+{
+	struct trust t = { 0 };
+
+	reference(&t);
+	assert_int_equal(t.skipped, 0);
+	for (size_t i = 0; i < t.count; i++) {
+		/* Every root is a CA, so every anchor may sign. */
+		assert_true(t.anchors[i].flags & BR_X509_TA_CA);
+		assert_true(t.anchors[i].dn.len > 0);
+	}
+	/* From memory: no file identity. */
+	assert_int_equal(t.ino, 0);
+	assert_int_equal(t.size, 0);
+	trust_free(&t);
+	assert_int_equal(t.count, 0);
+	assert_null(t.anchors);
+	assert_null(t.block);
+	/* Freeing an empty trust is harmless. */
+	trust_free(&t);
+}
+
+static void
+test_pem_crlf(void **state)
+{
+	struct trust ref = { 0 }, t = { 0 };
+	struct buf b = { 0 };
+
+	reference(&ref);
+	for (int i = 0; i < NCERTS; i++)
+		for (const char *p = pem[i]; *p; p++)
+			put(&b, *p == '\n' ? "\r\n" : p, *p == '\n' ? 2 : 1);
+	load_ok(&t, &b, NCERTS);
+	assert_same_anchors(&ref, &t);
+	trust_free(&t);
+	trust_free(&ref);
+	free(b.p);
+}
+
+/* Commentary as in Debian's bundle and `openssl x509 -text` output,
+ * trailing blanks, and no newline at the very end. */
+static void
+test_pem_with_text(void **state)
+{
+	struct trust ref = { 0 }, t = { 0 };
+	struct buf b = { 0 };
+
+	reference(&ref);
+	put_str(&b, "# Debian-style comment\n\nSubject: CN=Example\n");
+	for (int i = 0; i < NCERTS; i++) {
+		put_str(&b, "Certificate:\n    Data:\n        Version: 3\n");
+		put_str(&b, pem[i]);
+		put_str(&b, "\n   \t\n");
+	}
+	b.len -= strlen("\n   \t\n") + 1;
+	load_ok(&t, &b, NCERTS);
+	assert_same_anchors(&ref, &t);
+	trust_free(&t);
+	trust_free(&ref);
+	free(b.p);
+}
+
+static void
+test_pem_foreign_blocks(void **state)
+{
+	static const char key[] = "-----BEGIN PRIVATE KEY-----\n"
+	    "MC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n"
+	    "-----END PRIVATE KEY-----\n";
+	static const char crl[] = "-----BEGIN X509 CRL-----\n"
+	    "AAAA\n-----END X509 CRL-----\n";
+	static const char params[] = "-----BEGIN EC PARAMETERS-----\n"
+	    "BggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n";
+	struct trust ref = { 0 }, t = { 0 };
+	struct buf b = { 0 };
+
+	reference(&ref);
+	put_str(&b, key);
+	put_str(&b, pem[0]);
+	put_str(&b, params);
+	put_str(&b, pem[1]);
+	put_str(&b, crl);
+	put_str(&b, pem[2]);
+	put_str(&b, key);
+	load_ok(&t, &b, NCERTS);
+	assert_same_anchors(&ref, &t);
+	trust_free(&t);
+	trust_free(&ref);
+	free(b.p);
+}
+
+static void
+test_der(void **state)
+{
+	struct trust ref = { 0 }, t = { 0 };
+	struct buf b = { 0 };
+
+	reference(&ref);
+	load_ok(&t, &der[0], 1);
+	trust_free(&t);
+	for (int i = 0; i < NCERTS; i++)
+		put(&b, der[i].p, der[i].len);
+	load_ok(&t, &b, NCERTS);
+	assert_same_anchors(&ref, &t);
+	trust_free(&t);
+	trust_free(&ref);
+	free(b.p);
+}
+
+/* A certificate block that does not decode is skipped and counted. */
+static void
+test_undecodable_certificate(void **state)
+{
+	struct trust t = { 0 };
+	struct buf b = { 0 };
+
+	put_str(&b, pem[0]);
+	put_str(&b, BEGIN_CERT "\nMAMCAQA=\n" END_CERT "\n");
+	put_str(&b, pem[1]);
+	load_ok(&t, &b, 2);
+	assert_int_equal(t.skipped, 1);
+	trust_free(&t);
+	free(b.p);
+}
+
+static void
+test_unusable(void **state)
+{
+	static const char only_key[] = "-----BEGIN PRIVATE KEY-----\n"
+	    "MC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n"
+	    "-----END PRIVATE KEY-----\n";
+	char *truncated = strndup(pem[0], strlen(pem[0]) / 2);
+	struct buf half = { 0 };
+
+	load_fails("", 0);
+	load_fails(LIT("\n\n   \r\n"));
+	load_fails(LIT("hello, world\n"));
+	load_fails(LIT("\x30\x82\xff\xff garbage"));
+	load_fails(LIT(only_key));
+	load_fails(LIT(BEGIN_CERT "\n" END_CERT "\n"));
+	load_fails(LIT(BEGIN_CERT "\n!!!!not base64!!!!\n" END_CERT "\n"));
+	load_fails(truncated, strlen(truncated));
+	put(&half, der[0].p, der[0].len / 2);
+	load_fails(half.p, half.len);
+	free(half.p);
+	free(truncated);
+}
+
+/* A failed load keeps the anchors already held; a good one replaces them. */
+static void
+test_reload(void **state)
+{
+	struct trust t = { 0 };
+	struct err err = { 0 };
+	br_x509_trust_anchor *before;
+
+	reference(&t);
+	before = t.anchors;
+	assert_int_equal(trust_load_mem(&t, (const unsigned char *)"junk", 4,
+	    "x", &err), -1);
+	assert_int_equal(err.kind, ERR_TRUST);
+	assert_int_equal(t.count, NCERTS);
+	assert_ptr_equal(t.anchors, before);
+	/* Still usable: no byte of it was freed. */
+	assert_true(t.anchors[NCERTS - 1].dn.len > 0);
+
+	load_ok(&t, &der[1], 1);
+	trust_free(&t);
+}
+
+/* The Debian bundle: every certificate in it is a usable anchor. */
+static void
+test_system_bundle(void **state)
+{
+	struct trust t = { 0 };
+	struct err err = { 0 };
+	size_t blocks = 0;
+
+	for (const char *p = (const char *)system_bundle.p;
+	    (p = strstr(p, BEGIN_CERT)) != NULL; p++)
+		blocks++;
+	if (trust_load_file(&t, SYSTEM_BUNDLE, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(t.count > 100);
+	assert_int_equal(t.count + t.skipped, blocks);
+	assert_int_equal(t.skipped, 0);
+	trust_free(&t);
+}
+
+static void
+write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+test_file_identity(void **state)
+{
+	char dir[] = "/tmp/tb-trust-XXXXXX", path[64], next[64], gone[64];
+	struct trust t = { 0 };
+	struct err err = { 0 };
+	struct stat st;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ca.pem", dir);
+	snprintf(next, sizeof next, "%s/ca.pem.new", dir);
+	snprintf(gone, sizeof gone, "%s/missing.pem", dir);
+	write_file(path, pem[0], strlen(pem[0]));
+
+	assert_int_equal(trust_load_file(&t, path, &err), 0);
+	assert_int_equal(t.count, 1);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(t.ino, st.st_ino);
+	assert_int_equal(t.size, st.st_size);
+	assert_int_equal(trust_changed(&t, path), 0);
+
+	/* A ConfigMap update: a new file renamed over the old name. */
+	write_file(next, pem[1], strlen(pem[1]));
+	assert_int_equal(rename(next, path), 0);
+	assert_int_equal(trust_changed(&t, path), 1);
+	assert_int_equal(trust_load_file(&t, path, &err), 0);
+	assert_int_equal(trust_changed(&t, path), 0);
+
+	assert_int_equal(trust_changed(&t, gone), 1);
+	assert_int_equal(trust_load_file(&t, gone, &err), -1);
+	assert_err(&err, ERR_TRUST, gone);
+	/* The failed load kept the anchors. */
+	assert_int_equal(t.count, 1);
+
+	trust_free(&t);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* The limit counts bytes, not certificates. */
+static void
+test_size_limit(void **state)
+{
+	char dir[] = "/tmp/tb-trust-XXXXXX", path[64];
+	struct trust t = { 0 };
+	struct err err = { 0 };
+	struct buf b = { 0 };
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/big.pem", dir);
+	put_str(&b, pem[0]);
+	while (b.len <= TRUST_BUNDLE_MAX)
+		put_str(&b, "# padding padding padding padding padding\n");
+	b.len = TRUST_BUNDLE_MAX;
+	write_file(path, b.p, b.len);
+	assert_int_equal(trust_load_file(&t, path, &err), 0);
+	assert_int_equal(t.count, 1);
+
+	write_file(path, b.p, b.len + 1);
+	assert_int_equal(trust_load_file(&t, path, &err), -1);
+	assert_err(&err, ERR_TRUST, path);
+	assert_int_equal(t.count, 1);
+
+	trust_free(&t);
+	free(b.p);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pem_lf),
+		cmocka_unit_test(test_pem_crlf),
+		cmocka_unit_test(test_pem_with_text),
+		cmocka_unit_test(test_pem_foreign_blocks),
+		cmocka_unit_test(test_der),
+		cmocka_unit_test(test_undecodable_certificate),
+		cmocka_unit_test(test_unusable),
+		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_system_bundle),
+		cmocka_unit_test(test_file_identity),
+	};
+
+	return cmocka_run_group_tests(tests, load_fixtures, free_fixtures);
+}
