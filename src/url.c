@@ -46,7 +46,9 @@ parse_host(struct url *u, const char *s, size_t n, struct err *err)
 		if (n < 3 || s[n - 1] != ']' || n - 2 >= sizeof u->host)
 			return url_error(err, "the IPv6 address is not "
 			    "enclosed in [ ]");
-		memcpy(u->host, s + 1, n - 2);
+		for (i = 0; i < n - 2; i++)
+			u->host[i] = (char)(s[i + 1] >= 'A' && s[i + 1] <= 'F' ?
+			    s[i + 1] - 'A' + 'a' : s[i + 1]);
 		u->host[n - 2] = '\0';
 		if (inet_pton(AF_INET6, u->host, addr) != 1)
 			return url_error(err, "the IPv6 address in [ ] is "

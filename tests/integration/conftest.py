@@ -44,6 +44,10 @@ RELEASE_BIN = os.environ.get("TB_BIN") or os.path.join(
 ASAN_BIN = os.path.join(REPO, "build", "host", "tokenbridge-sidecar-asan")
 PLAIN_BIN = os.path.join(REPO, "build", "host", "tokenbridge-sidecar-plain")
 
+CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
+UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
+VALGRIND = shutil.which("valgrind") or "/usr/bin/valgrind"
+
 SECRET_WINDOW = 8       # "not even a part": no 8-byte piece of a secret
 DEFAULT_TIMEOUT = "5s"  # EXCHANGE_TIMEOUT for ordinary runs
 
@@ -385,11 +389,11 @@ class Sidecar:
         binary = binary or self.binary
         argv = list(wrapper) + [binary] + list(args)
         if chroot is not None:
-            argv = ["chroot", str(chroot)] + list(wrapper) + [binary] + list(args)
+            argv = [CHROOT, str(chroot)] + list(wrapper) + [binary] + list(args)
         if resolv_conf is not None:
             rc = self.tmp / ("resolv-%d.conf" % time.monotonic_ns())
             rc.write_text(resolv_conf)
-            argv = ["unshare", "-m", "sh", "-c",
+            argv = [UNSHARE, "-m", "/bin/sh", "-c",
                     'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"',
                     "sh", str(rc)] + argv
         n = time.monotonic_ns()
