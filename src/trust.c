@@ -52,12 +52,6 @@ store(struct builder *b, const void *data, size_t len)
 	return off;
 }
 
-static void
-append_dn(void *ctx, const void *buf, size_t len)
-{
-	store(ctx, buf, len);
-}
-
 static struct anchor_rec *
 new_rec(struct builder *b)
 {
@@ -76,114 +70,279 @@ new_rec(struct builder *b)
 	return &b->recs[b->count];
 }
 
-/* Length of the DER element at der (its header included), or 0. */
-static size_t
-der_len(const unsigned char *der, size_t n)
-{
-	size_t len, hdr, i, k;
+/*
+ * A minimal DER reader: just enough of X.509 to find a certificate's
+ * subject, public key and basicConstraints. Walking the DER directly costs
+ * a few thousand instructions per certificate, where br_x509_decoder
+ * costs half a million; chain validation still runs in BearSSL.
+ */
+struct der {
+	const unsigned char *p;
+	size_t n;
+};
 
-	if (n < 2 || der[0] != 0x30)
-		return 0;
-	if (der[1] < 0x80) {
-		len = der[1];
-		hdr = 2;
-	} else {
-		k = der[1] & 0x7f;
-		if (k == 0 || k > 3 || n < 2 + k)
-			return 0;
-		for (len = 0, i = 0; i < k; i++)
-			len = len << 8 | der[2 + i];
-		hdr = 2 + k;
-	}
-	return len <= n - hdr ? hdr + len : 0;
-}
+#define TAG_BOOLEAN 0x01
+#define TAG_INTEGER 0x02
+#define TAG_BIT_STRING 0x03
+#define TAG_OCTET_STRING 0x04
+#define TAG_OID 0x06
+#define TAG_SEQUENCE 0x30
+#define TAG_VERSION 0xa0     /* [0] EXPLICIT */
+#define TAG_EXTENSIONS 0xa3  /* [3] EXPLICIT */
 
 /*
- * Decode one certificate and keep its subject and key. A certificate
- * BearSSL cannot decode is counted as skipped, not fatal: one odd entry
- * must not take down a whole system bundle.
+ * Take the next element off d: its tag, its content, and the whole element
+ * (header included) in *whole when not NULL. Returns 0, or -1 when d does
+ * not start with a well-formed element.
  */
-static void
-add_cert(struct builder *b, const unsigned char *der, size_t n)
+static int
+der_take(struct der *d, unsigned *tag, struct der *content, struct der *whole)
 {
-	br_x509_decoder_context dc;
-	struct anchor_rec *rec;
-	const br_x509_pkey *pk;
-	size_t dn_start = b->len;
+	size_t len, hdr = 2, k;
 
-	if ((n = der_len(der, n)) == 0 || (rec = new_rec(b)) == NULL) {
-		b->skipped++;
-		return;
+	if (d->n < 2 || (d->p[0] & 0x1f) == 0x1f)
+		return -1;
+	*tag = d->p[0];
+	len = d->p[1];
+	if (len & 0x80) {
+		k = len & 0x7f;
+		if (k == 0 || k > 3 || d->n < 2 + k)
+			return -1;
+		for (len = 0; hdr < 2 + k; hdr++)
+			len = len << 8 | d->p[hdr];
 	}
-	br_x509_decoder_init(&dc, append_dn, b);
-	br_x509_decoder_push(&dc, der, n);
-	pk = br_x509_decoder_get_pkey(&dc);
-	if (b->oom || pk == NULL || br_x509_decoder_last_error(&dc) != 0) {
-		b->len = dn_start;
-		b->skipped++;
-		return;
+	if (len > d->n - hdr)
+		return -1;
+	content->p = d->p + hdr;
+	content->n = len;
+	if (whole != NULL) {
+		whole->p = d->p;
+		whole->n = hdr + len;
 	}
-	memset(rec, 0, sizeof *rec);
-	rec->dn_off = dn_start;
-	rec->dn_len = b->len - dn_start;
-	rec->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
-	rec->key_type = pk->key_type;
-	/* The key points into the decoder context: copy it now. */
-	if (pk->key_type == BR_KEYTYPE_RSA) {
-		rec->a_len = pk->key.rsa.nlen;
-		rec->a_off = store(b, pk->key.rsa.n, rec->a_len);
-		rec->b_len = pk->key.rsa.elen;
-		rec->b_off = store(b, pk->key.rsa.e, rec->b_len);
-	} else if (pk->key_type == BR_KEYTYPE_EC) {
-		rec->curve = pk->key.ec.curve;
-		rec->a_len = pk->key.ec.qlen;
-		rec->a_off = store(b, pk->key.ec.q, rec->a_len);
-	} else {
-		b->len = dn_start;
-		b->skipped++;
-		return;
-	}
-	if (!b->oom)
-		b->count++;
+	d->p += hdr + len;
+	d->n -= hdr + len;
+	return 0;
+}
+
+/* Take the next element, which must carry `want`. */
+static int
+der_expect(struct der *d, unsigned want, struct der *content,
+    struct der *whole)
+{
+	unsigned tag;
+
+	return der_take(d, &tag, content, whole) == 0 && tag == want ? 0 : -1;
 }
 
 static int
-b64_value(unsigned char c)
+der_is(const struct der *d, const unsigned char *bytes, size_t n)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	return d->n == n && memcmp(d->p, bytes, n) == 0;
+}
+
+/* An INTEGER's magnitude, without the sign byte BearSSL does not want. */
+static void
+der_unsigned(struct der *v)
+{
+	while (v->n > 1 && v->p[0] == 0) {
+		v->p++;
+		v->n--;
+	}
+}
+
+static const unsigned char OID_RSA[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+	0x01, 0x01, 0x01 };
+static const unsigned char OID_EC[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+	0x01 };
+static const unsigned char OID_P256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03,
+	0x01, 0x07 };
+static const unsigned char OID_P384[] = { 0x2b, 0x81, 0x04, 0x00, 0x22 };
+static const unsigned char OID_P521[] = { 0x2b, 0x81, 0x04, 0x00, 0x23 };
+static const unsigned char OID_BASIC_CONSTRAINTS[] = { 0x55, 0x1d, 0x13 };
+
+/* SubjectPublicKeyInfo into rec (offsets into b's store). */
+static int
+read_key(struct builder *b, struct anchor_rec *rec, struct der spki)
+{
+	struct der alg, oid, params, bits, key, n, e;
+	unsigned tag;
+
+	if (der_expect(&spki, TAG_SEQUENCE, &alg, NULL) == -1 ||
+	    der_expect(&spki, TAG_BIT_STRING, &bits, NULL) == -1 ||
+	    der_expect(&alg, TAG_OID, &oid, NULL) == -1 ||
+	    bits.n < 2 || bits.p[0] != 0)
+		return -1;
+	bits.p++;
+	bits.n--;
+	if (der_is(&oid, OID_RSA, sizeof OID_RSA)) {
+		if (der_expect(&bits, TAG_SEQUENCE, &key, NULL) == -1 ||
+		    der_expect(&key, TAG_INTEGER, &n, NULL) == -1 ||
+		    der_expect(&key, TAG_INTEGER, &e, NULL) == -1)
+			return -1;
+		der_unsigned(&n);
+		der_unsigned(&e);
+		rec->key_type = BR_KEYTYPE_RSA;
+		rec->a_len = n.n;
+		rec->a_off = store(b, n.p, n.n);
+		rec->b_len = e.n;
+		rec->b_off = store(b, e.p, e.n);
+		return 0;
+	}
+	if (!der_is(&oid, OID_EC, sizeof OID_EC) ||
+	    der_take(&alg, &tag, &params, NULL) == -1 || tag != TAG_OID)
+		return -1;
+	if (der_is(&params, OID_P256, sizeof OID_P256))
+		rec->curve = BR_EC_secp256r1;
+	else if (der_is(&params, OID_P384, sizeof OID_P384))
+		rec->curve = BR_EC_secp384r1;
+	else if (der_is(&params, OID_P521, sizeof OID_P521))
+		rec->curve = BR_EC_secp521r1;
+	else
+		return -1;
+	rec->key_type = BR_KEYTYPE_EC;
+	rec->a_len = bits.n;
+	rec->a_off = store(b, bits.p, bits.n);
+	return 0;
+}
+
+/* basicConstraints cA in the [3] extensions, as br_x509_decoder reads it. */
+static int
+is_ca(struct der exts)
+{
+	struct der list, ext, oid, value, bc, flag;
+	unsigned tag;
+
+	if (der_expect(&exts, TAG_SEQUENCE, &list, NULL) == -1)
+		return 0;
+	while (der_expect(&list, TAG_SEQUENCE, &ext, NULL) == 0) {
+		if (der_expect(&ext, TAG_OID, &oid, NULL) == -1 ||
+		    !der_is(&oid, OID_BASIC_CONSTRAINTS,
+		    sizeof OID_BASIC_CONSTRAINTS))
+			continue;
+		/* The optional `critical` BOOLEAN comes before the value. */
+		if (der_take(&ext, &tag, &value, NULL) == -1 ||
+		    (tag == TAG_BOOLEAN &&
+		    der_take(&ext, &tag, &value, NULL) == -1))
+			return 0;
+		return tag == TAG_OCTET_STRING &&
+		    der_expect(&value, TAG_SEQUENCE, &bc, NULL) == 0 &&
+		    der_expect(&bc, TAG_BOOLEAN, &flag, NULL) == 0 &&
+		    flag.n == 1 && flag.p[0] != 0;
+	}
+	return 0;
+}
+
+/*
+ * Read one certificate's subject and key into the builder. A certificate
+ * that does not parse, or has a key type BearSSL cannot use, is counted
+ * as skipped, not fatal: one odd entry must not take down a whole system
+ * bundle.
+ */
+static void
+add_cert(struct builder *b, const unsigned char *der, size_t len)
+{
+	struct der all = { der, len }, cert, tbs, el, subject, spki;
+	struct anchor_rec *rec;
+	size_t start = b->len;
+	unsigned tag;
+	int i;
+
+	if (der_expect(&all, TAG_SEQUENCE, &cert, NULL) == -1 ||
+	    der_expect(&cert, TAG_SEQUENCE, &tbs, NULL) == -1 ||
+	    (rec = new_rec(b)) == NULL)
+		goto skip;
+	memset(rec, 0, sizeof *rec);
+	if (tbs.n > 0 && tbs.p[0] == TAG_VERSION &&
+	    der_take(&tbs, &tag, &el, NULL) == -1)
+		goto skip;
+	/* serialNumber, signature, issuer, validity, then subject. */
+	for (i = 0; i < 4; i++)
+		if (der_take(&tbs, &tag, &el, NULL) == -1)
+			goto skip;
+	if (der_expect(&tbs, TAG_SEQUENCE, &el, &subject) == -1 ||
+	    der_expect(&tbs, TAG_SEQUENCE, &spki, NULL) == -1)
+		goto skip;
+	rec->dn_off = store(b, subject.p, subject.n);
+	rec->dn_len = subject.n;
+	if (read_key(b, rec, spki) == -1)
+		goto skip;
+	while (der_take(&tbs, &tag, &el, NULL) == 0)
+		if (tag == TAG_EXTENSIONS && is_ca(el))
+			rec->flags = BR_X509_TA_CA;
+	if (b->oom)
+		goto skip;
+	b->count++;
+	return;
+skip:
+	b->len = start;
+	b->skipped++;
+}
+
+/* Base64 digit values; SKIP for white space, STOP for '=', BAD else. */
+enum { B64_SKIP = 64, B64_STOP = 65, B64_BAD = 66 };
+static unsigned char b64_table[256];
+
+static void
+b64_init(void)
+{
+	static const char digits[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static int ready;
+	int i;
+
+	if (ready)
+		return;
+	ready = 1;
+	memset(b64_table, B64_BAD, sizeof b64_table);
+	for (i = 0; i < 64; i++)
+		b64_table[(unsigned char)digits[i]] = (unsigned char)i;
+	b64_table[' '] = b64_table['\t'] = b64_table['\r'] =
+	    b64_table['\n'] = B64_SKIP;
+	b64_table['='] = B64_STOP;
+}
+
+/* Four digits as 24 bits, or ~0u when any of them is not a digit. */
+static unsigned
+b64_quad(const unsigned char *p)
+{
+	unsigned a = b64_table[p[0]], b = b64_table[p[1]],
+	    c = b64_table[p[2]], d = b64_table[p[3]];
+
+	/* Every non-digit class has bit 6 set. */
+	if ((a | b | c | d) & 64)
+		return ~0u;
+	return a << 18 | b << 12 | c << 6 | d;
 }
 
 /*
  * Decode base64 from in[0..n) into out (which may be `in` itself: the
  * output never overtakes the input). White space is skipped; decoding
- * stops at '='. Returns the decoded length, or -1 on a foreign byte.
+ * stops at '='. The bundle is ~200 KB of base64 and this loop most of the
+ * cost of loading it, hence the four-digit fast path.
  */
 static long
 b64_decode(unsigned char *out, const unsigned char *in, size_t n)
 {
-	unsigned acc = 0;
-	size_t i, o = 0;
-	int bits = 0, v;
+	unsigned acc = 0, v;
+	size_t i = 0, o = 0;
+	int bits = 0;
 
-	for (i = 0; i < n; i++) {
-		if (in[i] == ' ' || in[i] == '\t' || in[i] == '\r' ||
-		    in[i] == '\n')
+	while (i < n) {
+		if (bits == 0 && n - i >= 4 && (v = b64_quad(in + i)) != ~0u) {
+			out[o++] = (unsigned char)(v >> 16);
+			out[o++] = (unsigned char)(v >> 8);
+			out[o++] = (unsigned char)v;
+			i += 4;
 			continue;
-		if (in[i] == '=')
+		}
+		v = b64_table[in[i++]];
+		if (v == B64_SKIP)
+			continue;
+		if (v == B64_STOP)
 			break;
-		if ((v = b64_value(in[i])) < 0)
+		if (v == B64_BAD)
 			return -1;
-		acc = acc << 6 | (unsigned)v;
+		acc = acc << 6 | v;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
@@ -193,14 +352,22 @@ b64_decode(unsigned char *out, const unsigned char *in, size_t n)
 	return (long)o;
 }
 
+/*
+ * The first `s` (which starts with '-') in p[0..end). Dashes are rare in
+ * base64 text, so a memchr() scan for them beats a general memmem().
+ */
 static const unsigned char *
 find(const unsigned char *p, const unsigned char *end, const char *s)
 {
 	size_t n = strlen(s);
 
-	for (; (size_t)(end - p) >= n; p++)
-		if (*p == (unsigned char)s[0] && memcmp(p, s, n) == 0)
+	while ((p = memchr(p, '-', (size_t)(end - p))) != NULL) {
+		if ((size_t)(end - p) < n)
+			return NULL;
+		if (memcmp(p, s, n) == 0)
 			return p;
+		p++;
+	}
 	return NULL;
 }
 
@@ -253,15 +420,16 @@ load_pem(struct builder *b, unsigned char *data, size_t len)
 static void
 load_der(struct builder *b, const unsigned char *data, size_t len)
 {
-	size_t n;
+	struct der rest = { data, len }, content, whole;
+	unsigned tag;
 
-	while (len > 0 && (n = der_len(data, len)) > 0) {
-		add_cert(b, data, n);
-		data += n;
-		len -= n;
+	while (rest.n > 0) {
+		if (der_take(&rest, &tag, &content, &whole) == -1) {
+			b->skipped++;
+			return;
+		}
+		add_cert(b, whole.p, whole.n);
 	}
-	if (len > 0)
-		b->skipped++;
 }
 
 /* Move the builder's anchors into one block owned by t. */
@@ -322,6 +490,7 @@ load_buffer(struct trust *t, unsigned char *data, size_t len,
 	int rc;
 
 	memset(&b, 0, sizeof b);
+	b64_init();
 	if (find(data, data + len, "-----BEGIN ") != NULL)
 		load_pem(&b, data, len);
 	else
