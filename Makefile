@@ -91,7 +91,8 @@ endef
 $(eval $(call objects,musl,$(MUSL_CC),$(REL_CFLAGS) -Werror))
 $(eval $(call objects,asan,$(HOST_CC),$(DBG_CFLAGS) $(SAN) -Werror))
 $(eval $(call objects,plain,$(HOST_CC),$(DBG_CFLAGS) -Werror))
-$(eval $(call objects,fuzz,$(FUZZ_CC),$(DBG_CFLAGS) $(FUZZ_FLAGS) -DTB_FUZZING))
+$(eval $(call objects,fuzz,$(FUZZ_CC),$(DBG_CFLAGS) $(FUZZ_FLAGS) \
+	-Wno-unknown-warning-option -DTB_FUZZING))
 
 objs = $(patsubst src/%.c,$(B)/obj/$(1)/%.o,$(2))
 
@@ -111,19 +112,22 @@ host-bins: $(B)/host/tokenbridge-sidecar-asan $(B)/host/tokenbridge-sidecar-plai
 # ---- tests ----
 
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
-$(B)/unit/%: tests/unit/%.c $(call objs,asan,$(LIB_SRCS)) $(BR_HOST)
+$(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(call objs,asan,$(LIB_SRCS)) \
+	$(BR_HOST)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(DBG_CFLAGS) $(SAN) $(WARN) $(DEFS) $(INCS) \
-		-DTB_SOURCE_DIR='"$(CURDIR)"' -o $@ $^ -lcmocka
+		-DTB_SOURCE_DIR='"$(CURDIR)"' -o $@ $(filter-out %.h,$^) -lcmocka
 
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 $(B)/fuzz/%: tests/fuzz/%.c $(call objs,fuzz,$(LIB_SRCS)) $(BR_HOST)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(DBG_CFLAGS) $(FUZZ_FLAGS) $(DEFS) $(INCS) -o $@ $^
 
+# Every program runs even when one fails, so one report shows them all.
 unit: deps-test $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
-		ASAN_OPTIONS=detect_leaks=1 $$t; done
+	@failed=0; for t in $(UNIT_BINS); do echo "== $$t"; \
+		ASAN_OPTIONS=detect_leaks=1 $$t || failed=1; done; \
+		exit $$failed
 
 fuzz-smoke: deps-test $(FUZZ_BINS)
 	@sh tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)

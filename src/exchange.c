@@ -90,7 +90,7 @@ optional_string(const struct json_doc *d, const char *key, char *out,
 	int i = json_member(d, key);
 
 	out[0] = '\0';
-	if (i >= 0 && json_string(d, i, tmp, sizeof tmp, &len) == 0)
+	if (i >= 0 && json_string_prefix(d, i, tmp, sizeof tmp, &len) == 0)
 		clean_text(out, cap, tmp, len);
 }
 

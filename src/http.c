@@ -36,6 +36,11 @@ http_request_write(const struct http_request *req, char *buf, size_t cap,
 	int bad = 0;
 
 	*len = 0;
+	if (has_crlf(req->method) || has_crlf(req->url->target) ||
+	    has_crlf(req->url->authority) || has_crlf(req->user_agent) ||
+	    (req->content_type != NULL && has_crlf(req->content_type)))
+		return err_set(err, ERR_CONFIG, "an HTTP request line or header "
+		    "value holds a line break");
 	bad |= append(buf, cap, len, req->method, " ", req->url->target);
 	bad |= append(buf, cap, len, " HTTP/1.1\r\nHost: ",
 	    req->url->authority, "\r\n");
@@ -59,7 +64,8 @@ http_request_write(const struct http_request *req, char *buf, size_t cap,
 	if (bad || req->body_len > cap - *len)
 		return err_set(err, ERR_SYSTEM, "the HTTP request is larger "
 		    "than its %zu-byte buffer", cap);
-	memcpy(buf + *len, req->body, req->body_len);
+	if (req->body_len > 0)
+		memcpy(buf + *len, req->body, req->body_len);
 	*len += req->body_len;
 	return 0;
 }
@@ -351,6 +357,13 @@ chunk_size(struct http_reader *r, const char *s, size_t n, struct err *err)
 	return 0;
 }
 
+static int
+chunk_line_too_long(struct err *err)
+{
+	return err_set(err, ERR_HTTP, "a chunk size or trailer line is over "
+	    "%u bytes", HTTP_CHUNK_LINE_MAX);
+}
+
 /*
  * Consume one line of the chunked framing (size or trailer) at r->raw.
  * Returns HTTP_DONE when a line was consumed, HTTP_MORE when it has not
@@ -364,14 +377,15 @@ chunk_line(struct http_reader *r, struct err *err)
 
 	if (next == 0) {
 		if (r->len - r->raw > HTTP_CHUNK_LINE_MAX)
-			return err_set(err, ERR_HTTP, "a chunk size or trailer "
-			    "line is over %u bytes", HTTP_CHUNK_LINE_MAX);
+			return chunk_line_too_long(err);
 		if (r->eof)
 			return err_set(err, ERR_HTTP, "the connection closed "
 			    "before the last chunk of the response");
 		return HTTP_MORE;
 	}
 	n = content_len(s, next - r->raw);
+	if (n > HTTP_CHUNK_LINE_MAX)
+		return chunk_line_too_long(err);
 	if (memchr(s, '\0', n) != NULL)
 		return err_set(err, ERR_HTTP, "the chunked body holds a NUL "
 		    "byte in a size or trailer line");

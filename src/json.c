@@ -7,6 +7,7 @@
  * punctuation mark the grammar expects there, and each token's text must
  * match the RFC 8259 grammar of its type.
  */
+#include <limits.h>
 #include <string.h>
 
 #define JSMN_STRICT
@@ -264,6 +265,30 @@ json_parse(struct json_doc *d, const char *text, size_t len,
 	if (memchr(text, '\0', len) != NULL)
 		return err_set(err, ERR_RESPONSE,
 		    "the response body is not JSON: it holds a NUL byte");
+	if (ntok == 0 || len > INT_MAX / 2)
+		return err_set(err, ERR_RESPONSE, "the JSON document is too "
+		    "large to read");
+	/*
+	 * jsmn's strict mode refuses a lone top-level literal or number
+	 * unless white space follows it: check those here directly.
+	 */
+	for (i = 0; i < (int)len && is_ws(text[i]); i++)
+		;
+	if (i < (int)len && strchr("{[\"", text[i]) == NULL) {
+		n = (int)len;
+		while (n > i && is_ws(text[n - 1]))
+			n--;
+		if (!primitive_ok(text + i, (size_t)(n - i)))
+			return err_set(err, ERR_RESPONSE,
+			    "the response body is not valid JSON");
+		tok[0].type = JSMN_PRIMITIVE;
+		tok[0].start = i;
+		tok[0].end = n;
+		tok[0].size = 0;
+		d->count = 1;
+		return 0;
+	}
+	i = 0;
 	jsmn_init(&p);
 	n = jsmn_parse(&p, text, len, tok, ntok);
 	if (n == JSMN_ERROR_NOMEM)
@@ -359,9 +384,13 @@ put_utf8(char *out, size_t cap, size_t *o, unsigned u)
 	return 0;
 }
 
-int
-json_string(const struct json_doc *d, int i, char *out, size_t cap,
-    size_t *len)
+/*
+ * Decode string token i into out. With `cut`, stop at the last whole
+ * character that fits instead of failing.
+ */
+static int
+decode(const struct json_doc *d, int i, char *out, size_t cap, size_t *len,
+    int cut)
 {
 	const jsmntok_t *t = &d->tok[i];
 	const char *s = d->text + t->start;
@@ -373,8 +402,10 @@ json_string(const struct json_doc *d, int i, char *out, size_t cap,
 		return -1;
 	while (k < n) {
 		if (s[k] != '\\') {
+			/* A cut prefix may end inside a raw UTF-8
+			 * sequence; the logger escapes such bytes. */
 			if (cap - o <= 1)
-				return -1;
+				goto full;
 			out[o++] = s[k++];
 			continue;
 		}
@@ -394,11 +425,31 @@ json_string(const struct json_doc *d, int i, char *out, size_t cap,
 			    c == 't' ? '\t' : c);
 		}
 		if (put_utf8(out, cap, &o, u) == -1)
-			return -1;
+			goto full;
 	}
 	out[o] = '\0';
 	*len = o;
 	return 0;
+full:
+	if (!cut)
+		return -1;
+	out[o] = '\0';
+	*len = o;
+	return 0;
+}
+
+int
+json_string(const struct json_doc *d, int i, char *out, size_t cap,
+    size_t *len)
+{
+	return decode(d, i, out, cap, len, 0);
+}
+
+int
+json_string_prefix(const struct json_doc *d, int i, char *out, size_t cap,
+    size_t *len)
+{
+	return decode(d, i, out, cap, len, 1);
 }
 
 int

@@ -30,8 +30,8 @@ struct json_doc {
 };
 
 /*
- * Parse and validate `text`, which must be one JSON value; tokens go into
- * the caller's array. Returns 0, or -1 with err set (kind ERR_RESPONSE).
+ * Parse and validate `text`, which must be one JSON value (any type: the
+ * caller checks for an object); tokens go into the caller's array. Returns 0, or -1 with err set (kind ERR_RESPONSE).
  */
 int json_parse(struct json_doc *d, const char *text, size_t len,
     jsmntok_t *tok, unsigned ntok, struct err *err);
@@ -56,6 +56,14 @@ int json_type(const struct json_doc *d, int i);
  */
 int json_string(const struct json_doc *d, int i, char *out, size_t cap,
     size_t *len);
+
+/*
+ * As json_string, but a string too long for out is cut to what fits
+ * (text for messages, where a prefix beats nothing). Fails only when token
+ * i is not a string.
+ */
+int json_string_prefix(const struct json_doc *d, int i, char *out,
+    size_t cap, size_t *len);
 
 /*
  * Read token i as a non-negative integer: a number without fraction or

@@ -24,26 +24,34 @@ tokenfile_read_subject(const char *path, char *buf, size_t cap,
 {
 	size_t n = 0, i;
 	ssize_t r;
+	char extra;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
 		return err_set(err, ERR_FILE,
 		    "reading the ServiceAccount token %s: %s", path,
 		    strerror(errno));
-	/* Read one byte past cap - 1 to tell "full" from "too large". */
-	while (n < cap && (r = read(fd, buf + n, cap - n)) != 0) {
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			err_set(err, ERR_FILE,
-			    "reading the ServiceAccount token %s: %s", path,
-			    strerror(errno));
-			close(fd);
-			return -1;
-		}
+	/* Fill the buffer, then probe for one byte more: a longer file is
+	 * refused, never silently cut. */
+	for (;;) {
+		r = n < cap ? read(fd, buf + n, cap - n) : read(fd, &extra, 1);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0 || n == cap)
+			break;
 		n += (size_t)r;
 	}
+	if (r == -1) {
+		err_set(err, ERR_FILE, "reading the ServiceAccount token %s: %s",
+		    path, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	close(fd);
+	if (r > 0)
+		return err_set(err, ERR_FILE,
+		    "the ServiceAccount token %s is larger than %zu bytes",
+		    path, cap - 1);
 	while (n > 0 && trailing_space(buf[n - 1]))
 		n--;
 	if (n >= cap)

@@ -508,6 +508,9 @@ trust_load_mem(struct trust *t, const unsigned char *data, size_t len,
 	unsigned char *copy;
 	int rc;
 
+	if (len > TRUST_BUNDLE_MAX)
+		return err_set(err, ERR_TRUST, "the CA bundle %s is larger "
+		    "than %u bytes", name, TRUST_BUNDLE_MAX);
 	if ((copy = malloc(len + 1)) == NULL)
 		return err_set(err, ERR_TRUST, "loading the CA bundle %s: "
 		    "out of memory", name);

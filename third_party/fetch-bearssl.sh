@@ -17,6 +17,9 @@ DSC_SHA256="9bd17e07fc9824b0223dcb4ba14adac17981a4d8f1d63b6655819fe8f2ed98d1"
 
 dest=${1:?usage: fetch-bearssl.sh DEST}
 [ -f "$dest/src/inc/bearssl.h" ] && exit 0
+# apt reads relative Dir:: paths against its own directories: go absolute.
+mkdir -p "$dest"
+dest=$(cd "$dest" && pwd)
 
 . /etc/os-release
 codename=${VERSION_CODENAME:?cannot tell the Debian release from /etc/os-release}

@@ -240,6 +240,22 @@ def session_leftovers(sid):
 
 # ---------------------------------------------------------------- harness
 
+@dataclass
+class Running:
+    argv: list
+    env: dict
+    out_f: object
+    err_f: object
+    proc: object = None
+    start: float = 0.0
+
+    def stderr_now(self):
+        try:
+            return self.err_f.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
 class Sidecar:
     """One test's sidecar: its files, its environment, its runs."""
 
@@ -368,12 +384,10 @@ class Sidecar:
 
     # -- running --
 
-    def run(self, srv=None, env=None, args=("once",), flavour="ec",
-            path="/token", unset=(), binary=None, resolv_conf=None,
-            wrapper=(), timeout=30, check_leaks=True, check_log=True,
-            log_format=None, extra_env=None, preexec=None, chroot=None,
-            signal_after=None):
-        """Run the binary once; returns a Result after the standard checks.
+    def spawn(self, srv=None, env=None, args=("once",), flavour="ec",
+              path="/token", unset=(), binary=None, resolv_conf=None,
+              wrapper=(), extra_env=None, preexec=None, chroot=None):
+        """Start the binary; returns a Running handle (see finish()).
 
         env: variables over the defaults from env_for(srv); unset: names
         to drop; resolv_conf: text for a private /etc/resolv.conf (mount
@@ -397,33 +411,32 @@ class Sidecar:
                     'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"',
                     "sh", str(rc)] + argv
         n = time.monotonic_ns()
-        out_f = self.tmp / ("stdout-%d" % n)
-        err_f = self.tmp / ("stderr-%d" % n)
-        with open(out_f, "wb") as so, open(err_f, "wb") as se:
-            start = time.monotonic()
-            proc = subprocess.Popen(argv, env=full, stdin=subprocess.DEVNULL,
-                                    stdout=so, stderr=se, cwd=str(self.tmp),
-                                    start_new_session=True,
-                                    preexec_fn=preexec)
-            if signal_after is not None:
-                sig, delay = signal_after
-                try:
-                    proc.wait(timeout=delay)
-                except subprocess.TimeoutExpired:
-                    proc.send_signal(sig)
-            try:
-                rc_ = proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                rc_ = None
-            elapsed = time.monotonic() - start
-        stdout = out_f.read_text(errors="replace")
-        stderr = err_f.read_text(errors="replace")
-        out_f.unlink()
-        err_f.unlink()
-        res = Result(argv, rc_, stdout, stderr, elapsed)
-        left = session_leftovers(proc.pid)
+        h = Running(argv, full, self.tmp / ("stdout-%d" % n),
+                    self.tmp / ("stderr-%d" % n))
+        with open(h.out_f, "wb") as so, open(h.err_f, "wb") as se:
+            h.start = time.monotonic()
+            h.proc = subprocess.Popen(argv, env=full, stdin=subprocess.DEVNULL,
+                                      stdout=so, stderr=se, cwd=str(self.tmp),
+                                      start_new_session=True,
+                                      preexec_fn=preexec)
+        return h
+
+    def finish(self, h, timeout=30, check_leaks=True, check_log=True,
+               log_format=None):
+        """Wait for a spawned run and apply the standard checks."""
+        try:
+            rc_ = h.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            h.proc.kill()
+            h.proc.wait()
+            rc_ = None
+        elapsed = time.monotonic() - h.start
+        stdout = h.out_f.read_text(errors="replace")
+        stderr = h.err_f.read_text(errors="replace")
+        h.out_f.unlink()
+        h.err_f.unlink()
+        res = Result(h.argv, rc_, stdout, stderr, elapsed)
+        left = session_leftovers(h.proc.pid)
         for pid in left:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -439,9 +452,22 @@ class Sidecar:
             assert not leaks, "SECRET LEAKED in output: %r\n%s" % (
                 leaks, res.describe())
         if check_log:
-            fmt = log_format or full.get("LOG_FORMAT") or "text"
+            fmt = log_format or h.env.get("LOG_FORMAT") or "text"
             res.records = parse_log(stderr, fmt)
         return res
+
+    def run(self, srv=None, timeout=30, check_leaks=True, check_log=True,
+            log_format=None, signal_after=None, **kw):
+        """Run the binary to completion; a Result after the standard checks
+        (see spawn() for the arguments). signal_after=(sig, seconds)."""
+        h = self.spawn(srv, **kw)
+        if signal_after is not None:
+            sig, delay = signal_after
+            try:
+                h.proc.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                h.proc.send_signal(sig)
+        return self.finish(h, timeout, check_leaks, check_log, log_format)
 
     def close(self):
         for srv in self.servers:

@@ -1,0 +1,106 @@
+"""The long-running mode (`run`, the default without arguments): keeps the
+token fresh, refreshes at once on SIGHUP, exits 0 on SIGTERM."""
+
+import signal
+import time
+
+import pytest
+
+from exchange_server import Reply
+
+
+def wait_for(cond, timeout, step=0.02):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def stop(sidecar, h, sig=signal.SIGTERM, within=1.5):
+    t = time.monotonic()
+    h.proc.send_signal(sig)
+    res = sidecar.finish(h, timeout=10)
+    took = time.monotonic() - t
+    assert took < within, "took %.2fs to stop on %s\n%s" % (took, sig.name,
+                                                            res)
+    return res
+
+
+@pytest.mark.parametrize("args", [(), ("run",)])
+def test_run_refreshes_before_expiry_and_stops_cleanly(sidecar, args):
+    srv = sidecar.server(expires_in=3)   # short: refresh at about half
+    h = sidecar.spawn(srv, args=args, env={"REFRESH_INTERVAL": "1h"})
+    try:
+        assert wait_for(lambda: len(srv.requests) >= 2, 6), \
+            "no refresh within 6s of a 3s token:\n%s" % h.stderr_now()
+        first, second = srv.requests[0].time, srv.requests[1].time
+        assert 0.9 <= second - first <= 2.5, \
+            "refreshed after %.2fs for a 3s token" % (second - first)
+        assert wait_for(lambda: sidecar.out_path.read_bytes().decode() in
+                        srv.issued_tokens[1:], 2)
+    finally:
+        res = stop(sidecar, h)
+    assert res.rc == 0, "run must exit 0 on SIGTERM\n%s" % res
+    assert not res.errors, str(res)
+    assert sidecar.out_path.read_bytes().decode() in srv.issued_tokens
+    sidecar.assert_output(sidecar.out_path.read_bytes(), 0o600, res)
+    written = [r for r in res.records if r["msg"] == "token written"]
+    assert len(written) == len(srv.issued_tokens) >= 2, str(res)
+
+
+def test_run_sighup_refreshes_now(sidecar):
+    srv = sidecar.server(expires_in=3600)
+    h = sidecar.spawn(srv, args=("run",))
+    try:
+        assert wait_for(lambda: len(srv.requests) == 1, 3), h.stderr_now()
+        time.sleep(0.3)
+        t = time.monotonic()
+        h.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: len(srv.requests) == 2, 2), \
+            "SIGHUP did not trigger a refresh:\n%s" % h.stderr_now()
+        assert time.monotonic() - t < 1.0
+        assert wait_for(lambda: sidecar.out_path.read_bytes() ==
+                        srv.issued_tokens[1].encode(), 2)
+        assert h.proc.poll() is None, "SIGHUP ended the process"
+    finally:
+        res = stop(sidecar, h)
+    assert res.rc == 0, str(res)
+
+
+def test_run_keeps_going_after_failures(sidecar):
+    srv = sidecar.server()
+    srv.handler = lambda req: Reply(status=400, body={
+        "error": "invalid_grant", "error_description": "nope"})
+    h = sidecar.spawn(srv, args=("run",))
+    try:
+        assert wait_for(lambda: len(srv.requests) >= 1, 3), h.stderr_now()
+        time.sleep(0.5)
+        assert h.proc.poll() is None, "run exited after a failed exchange"
+    finally:
+        res = stop(sidecar, h)
+    assert res.rc == 0, str(res)
+    assert any("invalid_grant" in r["_line"] for r in res.records), str(res)
+    sidecar.assert_output_unchanged(res)
+
+
+def test_run_sigterm_during_stalled_exchange(sidecar):
+    srv = sidecar.server()
+    srv.push(Reply(action="stall"))
+    h = sidecar.spawn(srv, args=("run",), env={"EXCHANGE_TIMEOUT": "30s"})
+    try:
+        assert wait_for(lambda: len(srv.requests) == 1, 3), h.stderr_now()
+    finally:
+        res = stop(sidecar, h)
+    assert res.rc == 0, str(res)
+    sidecar.assert_output_unchanged(res)
+
+
+def test_run_bad_configuration_exits_2(sidecar):
+    srv = sidecar.server()
+    res = sidecar.run(srv, args=("run",), env={"REFRESH_INTERVAL": "abc"},
+                      timeout=10)
+    assert res.rc == 2, str(res)
+    assert srv.connections == 0
+    sidecar.assert_output_unchanged(res)
