@@ -92,7 +92,7 @@ $(eval $(call objects,musl,$(MUSL_CC),$(REL_CFLAGS) -Werror))
 $(eval $(call objects,asan,$(HOST_CC),$(DBG_CFLAGS) $(SAN) -Werror))
 $(eval $(call objects,plain,$(HOST_CC),$(DBG_CFLAGS) -Werror))
 $(eval $(call objects,fuzz,$(FUZZ_CC),$(DBG_CFLAGS) $(FUZZ_FLAGS) \
-	-Wno-unknown-warning-option -DTB_FUZZING))
+	-Wno-unknown-warning-option))
 
 objs = $(patsubst src/%.c,$(B)/obj/$(1)/%.o,$(2))
 
