@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "check.h"
 #include "config.h"
 #include "event.h"
 #include "log.h"
@@ -18,7 +20,7 @@
 #define EXIT_CONFIG 2
 
 static const char usage[] =
-    "usage: tokenbridge-sidecar [run | once | version | --help]\n"
+    "usage: tokenbridge-sidecar [run | once | check | version | --help]\n"
     "\n"
     "Exchanges the pod's ServiceAccount token for an access token (RFC 8693)\n"
     "and writes it atomically to a file.\n"
@@ -27,6 +29,8 @@ static const char usage[] =
     "            SIGHUP refreshes at once and reloads the CA bundle\n"
     "  once      one exchange; exit 0 on success, 1 on failure,\n"
     "            2 on bad configuration\n"
+    "  check     probe: exit 0 when OUTPUT_TOKEN_PATH holds a token valid for\n"
+    "            10 s more, else 1 with the reason; no network\n"
     "  version   print the version\n"
     "\n"
     "Environment:\n"
@@ -115,6 +119,32 @@ cmd_once(void)
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILED;
 }
 
+/* The probe: quick, quiet on success, one line on failure. */
+static int
+cmd_check(void)
+{
+	struct config cfg;
+	struct err err;
+	int64_t expires_at;
+	char when[24];
+
+	if (config_load(&cfg, env, &err) == -1) {
+		log_setup(cfg.log_format, cfg.log_level);
+		log_error("invalid configuration", &err);
+		return EXIT_CONFIG;
+	}
+	log_setup(cfg.log_format, cfg.log_level);
+	if (check_token_file(cfg.output_token_path, (int64_t)time(NULL),
+	    &expires_at, &err) == -1) {
+		log_error("token not usable", &err);
+		return EXIT_FAILED;
+	}
+	snprintf(when, sizeof when, "%lld", (long long)expires_at);
+	log_event(LOG_DEBUG, "token usable", "path", cfg.output_token_path,
+	    "expires_at", expires_at ? when : "unknown", (char *)NULL);
+	return EXIT_SUCCESS;
+}
+
 static int
 cmd_run(void)
 {
@@ -141,6 +171,8 @@ main(int argc, char **argv)
 			return cmd_run();
 		if (strcmp(cmd, "once") == 0)
 			return cmd_once();
+		if (strcmp(cmd, "check") == 0)
+			return cmd_check();
 		if (strcmp(cmd, "version") == 0) {
 			puts("tokenbridge-sidecar " TB_VERSION);
 			return EXIT_SUCCESS;

@@ -2,10 +2,12 @@
  * refresh.c: from the ServiceAccount token on disk to the access token on
  * disk, once or for as long as the pod lives.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "event.h"
 #include "log.h"
@@ -14,6 +16,36 @@
 #include "tokenfile.h"
 
 static char subject[EXCHANGE_SUBJECT_MAX];
+
+/*
+ * Record the reported expiry next to the token, for `check` when the token
+ * is not a JWT; without one, remove a stale record. A failure here leaves a
+ * good token in place, so it is a warning, not a failed refresh.
+ */
+static void
+record_expiry(const struct config *cfg, const struct exchange_result *res)
+{
+	char path[4096], text[24];
+	struct err err;
+
+	if (tokenfile_expiry_path(cfg->output_token_path, path,
+	    sizeof path) == -1)
+		return;
+	if (!res->has_expires_in) {
+		if (unlink(path) == -1 && errno != ENOENT)
+			log_event(LOG_WARN, "removing the stale expiry record "
+			    "failed", "path", path, "error", strerror(errno),
+			    (char *)NULL);
+		return;
+	}
+	snprintf(text, sizeof text, "%lld\n",
+	    (long long)time(NULL) + (long long)res->expires_in);
+	if (tokenfile_write(path, text, strlen(text), cfg->token_file_mode,
+	    &err) == -1)
+		log_event(LOG_WARN, "recording the token's expiry failed: "
+		    "`check` will rely on the token alone", "error", err.msg,
+		    (char *)NULL);
+}
 
 int
 refresh_once(const struct config *cfg, const struct trust *trust,
@@ -36,6 +68,8 @@ refresh_once(const struct config *cfg, const struct trust *trust,
 		rc = tokenfile_write(cfg->output_token_path, res->access_token,
 		    res->access_token_len, cfg->token_file_mode, err);
 	}
+	if (rc == 0)
+		record_expiry(cfg, res);
 	/*
 	 * A server may echo what it was sent into its error text: scrub the
 	 * message while both tokens are still known, then forget them. The

@@ -191,3 +191,46 @@ tokenfile_write(const char *path, const char *data, size_t len,
 	close(dirfd);
 	return 0;
 }
+
+int
+tokenfile_expiry_path(const char *path, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (slash == NULL)
+		n = snprintf(out, cap, ".%s.expiry", path);
+	else
+		n = snprintf(out, cap, "%.*s/.%s.expiry", (int)(slash - path),
+		    path, slash + 1);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+long
+tokenfile_read_small(const char *path, char *buf, size_t cap)
+{
+	size_t n = 0;
+	ssize_t r;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return -1;
+	while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n == cap - 1) {
+		errno = EFBIG;
+		return -1;
+	}
+	buf[n] = '\0';
+	return (long)n;
+}

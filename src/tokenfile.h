@@ -30,4 +30,18 @@ int tokenfile_read_subject(const char *path, char *buf, size_t cap,
 int tokenfile_write(const char *path, const char *data, size_t len,
     unsigned mode, struct err *err);
 
+/*
+ * The path of the file that records the token's expiry next to it:
+ * "DIR/.NAME.expiry" (a dot file, so that readers globbing the directory
+ * skip it). Returns 0, or -1 when it does not fit in cap.
+ */
+int tokenfile_expiry_path(const char *path, char *out, size_t cap);
+
+/*
+ * Read a whole small file into buf (NUL-terminated). Returns the length,
+ * or -1 with errno set; a file of cap - 1 bytes or more is refused with
+ * EFBIG.
+ */
+long tokenfile_read_small(const char *path, char *buf, size_t cap);
+
 #endif

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "trust.h"
 
 /* An anchor while loading: offsets into the builder's byte store. */
@@ -278,80 +279,6 @@ skip:
 	b->skipped++;
 }
 
-/* Base64 digit values; SKIP for white space, STOP for '=', BAD else. */
-enum { B64_SKIP = 64, B64_STOP = 65, B64_BAD = 66 };
-static unsigned char b64_table[256];
-
-static void
-b64_init(void)
-{
-	static const char digits[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	static int ready;
-	int i;
-
-	if (ready)
-		return;
-	ready = 1;
-	memset(b64_table, B64_BAD, sizeof b64_table);
-	for (i = 0; i < 64; i++)
-		b64_table[(unsigned char)digits[i]] = (unsigned char)i;
-	b64_table[' '] = b64_table['\t'] = b64_table['\r'] =
-	    b64_table['\n'] = B64_SKIP;
-	b64_table['='] = B64_STOP;
-}
-
-/* Four digits as 24 bits, or ~0u when any of them is not a digit. */
-static unsigned
-b64_quad(const unsigned char *p)
-{
-	unsigned a = b64_table[p[0]], b = b64_table[p[1]],
-	    c = b64_table[p[2]], d = b64_table[p[3]];
-
-	/* Every non-digit class has bit 6 set. */
-	if ((a | b | c | d) & 64)
-		return ~0u;
-	return a << 18 | b << 12 | c << 6 | d;
-}
-
-/*
- * Decode base64 from in[0..n) into out (which may be `in` itself: the
- * output never overtakes the input). White space is skipped; decoding
- * stops at '='. The bundle is ~200 KB of base64 and this loop most of the
- * cost of loading it, hence the four-digit fast path.
- */
-static long
-b64_decode(unsigned char *out, const unsigned char *in, size_t n)
-{
-	unsigned acc = 0, v;
-	size_t i = 0, o = 0;
-	int bits = 0;
-
-	while (i < n) {
-		if (bits == 0 && n - i >= 4 && (v = b64_quad(in + i)) != ~0u) {
-			out[o++] = (unsigned char)(v >> 16);
-			out[o++] = (unsigned char)(v >> 8);
-			out[o++] = (unsigned char)v;
-			i += 4;
-			continue;
-		}
-		v = b64_table[in[i++]];
-		if (v == B64_SKIP)
-			continue;
-		if (v == B64_STOP)
-			break;
-		if (v == B64_BAD)
-			return -1;
-		acc = acc << 6 | v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	return (long)o;
-}
-
 /*
  * The first `s` (which starts with '-') in p[0..end). Dashes are rare in
  * base64 text, so a memchr() scan for them beats a general memmem().
@@ -409,7 +336,8 @@ load_pem(struct builder *b, unsigned char *data, size_t len)
 		/* The body starts on the line after BEGIN. */
 		while (q < stop && *q != '\n')
 			q++;
-		n = b64_decode((unsigned char *)q, q, (size_t)(stop - q));
+		n = base64_decode((unsigned char *)q, q, (size_t)(stop - q),
+		    BASE64_STD);
 		if (n <= 0)
 			b->skipped++;
 		else
@@ -490,7 +418,6 @@ load_buffer(struct trust *t, unsigned char *data, size_t len,
 	int rc;
 
 	memset(&b, 0, sizeof b);
-	b64_init();
 	if (find(data, data + len, "-----BEGIN ") != NULL)
 		load_pem(&b, data, len);
 	else

@@ -207,6 +207,42 @@ def test_response_framing(sidecar, name):
     expect_success(sidecar, res, srv)
 
 
+def _raw_ok(tok, head, body=None):
+    body = body if body is not None else json.dumps({"access_token": tok})
+    return Reply(raw=head.replace(b"LEN", str(len(body)).encode()) +
+                 body.encode())
+
+
+RAW_OK = {
+    "lower-case-headers": b"HTTP/1.1 200 OK\r\ncontent-type: application/json"
+                          b"\r\ncontent-length: LEN\r\n\r\n",
+    "upper-case-headers": b"HTTP/1.1 200 OK\r\nCONTENT-TYPE: application/json"
+                          b"\r\nCONTENT-LENGTH: LEN\r\n\r\n",
+    "no-reason-phrase": b"HTTP/1.1 200 \r\nContent-Length: LEN\r\n\r\n",
+    "header-spaces": b"HTTP/1.1 200 OK\r\nContent-Length:   LEN  \r\n"
+                     b"X-Empty:\r\n\r\n",
+    "chunked-capitalised": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked"
+                           b"\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RAW_OK))
+def test_response_header_spelling(sidecar, name):
+    tok = random_token()
+    sidecar.add_secret(tok)
+    head = RAW_OK[name]
+    body = json.dumps({"access_token": tok})
+    if b"Chunked" in head:
+        body_raw = "%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+        reply = Reply(raw=head + body_raw.encode())
+    else:
+        reply = _raw_ok(tok, head)
+    srv = sidecar.server()
+    srv.push(reply)
+    res = sidecar.run(srv)
+    expect_success(sidecar, res, token=tok)
+
+
 @pytest.mark.parametrize("flavour", ["ec", "rsa"])
 def test_large_access_token(sidecar, flavour):
     tok = "at" + secrets.token_urlsafe(12 * 1024)    # 16 KB
@@ -318,6 +354,16 @@ BAD_SUCCESS_BODIES = {
     "trailing-garbage": '{"access_token":"abc"} xyz',
     "empty-body": "",
 }
+
+
+@pytest.mark.parametrize("status", [204, 202])
+def test_success_status_without_token(sidecar, status):
+    srv = sidecar.server()
+    srv.push(Reply(status=status, body=b"" if status == 204 else
+                   {"status": "pending"}, framing="close" if status == 204
+                   else "length"))
+    res = sidecar.run(srv)
+    expect_failure(sidecar, res)
 
 
 @pytest.mark.parametrize("name", sorted(BAD_SUCCESS_BODIES))

@@ -120,3 +120,88 @@ def test_other_files_in_output_directory_untouched(sidecar):
     assert sorted(os.listdir(sidecar.out_dir)) == ["neighbour", "token"]
     assert (sidecar.out_dir / "neighbour").read_bytes() == b"neighbour-content"
     assert sidecar.out_path.read_bytes() == srv.issued_tokens[-1].encode()
+
+
+FULL_DISK_SCRIPT = r'''
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+d="$1"; rep="$2"; old="$3"; shift 3
+mount -t tmpfs -o size=16k,mode=0755 tmpfs "$d" || exit 90
+printf %s "$old" > "$d/token" && chmod 600 "$d/token" || exit 91
+"$@"; rc=$?
+ls -A "$d" > "$rep.ls"; cat "$d/token" > "$rep.tok"
+exit $rc
+'''
+
+
+def test_disk_full_keeps_old_token_and_leaves_no_temp_file(sidecar):
+    # The output directory is a 16 KB tmpfs (private mount namespace) and
+    # the new token is 24 KB: writing it fails with ENOSPC part-way.
+    from conftest import UNSHARE
+    import secrets as _s
+    full = sidecar.tmp / "full"
+    full.mkdir()
+    report = sidecar.tmp / "report"
+    old = "old-" + _s.token_hex(40)
+    tok = "at" + _s.token_urlsafe(18 * 1024)
+    srv = sidecar.server()
+    srv.push(srv.issue(access_token=tok))
+    wrapper = [UNSHARE, "-m", "/bin/sh", "-c", FULL_DISK_SCRIPT, "sh",
+               str(full), str(report), old]
+    res = sidecar.run(srv, wrapper=wrapper,
+                      env={"OUTPUT_TOKEN_PATH": str(full / "token")})
+    assert res.rc == 1, "expected exit 1 on a full disk\n%s" % res
+    assert any("space" in r["_line"].lower() for r in res.errors), \
+        "the error should say the disk is full\n%s" % res
+    assert len(srv.requests) == 1
+    listing = (sidecar.tmp / "report.ls").read_text().split()
+    assert listing == ["token"], \
+        "files left in the output directory: %r\n%s" % (listing, res)
+    assert (sidecar.tmp / "report.tok").read_text() == old, \
+        "the old token was changed on a failed write"
+
+
+def test_projected_volume_symlinks(sidecar):
+    # The kubelet's projected volume layout: token -> ..data/token,
+    # ..data -> ..2024_01_01_00_00_00.123 (a timestamped directory).
+    vol = sidecar.tmp / "projected"
+    stamp = vol / "..2024_01_01_00_00_00.123456789"
+    stamp.mkdir(parents=True)
+    (stamp / "token").write_text(sidecar.sa_token)
+    os.symlink(stamp.name, vol / "..data")
+    os.symlink("..data/token", vol / "token")
+    srv = sidecar.server()
+    res = sidecar.run(srv, env={"SA_TOKEN_PATH": str(vol / "token")})
+    expect_success(sidecar, res, srv)
+    assert srv.requests[0].form["subject_token"] == sidecar.sa_token
+
+
+def test_relative_output_path(sidecar):
+    # cwd is the test's tmp directory, so "out/token" is sidecar.out_path.
+    srv = sidecar.server()
+    res = sidecar.run(srv, env={"OUTPUT_TOKEN_PATH": "out/token"})
+    expect_success(sidecar, res, srv)
+
+
+def test_bare_file_name_output_path(sidecar):
+    # A name without a directory: the temp file goes in the cwd.
+    srv = sidecar.server()
+    before = set(os.listdir(sidecar.tmp))
+    res = sidecar.run(srv, env={"OUTPUT_TOKEN_PATH": "token-here"})
+    assert res.rc == 0, str(res)
+    here = sidecar.tmp / "token-here"
+    assert here.read_bytes() == srv.issued_tokens[-1].encode()
+    new = set(os.listdir(sidecar.tmp)) - before
+    assert new == {"token-here"}, "files left in the cwd: %r" % new
+
+
+def test_concurrent_writers(sidecar):
+    # Two sidecars writing one file at the same time: both succeed, the
+    # file holds one complete token, no temporary file is left.
+    srv = sidecar.server()
+    hs = [sidecar.spawn(srv) for _ in range(4)]
+    results = [sidecar.finish(h) for h in hs]
+    for r in results:
+        assert r.rc == 0, str(r)
+    assert sorted(os.listdir(sidecar.out_dir)) == ["token"]
+    assert sidecar.out_path.read_bytes().decode() in srv.issued_tokens
+    assert len(srv.issued_tokens) == 4

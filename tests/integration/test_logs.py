@@ -79,3 +79,20 @@ def test_server_echoing_tokens_in_error_is_redacted(sidecar):
         "error_description": "bad token " + req.form.get("subject_token", "")})
     res = sidecar.run(srv)
     expect_failure(sidecar, res)
+
+
+@pytest.mark.parametrize("part", ["prefix", "middle", "suffix"])
+def test_server_echoing_part_of_subject_token_is_not_logged(sidecar, part):
+    # Identity providers often quote the start of a rejected JWT in their
+    # error text. The contract: not even a part of a token in any log line.
+    def answer(req):
+        t = req.form.get("subject_token", "")
+        piece = {"prefix": t[:24], "middle": t[30:60], "suffix": t[-24:]}[part]
+        return Reply(status=400, body={
+            "error": "invalid_grant",
+            "error_description": "JWT %s... is not valid" % piece})
+    srv = sidecar.server()
+    srv.handler = answer
+    res = sidecar.run(srv)
+    expect_failure(sidecar, res)
+    assert any("invalid_grant" in r["_line"] for r in res.errors), str(res)

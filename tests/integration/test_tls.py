@@ -165,3 +165,44 @@ def test_unusable_ca_bundle(sidecar, pki, kind):
     assert srv.connections == 0, "connected without a usable CA bundle"
     assert any(str(path) in r["_line"] or "CA_BUNDLE_PATH" in r["_line"]
                for r in res.errors), "error does not name the bundle\n%s" % res
+
+
+@pytest.mark.parametrize("flavour,cipher,curve", [
+    ("ec", "ECDHE-ECDSA-AES128-GCM-SHA256", "prime256v1"),
+    ("ec", "ECDHE-ECDSA-AES256-GCM-SHA384", "secp384r1"),
+    ("ec", "ECDHE-ECDSA-CHACHA20-POLY1305", "X25519"),
+    ("rsa", "ECDHE-RSA-AES128-GCM-SHA256", "X25519"),
+    ("rsa", "ECDHE-RSA-AES256-GCM-SHA384", "prime256v1"),
+    ("rsa", "ECDHE-RSA-CHACHA20-POLY1305", "secp384r1"),
+])
+def test_tls_profile(sidecar, pki, flavour, cipher, curve):
+    # The documented profile: ECDHE over X25519/P-256/P-384, ECDSA or RSA,
+    # AES-GCM or ChaCha20-Poly1305. The server allows only one of each.
+    leaf = pki.chain(flavour).leaf
+    ctx = server_context(leaf.chain, leaf.key,
+                         max_version=ssl.TLSVersion.TLSv1_2)
+    ctx.set_ciphers(cipher)
+    if curve != "X25519":
+        # Python's ssl cannot name X25519 here; OpenSSL's default group
+        # order puts it first, so leaving the default selects it.
+        ctx.set_ecdh_curve(curve)
+    srv = ExchangeServer(ctx)
+    srv.start()
+    sidecar.servers.append(srv)
+    res = sidecar.run(srv, flavour=flavour)
+    expect_success(sidecar, res, srv)
+    assert srv.requests[0].cipher == cipher
+
+
+def test_server_asking_for_client_certificate(sidecar, pki):
+    # A server that requests (but does not require) a client certificate:
+    # the client answers with none and goes on.
+    leaf = pki.ec.leaf
+    ctx = server_context(leaf.chain, leaf.key)
+    ctx.verify_mode = ssl.CERT_OPTIONAL
+    ctx.load_verify_locations(pki.ec.root_cert)
+    srv = ExchangeServer(ctx)
+    srv.start()
+    sidecar.servers.append(srv)
+    res = sidecar.run(srv)
+    expect_success(sidecar, res, srv)
