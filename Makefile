@@ -39,6 +39,10 @@ DBG_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
+# Objects built through pattern rules are kept, not deleted as
+# intermediates, so that a second make has nothing to do.
+.SECONDARY:
+
 .PHONY: all deps deps-test demo test unit integration fuzz fuzz-smoke \
 	host-bins bench clean help
 

@@ -94,12 +94,29 @@ optional_string(const struct json_doc *d, const char *key, char *out,
 		clean_text(out, cap, tmp, len);
 }
 
+/* Parse the body as a JSON object, or say it is not `what` it should be. */
+static int
+body_object(const struct http_response *resp, struct json_doc *d,
+    jsmntok_t *tok, enum err_kind kind, const char *what, struct err *err)
+{
+	struct err ignored;
+	char ctype[64];
+
+	if (json_parse(d, resp->body, resp->body_len, tok, JSON_TOKENS_MAX,
+	    &ignored) == 0 && json_is_object(d))
+		return 0;
+	clean_text(ctype, sizeof ctype, resp->content_type,
+	    strlen(resp->content_type));
+	return err_set(err, kind, "the exchange server answered HTTP %d with a "
+	    "%zu-byte body that is not %s (Content-Type \"%s\")",
+	    resp->status, resp->body_len, what, ctype);
+}
+
 static int
 status_error(const struct http_response *resp, struct err *err)
 {
 	jsmntok_t tok[JSON_TOKENS_MAX];
 	struct json_doc d;
-	struct err ignored;
 	char code[64], desc[EXCHANGE_TEXT_MAX + 1], loc[EXCHANGE_TEXT_MAX + 1];
 
 	if (resp->status >= 300 && resp->status < 400) {
@@ -110,15 +127,8 @@ status_error(const struct http_response *resp, struct err *err)
 		    "followed; set EXCHANGE_URL to the final URL",
 		    resp->status, loc);
 	}
-	if (json_parse(&d, resp->body, resp->body_len, tok, JSON_TOKENS_MAX,
-	    &ignored) == -1 || !json_is_object(&d)) {
-		clean_text(desc, sizeof desc, resp->content_type,
-		    strlen(resp->content_type));
-		return err_set(err, ERR_STATUS, "the exchange server answered "
-		    "HTTP %d with a %zu-byte body that is not an OAuth error "
-		    "(Content-Type \"%s\")", resp->status, resp->body_len,
-		    desc);
-	}
+	if (body_object(resp, &d, tok, ERR_STATUS, "an OAuth error", err) == -1)
+		return -1;
 	optional_string(&d, "error", code, sizeof code);
 	optional_string(&d, "error_description", desc, sizeof desc);
 	return err_set(err, ERR_STATUS, "the exchange server answered HTTP "
@@ -183,7 +193,6 @@ exchange_parse_response(const struct http_response *resp,
 {
 	jsmntok_t tok[JSON_TOKENS_MAX];
 	struct json_doc d;
-	char ctype[64];
 
 	res->http_status = resp->status;
 	if (http_retry_after(resp->retry_after, (int64_t)time(NULL),
@@ -193,15 +202,9 @@ exchange_parse_response(const struct http_response *resp,
 	res->access_token[0] = '\0';
 	if (resp->status < 200 || resp->status > 299)
 		return status_error(resp, err);
-	if (json_parse(&d, resp->body, resp->body_len, tok, JSON_TOKENS_MAX,
-	    err) == -1 || !json_is_object(&d)) {
-		clean_text(ctype, sizeof ctype, resp->content_type,
-		    strlen(resp->content_type));
-		return err_set(err, ERR_RESPONSE, "the exchange server answered "
-		    "HTTP %d with a %zu-byte body that is not a JSON object "
-		    "(Content-Type \"%s\")", resp->status, resp->body_len,
-		    ctype);
-	}
+	if (body_object(resp, &d, tok, ERR_RESPONSE, "a JSON object",
+	    err) == -1)
+		return -1;
 	if (access_token(&d, res, err) == -1 || expires_in(&d, res, err) == -1)
 		return -1;
 	optional_string(&d, "token_type", res->token_type,

@@ -238,6 +238,46 @@ def session_leftovers(sid):
     return left
 
 
+# ---------------------------------------------------------------- files
+
+def expiry_record_name(token_name):
+    """The binary records the reported expiry next to the token, as
+    DIR/.NAME.expiry (Unix seconds and a newline), for its `check` probe."""
+    return "." + token_name + ".expiry"
+
+
+def check_expiry_record(token_path, mode, expires_in="any", ctx=""):
+    """expires_in: "any" (present or not), None (must be absent), or the
+    seconds the server reported (must be present, now + expires_in)."""
+    token_path = str(token_path)
+    rec = os.path.join(os.path.dirname(token_path),
+                       expiry_record_name(os.path.basename(token_path)))
+    if expires_in is None:
+        assert not os.path.lexists(rec), \
+            "expiry record %s exists without expires_in%s" % (rec, ctx)
+        return
+    if not os.path.lexists(rec):
+        assert expires_in == "any", "no expiry record %s%s" % (rec, ctx)
+        return
+    with open(rec) as f:
+        text = f.read()
+    assert re.fullmatch(r"\d{1,18}\n", text), \
+        "expiry record holds %r%s" % (text, ctx)
+    st = os.lstat(rec)
+    assert stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == mode, \
+        "expiry record mode %o%s" % (stat.S_IMODE(st.st_mode), ctx)
+    if expires_in != "any":
+        want = time.time() + int(expires_in)
+        assert abs(int(text) - want) <= 5, \
+            "expiry record %s, expected about %d%s" % (text.strip(), want, ctx)
+
+
+def token_dir_listing(directory, name="token"):
+    """The directory's entries, the token's expiry record left out."""
+    return sorted(n for n in os.listdir(directory)
+                  if n != expiry_record_name(name))
+
+
 # ---------------------------------------------------------------- harness
 
 @dataclass
@@ -333,13 +373,17 @@ class Sidecar:
                                                  stat.S_IMODE(st.st_mode), ctx)
             assert st.st_ino == ino, "%s was replaced on failure%s" % (name, ctx)
 
-    def assert_output(self, token, mode=0o600, result=None):
-        """The success invariant: exactly the token, mode, nothing else."""
+    def assert_output(self, token, mode=0o600, result=None,
+                      expires_in="any"):
+        """The success invariant: exactly the token, with its mode; beside
+        it nothing but the expiry record (see check_expiry_record)."""
         ctx = ("\n" + result.describe()) if result is not None else ""
+        name = self.out_path.name
         now = sorted(os.listdir(self.out_dir))
-        assert now == [self.out_path.name], \
-            "output directory holds %r, expected only %r%s" % (
-                now, self.out_path.name, ctx)
+        extra = [n for n in now if n not in (name, expiry_record_name(name))]
+        assert name in now and not extra, \
+            "output directory holds %r, expected only %r (and its expiry " \
+            "record)%s" % (now, name, ctx)
         data = self.out_path.read_bytes()
         want = token.encode() if isinstance(token, str) else token
         assert data == want, "token file holds %r, expected %r%s" % (
@@ -349,11 +393,12 @@ class Sidecar:
         assert stat.S_IMODE(st.st_mode) == mode, \
             "token file mode %o, expected %o%s" % (stat.S_IMODE(st.st_mode),
                                                    mode, ctx)
-        old = self.snapshot[1].get(self.out_path.name)
+        old = self.snapshot[1].get(name)
         if old is not None:
             assert st.st_ino != old[2], \
                 "token file rewritten in place (same inode), not replaced " \
                 "atomically by rename%s" % ctx
+        check_expiry_record(self.out_path, mode, expires_in, ctx)
 
     # -- servers --
 
@@ -530,11 +575,12 @@ def expect_failure(sidecar, res, rc=1):
     sidecar.assert_output_unchanged(res)
 
 
-def expect_success(sidecar, res, srv=None, token=None, mode=0o600):
+def expect_success(sidecar, res, srv=None, token=None, mode=0o600,
+                   expires_in="any"):
     assert res.rc == 0, "expected success\n%s" % res.describe()
     assert not res.errors, "error records on success\n%s" % res.describe()
     if token is None:
         assert srv is not None and srv.issued_tokens, \
             "server issued nothing\n%s" % res.describe()
         token = srv.issued_tokens[-1]
-    sidecar.assert_output(token, mode, res)
+    sidecar.assert_output(token, mode, res, expires_in)

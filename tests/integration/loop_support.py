@@ -14,7 +14,7 @@ and expiry times on the monotonic clock.
 
 Also: kubelet-style atomic directory swaps (AtomicDir), temp-file and
 /proc helpers, and the `slow` marker (registered by pytest_configure; the
-test module loads this file as a plugin). Nothing here deselects tests:
+test module loads this file as a plugin, `pytest_plugins`). Nothing here deselects tests:
 `make test` runs slow tests too; `pytest -m "not slow"` skips them.
 """
 
@@ -27,12 +27,34 @@ import time
 from dataclasses import dataclass
 from typing import List, Optional
 
+import pytest
+
 from conftest import UNSHARE, find_leaks, parse_log, session_leftovers
+
+
+# ---------------------------------------------------------------- marker
+#
+# conftest.py (not ours) registers no markers, and a decorator's
+# pytest.mark.slow would warn at import time, before this plugin is loaded.
+# So tests are tagged with @slow and given the registered marker here.
 
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "slow: runs for tens of seconds (still part of make test)")
+        "markers", "slow: runs for tens of seconds (still part of make "
+        "test; deselect with -m 'not slow')")
+
+
+def slow(fn):
+    fn._tb_slow = True
+    return fn
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if getattr(getattr(item, "function", None), "_tb_slow", False):
+            item.add_marker(pytest.mark.slow)
 
 
 # ---------------------------------------------------------------- server
@@ -361,3 +383,38 @@ class LoopRun:
             "\n".join("%8.3f %s" % (t - self.started, l) for t, l in lines))
 
     __str__ = describe
+
+
+# ---------------------------------------------------------------- output
+
+
+def expiry_name(sidecar):
+    """The expiry record written next to the token: .<name>.expiry."""
+    return "." + sidecar.out_path.name + ".expiry"
+
+
+def assert_token(sidecar, token, mode=0o600, expires_in=None, ctx=""):
+    """Success state of the output directory: the token file holds exactly
+    `token` with `mode`; besides it only the expiry record may exist (and
+    must, with about now + expires_in, when expires_in is given); no
+    temporary file."""
+    names = sorted(os.listdir(sidecar.out_dir))
+    allowed = {sidecar.out_path.name, expiry_name(sidecar)}
+    assert sidecar.out_path.name in names and set(names) <= allowed, \
+        "output directory holds %r\n%s" % (names, ctx)
+    data = sidecar.out_path.read_bytes()
+    want = token.encode() if isinstance(token, str) else token
+    assert data == want, "token file holds %d bytes, not the last issued " \
+        "token (%d bytes)\n%s" % (len(data), len(want), ctx)
+    st = os.stat(sidecar.out_path)
+    assert (st.st_mode & 0o7777) == mode, "token file mode %o\n%s" % (
+        st.st_mode & 0o7777, ctx)
+    if expires_in is not None:
+        p = sidecar.out_dir / expiry_name(sidecar)
+        assert p.exists(), "no expiry record %s\n%s" % (p.name, ctx)
+        val = int(p.read_text())
+        # written at the last refresh, which was at most expires_in ago
+        now = time.time()
+        assert now - 2 <= val <= now + expires_in + 2, \
+            "expiry record %d, now %d, expires_in %d\n%s" % (
+                val, now, expires_in, ctx)

@@ -180,7 +180,7 @@ def test_expires_in_forms(sidecar, expires_in):
     srv = sidecar.server()
     srv.push(srv.issue(expires_in=expires_in))
     res = sidecar.run(srv)
-    expect_success(sidecar, res, srv)
+    expect_success(sidecar, res, srv, expires_in=expires_in)
 
 
 FRAMINGS = {

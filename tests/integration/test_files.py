@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import expect_failure, expect_success
+from conftest import expect_failure, expect_success, token_dir_listing
 
 
 @pytest.mark.parametrize("content", [b"", b"\n", b" \t\r\n\n", b"\n\n\n"])
@@ -108,7 +108,7 @@ def test_output_symlink_replaced_not_followed_out_of_dir(sidecar):
         "the token was written through the symlink"
     assert not os.path.islink(sidecar.out_path)
     assert sidecar.out_path.read_bytes() == srv.issued_tokens[-1].encode()
-    assert sorted(os.listdir(sidecar.out_dir)) == ["token"]
+    assert token_dir_listing(sidecar.out_dir) == ["token"]
 
 
 def test_other_files_in_output_directory_untouched(sidecar):
@@ -117,7 +117,7 @@ def test_other_files_in_output_directory_untouched(sidecar):
     srv = sidecar.server()
     res = sidecar.run(srv)
     assert res.rc == 0, str(res)
-    assert sorted(os.listdir(sidecar.out_dir)) == ["neighbour", "token"]
+    assert token_dir_listing(sidecar.out_dir) == ["neighbour", "token"]
     assert (sidecar.out_dir / "neighbour").read_bytes() == b"neighbour-content"
     assert sidecar.out_path.read_bytes() == srv.issued_tokens[-1].encode()
 
@@ -191,7 +191,8 @@ def test_bare_file_name_output_path(sidecar):
     here = sidecar.tmp / "token-here"
     assert here.read_bytes() == srv.issued_tokens[-1].encode()
     new = set(os.listdir(sidecar.tmp)) - before
-    assert new == {"token-here"}, "files left in the cwd: %r" % new
+    assert new - {".token-here.expiry"} == {"token-here"}, \
+        "files left in the cwd: %r" % new
 
 
 def test_concurrent_writers(sidecar):
@@ -202,6 +203,6 @@ def test_concurrent_writers(sidecar):
     results = [sidecar.finish(h) for h in hs]
     for r in results:
         assert r.rc == 0, str(r)
-    assert sorted(os.listdir(sidecar.out_dir)) == ["token"]
+    assert token_dir_listing(sidecar.out_dir) == ["token"]
     assert sidecar.out_path.read_bytes().decode() in srv.issued_tokens
     assert len(srv.issued_tokens) == 4

@@ -20,10 +20,14 @@ import time
 import pytest
 
 import certs
+
+pytest.register_assert_rewrite("loop_support")
+
 from conftest import ASAN_BIN, PLAIN_BIN, TIME_RE, VALGRIND, require_binary
 from exchange_server import Reply, random_token
-from loop_support import (AtomicDir, Issuer, LoopRun, fd_targets, seconds,
-                          switch_cert, temp_files, vm_rss_kb)
+from loop_support import (AtomicDir, Issuer, LoopRun,  # noqa: E402
+                          assert_token, expiry_name, fd_targets, seconds,
+                          slow, switch_cert, temp_files, vm_rss_kb)
 
 pytest_plugins = ("loop_support",)
 
@@ -52,7 +56,8 @@ def only_token_file(sidecar, run=None):
     names = sorted(os.listdir(sidecar.out_dir))
     assert not temp_files(sidecar.out_dir), \
         "temporary file left behind: %r\n%s" % (names, run or "")
-    assert names == [sidecar.out_path.name], \
+    assert names in ([sidecar.out_path.name],
+                     sorted([sidecar.out_path.name, expiry_name(sidecar)])), \
         "output directory holds %r\n%s" % (names, run or "")
 
 
@@ -77,7 +82,7 @@ def failures(run, start=0):
 # ------------------------------------------------------------------ 1
 
 
-@pytest.mark.slow
+@slow
 def test_reader_never_sees_a_missing_partial_or_expired_token(sidecar, loops):
     """30 s of 4-second tokens; a reader opens and reads the file every
     millisecond. After the first write the file is always there, holds
@@ -183,7 +188,7 @@ def test_reader_never_sees_a_missing_partial_or_expired_token(sidecar, loops):
         assert TIME_RE.match(rec["expires_at"]), rec["_line"]
     assert stats["polls"] > duration * 300, stats
     only_token_file(sidecar, run)
-    assert sidecar.out_path.read_bytes() == issued[len(written) - 1].token.encode()
+    assert_token(sidecar, issued[len(written) - 1].token, expires_in=lifetime)
     print("\n[reader] tokens=%d polls=%d max_poll_gap=%.1fms "
           "spacing=%.3f..%.3fs min_margin_before_expiry=%.3fs stop=%.3fs" % (
               len(issued), stats["polls"], stats["max_gap"] * 1000,
@@ -197,7 +202,7 @@ def _gap_bound(attempt, timeout):
     return min(30.0, 2.0 ** (attempt - 1)) + timeout + 0.5
 
 
-@pytest.mark.slow
+@slow
 def test_outage_backoff_and_recovery(sidecar, loops):
     """503s, then connection resets/closes, then stalls, then recovery.
     The previous token file is untouched throughout; attempts count up;
@@ -254,7 +259,7 @@ def test_outage_backoff_and_recovery(sidecar, loops):
                 a, g, w, run)
     # Roughly growing: the later ceilings (4, 8, 16 s) get used.
     assert max(waits[2:]) > 1.2, "backoff never grew: %r\n%s" % (waits, run)
-    sidecar.assert_output(issuer.issued[-1].token, result=None)
+    assert_token(sidecar, issuer.issued[-1].token)
     stop_ok(run)
     only_token_file(sidecar, run)
     print("\n[outage] kinds=%s next_try_in=%s gaps=%s" % (
@@ -325,7 +330,7 @@ def test_retry_after_date_and_not_reused_by_a_later_failure(sidecar, loops):
     w3 = seconds(f3["next_try_in"])
     ok = run.wait_msg(WRITTEN, timeout=15)
     stop_ok(run)
-    sidecar.assert_output(issuer.issued[-1].token)
+    assert_token(sidecar, issuer.issued[-1].token)
     assert w3 <= 4.0, (
         "attempt 3 failed before any HTTP exchange (kind=file) yet waits "
         "%.1fs: the 503's Retry-After: 5 was reused (attempt-3 backoff is "
@@ -383,7 +388,7 @@ def test_termination_signal_in_every_wait(sidecar, loops, dns, phase):
     assert run.proc.poll() is None, run
     took = stop_ok(run, sig=sig)
     if phase.startswith("sleep"):
-        sidecar.assert_output(issuer.issued[-1].token)
+        assert_token(sidecar, issuer.issued[-1].token)
     else:
         sidecar.assert_output_unchanged()
     assert not temp_files(sidecar.out_dir), os.listdir(sidecar.out_dir)
@@ -427,7 +432,7 @@ def test_rotated_serviceaccount_token_is_sent(sidecar, loops):
         "the old ServiceAccount token"
     assert not failures(run), run
     stop_ok(run)
-    sidecar.assert_output(issuer.issued[-1].token)
+    assert_token(sidecar, issuer.issued[-1].token)
 
 
 # ------------------------------------------------------------------ 5
@@ -479,7 +484,7 @@ def test_ca_bundle_configmap_swap(sidecar, loops, pki):
     assert not failures(run, m), run
     assert len(issuer.issued) == 4
     stop_ok(run)
-    sidecar.assert_output(issuer.issued[-1].token)
+    assert_token(sidecar, issuer.issued[-1].token)
 
 
 # ------------------------------------------------------------------ 6
@@ -511,7 +516,7 @@ def test_json_log_records_and_level_filter(sidecar, loops):
     assert re.fullmatch(r"\d+\.\ds", f["next_try_in"]), f["_line"]
     assert all(isinstance(v, str) for r in run.records for k, v in r.items()
                if k != "_t")
-    sidecar.assert_output(issuer.issued[-1].token)
+    assert_token(sidecar, issuer.issued[-1].token)
 
     # LOG_LEVEL=warn: only the failure shows.
     srv.push(Reply(status=503, body={"error": "temporarily_unavailable"}))
@@ -539,7 +544,7 @@ SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer",
 SOAK_CYCLES = 60
 
 
-@pytest.mark.slow
+@slow
 def test_soak_static_asan_valgrind(tmp_path, pki, binary):
     """Three sidecars at once, 2-second tokens (a refresh a second, the
     floor), SOAK_CYCLES exchanges each, then SIGTERM: the static binary's
@@ -601,7 +606,7 @@ def test_soak_static_asan_valgrind(tmp_path, pki, binary):
         assert not any(m in text for m in SANITIZER_MARKS), \
             "%s: sanitizer report\n%s" % (name, text[-6000:])
         assert r.rc == 0, "%s exited %s\n%s" % (name, r.rc, text[-6000:])
-        cars[name].assert_output(issuers[name].issued[cycles - 1].token)
+        assert_token(cars[name], issuers[name].issued[cycles - 1].token)
         assert not temp_files(cars[name].out_dir)
     vg = []
     for f in sorted(os.listdir(vglogs)):

@@ -1,0 +1,185 @@
+/*
+ * test_check.c: the probe's view of the token file: JWT exp, the recorded
+ * expiry, and the reasons a token is not usable.
+ */
+#include "unit.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "tokenfile.h"
+
+#define NOW 1800000000
+
+/* header {"alg":"none"}, payload {"exp":<exp>} or other JSON. */
+static void
+jwt(char *out, size_t cap, const char *payload_b64url)
+{
+	snprintf(out, cap, "eyJhbGciOiJub25lIn0.%s.c2ln", payload_b64url);
+}
+
+static void
+test_jwt_exp(void **state)
+{
+	char t[256];
+
+	/* {"exp":1800000100} */
+	jwt(t, sizeof t, "eyJleHAiOjE4MDAwMDAxMDB9");
+	assert_int_equal(check_jwt_exp(t, strlen(t)), 1800000100);
+	/* {"sub":"a","exp":1800000100,"x":[1,{"exp":5}]} : top level only */
+	jwt(t, sizeof t,
+	    "eyJzdWIiOiJhIiwiZXhwIjoxODAwMDAwMTAwLCJ4IjpbMSx7ImV4cCI6NX1dfQ");
+	assert_int_equal(check_jwt_exp(t, strlen(t)), 1800000100);
+}
+
+static void
+test_not_a_jwt(void **state)
+{
+	static const char *const tokens[] = {
+		"opaque-token-without-dots",
+		"a.b",                       /* two segments */
+		"a.b.c.d",                   /* four segments (JWE has five) */
+		"eyJhbGciOiJub25lIn0.!!!.c2ln", /* payload not base64url */
+		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.c2ln", /* no exp */
+		"eyJhbGciOiJub25lIn0.eyJleHAiOiIxMjMifQ.c2ln", /* exp "123" */
+		"eyJhbGciOiJub25lIn0.eyJleHAiOi0xfQ.c2ln",  /* exp -1 */
+		"eyJhbGciOiJub25lIn0.bm90IGpzb24.c2ln",      /* "not json" */
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(tokens); i++)
+		if (check_jwt_exp(tokens[i], strlen(tokens[i])) != -1)
+			fail_msg("\"%s\" read as a JWT", tokens[i]);
+}
+
+struct dir {
+	char path[64];
+	char token[96];
+	char expiry[128];
+};
+
+static int
+setup(void **state)
+{
+	static struct dir d;
+
+	strcpy(d.path, "/tmp/tb-check-XXXXXX");
+	assert_non_null(mkdtemp(d.path));
+	snprintf(d.token, sizeof d.token, "%s/token", d.path);
+	assert_int_equal(tokenfile_expiry_path(d.token, d.expiry,
+	    sizeof d.expiry), 0);
+	*state = &d;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct dir *d = *state;
+
+	unlink(d->token);
+	unlink(d->expiry);
+	rmdir(d->path);
+	return 0;
+}
+
+static void
+put(const char *path, const char *text)
+{
+	struct err err = { 0 };
+
+	if (tokenfile_write(path, text, strlen(text), 0600, &err) != 0)
+		fail_msg("%s", err.msg);
+}
+
+static void
+expect(struct dir *d, int64_t now, int ok, const char *reason)
+{
+	struct err err = { 0 };
+	int64_t exp;
+
+	assert_int_equal(check_token_file(d->token, now, &exp, &err),
+	    ok ? 0 : -1);
+	if (!ok) {
+		assert_int_equal(err.kind, ERR_FILE);
+		assert_contains(err.msg, reason);
+		assert_not_contains(err.msg, "opaque-secret");
+	}
+}
+
+static void
+test_expiry_path(void **state)
+{
+	char out[64];
+
+	assert_int_equal(tokenfile_expiry_path("/var/run/t/token", out,
+	    sizeof out), 0);
+	assert_string_equal(out, "/var/run/t/.token.expiry");
+	assert_int_equal(tokenfile_expiry_path("token", out, sizeof out), 0);
+	assert_string_equal(out, ".token.expiry");
+	assert_int_equal(tokenfile_expiry_path("/a/b", out, 5), -1);
+}
+
+static void
+test_missing_and_empty(void **state)
+{
+	struct dir *d = *state;
+
+	expect(d, NOW, 0, "no token at");
+	put(d->token, "");
+	expect(d, NOW, 0, "is empty");
+}
+
+static void
+test_opaque_token_uses_recorded_expiry(void **state)
+{
+	struct dir *d = *state;
+	char text[32];
+
+	put(d->token, "opaque-secret");
+	/* Nothing recorded: a present token is all that can be known. */
+	expect(d, NOW, 1, NULL);
+	snprintf(text, sizeof text, "%d\n", NOW + 3600);
+	put(d->expiry, text);
+	expect(d, NOW, 1, NULL);
+	expect(d, NOW + 3600 - CHECK_MIN_VALIDITY_S + 1, 0, "margin");
+	expect(d, NOW + 3601, 0, "expired 1 s ago");
+	/* A malformed record is no record. */
+	put(d->expiry, "soon\n");
+	expect(d, NOW + 999999, 1, NULL);
+}
+
+static void
+test_jwt_exp_wins_over_record(void **state)
+{
+	struct dir *d = *state;
+	char t[256], text[32];
+
+	/* exp 1800000100, recorded 3600 s later: the JWT decides. */
+	jwt(t, sizeof t, "eyJleHAiOjE4MDAwMDAxMDB9");
+	put(d->token, t);
+	snprintf(text, sizeof text, "%d\n", NOW + 3600);
+	put(d->expiry, text);
+	expect(d, NOW, 1, NULL);
+	expect(d, NOW + 95, 0, "margin");
+	expect(d, NOW + 200, 0, "expired 100 s ago");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_jwt_exp),
+		cmocka_unit_test(test_not_a_jwt),
+		cmocka_unit_test(test_expiry_path),
+		cmocka_unit_test_setup_teardown(test_missing_and_empty, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_opaque_token_uses_recorded_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jwt_exp_wins_over_record,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
