@@ -26,22 +26,19 @@ WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 DEFS := -D_GNU_SOURCE -DTB_VERSION='"$(VERSION)"'
 INCS := -Isrc -I$(INC) -I$(BEARSSL_SRC)/inc
 
-# Release: size first, no unwind tables, position independent so the static
-# binary still gets ASLR.
-REL_CFLAGS := -std=c11 -Os -fPIE -ffunction-sections -fdata-sections \
+# Release: size first, no unwind tables. Fully static and not PIE: Debian's
+# musl libc.a is not built for static PIE, and musl-gcc's spec would
+# otherwise link the dynamic loader in.
+REL_CFLAGS := -std=c11 -Os -fno-pie -ffunction-sections -fdata-sections \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
-	-fstack-protector-strong -fno-plt
-REL_LDFLAGS := -static-pie -Wl,--gc-sections -Wl,-z,relro,-z,now \
+	-fstack-protector-strong
+REL_LDFLAGS := -static -no-pie -Wl,--gc-sections -Wl,-z,relro,-z,now \
 	-Wl,-z,noexecstack -Wl,--build-id=none -s
 # Host builds for tests: sanitizers for unit tests and the integration
 # suite's ASan binary, none for valgrind.
 DBG_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-
-# Objects built through pattern rules are kept, not deleted as
-# intermediates, so that a second make has nothing to do.
-.SECONDARY:
 
 .PHONY: all deps deps-test demo test unit integration fuzz fuzz-smoke \
 	host-bins bench clean help
@@ -78,7 +75,7 @@ $(B)/third_party/bearssl-$(1)/libbearssl.a: $(BEARSSL_STAMP) third_party/bearssl
 	$$(MAKE) -s -f third_party/bearssl.mk SRC=$(BEARSSL_SRC) \
 		OUT=$(B)/third_party/bearssl-$(1) CC='$(2)' CFLAGS='$(3)'
 endef
-$(eval $(call bearssl_lib,musl,$(MUSL_CC),-Os -fPIE -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables))
+$(eval $(call bearssl_lib,musl,$(MUSL_CC),-Os -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables))
 $(eval $(call bearssl_lib,host,$(HOST_CC),-O2 -g -fPIC))
 
 BR_MUSL := $(B)/third_party/bearssl-musl/libbearssl.a
@@ -87,8 +84,12 @@ THIRD := $(BEARSSL_STAMP) $(JSMN_H)
 
 # ---- objects, one tree per flavour ----
 
+# Static pattern rules: the objects are named targets, so make keeps them
+# instead of deleting them as intermediates. A change of flags (this
+# Makefile) rebuilds them.
 define objects
-$(B)/obj/$(1)/%.o: src/%.c $(THIRD)
+$(patsubst src/%.c,$(B)/obj/$(1)/%.o,$(SRCS)): $(B)/obj/$(1)/%.o: src/%.c \
+		$(THIRD) Makefile
 	@mkdir -p $$(@D)
 	$(2) $(3) $(WARN) $(DEFS) $(INCS) -MMD -MP -c $$< -o $$@
 endef

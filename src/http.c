@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "date.h"
 #include "http.h"
 
 enum chunk_state { CS_SIZE, CS_DATA, CS_DATA_END, CS_TRAILER, CS_DONE };
@@ -522,28 +523,51 @@ http_reader_commit(struct http_reader *r, size_t n, struct err *err)
 	return st;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian), after Hinnant. */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
+/* n decimal digits at s, or -1. */
+static int
+digits_at(const char *s, int n)
 {
-	int64_t era;
-	unsigned yoe, doy, doe;
+	int v = 0, i;
 
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* IMF-fixdate, the one HTTP-date form current servers send. */
+static int
+imf_fixdate(const char *v, int64_t *t)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct date d;
+	int m;
+
+	if (strlen(v) != 29 || v[3] != ',' || v[4] != ' ' || v[7] != ' ' ||
+	    v[11] != ' ' || v[16] != ' ' || v[19] != ':' || v[22] != ':' ||
+	    memcmp(v + 25, " GMT", 4) != 0)
+		return -1;
+	for (m = 0; m < 12 && memcmp(months + 3 * m, v + 8, 3) != 0; m++)
+		;
+	d.year = digits_at(v + 12, 4);
+	d.month = m + 1;
+	d.day = digits_at(v + 5, 2);
+	d.hour = digits_at(v + 17, 2);
+	d.minute = digits_at(v + 20, 2);
+	d.second = digits_at(v + 23, 2);
+	if (m == 12 || d.year < 1970 || d.day < 1 || d.day > 31 ||
+	    d.hour < 0 || d.hour > 23 || d.minute < 0 || d.minute > 59 ||
+	    d.second < 0 || d.second > 60)
+		return -1;
+	*t = date_to_unix(&d);
+	return 0;
 }
 
 int
 http_retry_after(const char *value, int64_t now, uint64_t *seconds)
 {
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	char wday[4], mon[4], tail[4];
-	const char *m;
-	int d, y, hh, mm, ss, n = 0;
 	uint64_t v = 0;
 	int64_t when;
 
@@ -558,14 +582,8 @@ http_retry_after(const char *value, int64_t now, uint64_t *seconds)
 		*seconds = v;
 		return 0;
 	}
-	if (sscanf(value, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n",
-	    wday, &d, mon, &y, &hh, &mm, &ss, tail, &n) != 8 ||
-	    value[n] != '\0' || strcmp(tail, "GMT") != 0 ||
-	    (m = strstr(months, mon)) == NULL || (m - months) % 3 != 0 ||
-	    d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60 || y < 1970)
+	if (imf_fixdate(value, &when) == -1)
 		return -1;
-	when = days_from_civil(y, (unsigned)((m - months) / 3 + 1),
-	    (unsigned)d) * 86400 + hh * 3600 + mm * 60 + ss;
 	*seconds = when > now ? (uint64_t)(when - now) : 0;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "date.h"
 #include "log.h"
 
 #define LINE_MAX_BYTES 2048
@@ -166,26 +167,25 @@ put_pair(struct line *l, const char *key, const char *value)
 void
 log_format_time(char *out, size_t cap, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	struct date d;
 
-	gmtime_r(&tt, &tm);
-	snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	date_from_unix(t, &d);
+	snprintf(out, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
+	    (long long)d.year, d.month, d.day, d.hour, d.minute, d.second);
 }
 
 static void
 put_time(struct line *l)
 {
 	struct timespec ts;
-	struct tm tm;
+	struct date d;
 	char t[40];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(t, sizeof t, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	date_from_unix(ts.tv_sec, &d);
+	snprintf(t, sizeof t, "%04lld-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    (long long)d.year, d.month, d.day, d.hour, d.minute, d.second,
+	    ts.tv_nsec / 1000000);
 	put_pair(l, "time", t);
 }
 

@@ -1,19 +1,22 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, and only those missing.
-# Usage: deps.sh build|test|bench
+# Usage: deps.sh build|test|bench|image
 # Without root or apt-get it prints the exact package list and fails, so a
 # user on another system knows what to provide.
 set -eu
 
 build_pkgs="make gcc musl-tools libjsmn-dev dpkg-dev xz-utils ca-certificates openssl"
 test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest nginx-light valgrind clang libclang-rt-14-dev util-linux"
-bench_pkgs="$build_pkgs python3 valgrind curl"
+bench_pkgs="$build_pkgs python3 valgrind curl strace binutils"
+# The image test runs its own dockerd and builds its base from Debian.
+image_pkgs="docker.io mmdebstrap python3 openssl"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;
 test) want=$test_pkgs ;;
 bench) want=$bench_pkgs ;;
-*) echo "deps.sh: unknown set '$1' (build, test, bench)" >&2; exit 2 ;;
+image) want=$image_pkgs ;;
+*) echo "deps.sh: unknown set '$1' (build, test, bench, image)" >&2; exit 2 ;;
 esac
 
 missing=

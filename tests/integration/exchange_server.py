@@ -553,8 +553,8 @@ def main(argv=None):
                          expires_in=args.expires_in,
                          access_token=args.access_token, on_request=log)
     srv.start()
-    print("listening on %s://%s:%d/ (Ctrl-C to stop)" %
-          (srv.scheme, args.host, srv.port), flush=True)
+    print("listening on %s:%d; exchange URL %s (Ctrl-C to stop)" %
+          (args.host, srv.port, srv.url("/token")), flush=True)
     try:
         while True:
             time.sleep(3600)

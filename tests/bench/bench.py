@@ -1,0 +1,889 @@
+#!/usr/bin/python3
+"""make bench: tokenbridge-sidecar against curl, measured in the same run.
+
+    /usr/bin/python3 tests/bench/bench.py --binary build/tokenbridge-sidecar
+
+Builds nothing but a linker map of the binary `make` built. It starts the
+integration suite's exchange server on loopback for an ECDSA P-256 chain
+and an RSA 2048 chain (root -> intermediate -> leaf for `localhost`; the
+server sends leaf + intermediate) and measures, per chain:
+
+* CPU time per exchange (user + sys from wait4's rusage, which includes
+  reaped grandchildren such as the sidecar's resolver), `once` and curl
+  alternating run by run, with the Debian CA bundle plus the test root and
+  with the test root alone;
+* instructions (callgrind; the largest per-process total, i.e. the parent
+  rather than its forked resolver), and the sidecar's CA bundle loading as
+  the difference between the two bundles;
+* peak resident memory at exit, stopped there with ptrace
+  (PTRACE_O_TRACEEXIT): VmHWM from /proc/PID/status and Rss/Pss from
+  /proc/PID/smaps_rollup, not ru_maxrss, which counts the parent's pages
+  from before exec.
+
+Then `run` mode: resident memory after the first exchange and after N
+refreshes of a 3 s token, and, with an hour-long token, the CPU ticks and
+system calls of the idle process. The size of the binary and of its parts
+(from a linker map) comes first. Everything goes to stdout as Markdown
+and to build/bench.md.
+
+The figures are reported, never asserted: the bench exits 0 unless a
+measurement itself failed.
+"""
+
+import argparse
+import ctypes
+import datetime
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+
+import certs  # noqa: E402
+from exchange_server import ExchangeServer, server_context  # noqa: E402
+
+DEBIAN_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+BUNDLES = ("full", "root")
+BUNDLE_NAMES = {"full": "Debian bundle + test root",
+                "root": "test root alone"}
+CLIENTS = ("sidecar", "curl")
+
+# The targets of issue 6.
+TARGET_BINARY_BYTES = 150 * 1024
+TARGET_CPU_RATIO = 6.0
+TARGET_PEAK_KIB = 512
+TARGET_BUNDLE_SHARE = 0.10
+RSS_FLAT_KIB = 4            # "flat": grows by at most one page
+
+TOKEN_WRITTEN = 'msg="token written"'
+KIB = 1024
+
+
+# ---------------------------------------------------------------- helpers
+
+def fmt_int(n):
+    return "{:,}".format(n)
+
+
+def fmt_ms(seconds):
+    return "%.2f ms" % (seconds * 1e3)
+
+
+def fmt_minstr(n):
+    return "%.1f M" % (n / 1e6)
+
+
+def fmt_ratio(x):
+    return "%.1f×" % x
+
+
+def spread(samples):
+    """(median, p10, p90) of a list of numbers."""
+    deciles = statistics.quantiles(samples, n=10, method="inclusive")
+    return statistics.median(samples), deciles[0], deciles[-1]
+
+
+def read_kib(path):
+    """{key: value} of a /proc file of `Key:   123 kB` lines."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            parts = rest.split()
+            if len(parts) == 2 and parts[1] == "kB":
+                out[key] = int(parts[0])
+    return out
+
+
+def cpu_ticks(pid):
+    """utime + stime + cutime + cstime of a live process, in clock ticks."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rpartition(")")[2].split()
+    return sum(int(v) for v in fields[11:15])
+
+
+@dataclass
+class Memory:
+    """Resident memory of one process at one moment, in KiB."""
+    hwm: int        # VmHWM: the kernel's high-water mark
+    vmrss: int      # VmRSS: the kernel's (batched) counter
+    rss: int        # smaps_rollup Rss: exact, now
+    pss: int        # smaps_rollup Pss: shared pages divided among sharers
+
+    @classmethod
+    def of(cls, pid):
+        status = read_kib("/proc/%d/status" % pid)
+        rollup = read_kib("/proc/%d/smaps_rollup" % pid)
+        return cls(status["VmHWM"], status["VmRSS"], rollup["Rss"],
+                   rollup["Pss"])
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def tail(path, n=2000):
+    with open(path, errors="replace") as f:
+        return f.read()[-n:]
+
+
+# ---------------------------------------------------------------- processes
+
+@dataclass
+class Command:
+    argv: List[str]             # argv[0] is an absolute path
+    env: Dict[str, str]
+    log: str                    # stdout and stderr go here
+    check: Optional[callable] = None   # raises when the run did not succeed
+
+
+def run_timed(cmd):
+    """Run cmd; its CPU time (user + sys, reaped descendants included)."""
+    pid = os.posix_spawn(cmd.argv[0], cmd.argv, cmd.env, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, cmd.log,
+         os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+        (os.POSIX_SPAWN_DUP2, 1, 2)])
+    _, status, usage = os.wait4(pid, 0)
+    finish(cmd, os.waitstatus_to_exitcode(status))
+    return usage.ru_utime + usage.ru_stime
+
+
+def finish(cmd, rc):
+    if rc != 0:
+        raise BenchError("%s exited %d:\n%s" % (" ".join(cmd.argv), rc,
+                                                 tail(cmd.log)))
+    if cmd.check:
+        cmd.check()
+
+
+def callgrind(cmd, outdir):
+    """Instructions executed by cmd: the largest per-process total, which
+    is the parent's (a forked child's count includes the parent's work up
+    to the fork, but not what the parent does after it)."""
+    os.makedirs(outdir)
+    argv = ["valgrind", "--tool=callgrind",
+            "--callgrind-out-file=%s/cg.%%p" % outdir] + cmd.argv
+    with open(cmd.log, "wb") as log:
+        rc = subprocess.run(argv, env=cmd.env, stdin=subprocess.DEVNULL,
+                            stdout=log, stderr=log).returncode
+    finish(cmd, rc)
+    totals = []
+    for path in glob.glob(os.path.join(outdir, "cg.*")):
+        with open(path) as f:
+            totals += [int(line.split()[1]) for line in f
+                       if line.startswith(("summary:", "totals:"))]
+    if not totals:
+        raise BenchError("no callgrind totals in %s" % outdir)
+    return max(totals)
+
+
+# ptrace(2) through the C library: stop the process at its exit, while its
+# memory is still mapped, and read /proc there.
+PTRACE_TRACEME, PTRACE_CONT, PTRACE_SETOPTIONS = 0, 7, 0x4200
+PTRACE_O_TRACEEXIT, PTRACE_O_EXITKILL = 0x40, 0x100000
+PTRACE_EVENT_EXIT = 6
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.ptrace.restype = ctypes.c_long
+
+
+def _ptrace(request, pid, data=0):
+    if _libc.ptrace(ctypes.c_long(request), ctypes.c_long(pid),
+                    ctypes.c_void_p(0), ctypes.c_void_p(data)) == -1:
+        err = ctypes.get_errno()
+        raise OSError(err, "ptrace(%d): %s" % (request, os.strerror(err)))
+
+
+def memory_at_exit(cmd):
+    """Run cmd under ptrace; its Memory at the moment it exits."""
+    pid = os.fork()
+    if pid == 0:        # the child: redirect, ask to be traced, exec
+        try:
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            fd = os.open(cmd.log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            _ptrace(PTRACE_TRACEME, 0)
+            os.execve(cmd.argv[0], cmd.argv, cmd.env)
+        finally:
+            os._exit(127)
+    _, status = os.waitpid(pid, 0)          # stopped by the exec's SIGTRAP
+    if not os.WIFSTOPPED(status):
+        raise BenchError("%s did not start under ptrace (status %#x)" %
+                         (cmd.argv[0], status))
+    _ptrace(PTRACE_SETOPTIONS, pid, PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)
+    exit_stop = signal.SIGTRAP | (PTRACE_EVENT_EXIT << 8)
+    memory, deliver = None, 0
+    while True:
+        _ptrace(PTRACE_CONT, pid, deliver)
+        _, status = os.waitpid(pid, 0)
+        if not os.WIFSTOPPED(status):
+            break
+        if status >> 8 == exit_stop:
+            memory, deliver = Memory.of(pid), 0
+        else:                               # a signal: pass it on
+            deliver = os.WSTOPSIG(status)
+    finish(cmd, os.waitstatus_to_exitcode(status))
+    if memory is None:
+        raise BenchError("%s ended without an exit stop" % cmd.argv[0])
+    return memory
+
+
+# ---------------------------------------------------------------- setup
+
+@dataclass
+class Endpoint:
+    """One exchange server and the CA bundles that trust it."""
+    name: str
+    server: ExchangeServer
+    bundles: Dict[str, str]
+
+
+class Bench:
+    """The processes under comparison and where they run."""
+
+    def __init__(self, binary, work):
+        self.binary = binary
+        self.work = work
+        self.curl = shutil.which("curl")
+        self.sa_token = os.path.join(work, "sa-token")
+        with open(self.sa_token, "w") as f:   # the size of a real one
+            f.write("eyJhbGciOiJSUzI1NiIsImtpZCI6ImJlbmNoIn0." + "x" * 700 +
+                    "." + "s" * 342 + "\n")
+        self.endpoints = {}
+        self.curl_headers: List[str] = []
+        self.body_file = os.path.join(work, "form-body")
+        self.servers = []
+
+    def server(self, chain, expires_in):
+        srv = ExchangeServer(server_context(chain.server_chain,
+                                            chain.server_key),
+                             expires_in=expires_in)
+        srv.start()
+        self.servers.append(srv)
+        return srv
+
+    def add_endpoint(self, key, name, flavour):
+        chain = certs.make_chain(os.path.join(self.work, "pki"), flavour)
+        full = os.path.join(self.work, "bundle-%s.pem" % key)
+        with open(full, "wb") as out:
+            for path in (DEBIAN_BUNDLE, chain.root_cert):
+                with open(path, "rb") as f:
+                    out.write(f.read())
+        self.endpoints[key] = Endpoint(
+            name, self.server(chain, 3600),
+            {"full": full, "root": chain.root_cert})
+        return chain
+
+    def stop(self):
+        for srv in self.servers:
+            srv.stop()
+
+    def sidecar_env(self, url, bundle, **extra):
+        env = {"SA_TOKEN_PATH": self.sa_token,
+               "OUTPUT_TOKEN_PATH": os.path.join(self.work, "out", "token"),
+               "EXCHANGE_URL": url, "CA_BUNDLE_PATH": bundle,
+               "EXCHANGE_TIMEOUT": "30s"}
+        env.update(extra)
+        return env
+
+    def sidecar(self, ep, bundle):
+        return Command([self.binary, "once"],
+                       self.sidecar_env(ep.server.url(), ep.bundles[bundle]),
+                       os.path.join(self.work, "sidecar.log"))
+
+    def curl_cmd(self, ep, bundle):
+        """The sidecar's POST through curl: same body, same headers as far
+        as curl lets them be set, same CA bundle, TLS 1.2 like BearSSL."""
+        out = os.path.join(self.work, "curl.out")
+
+        def check():
+            with open(out) as f:
+                if "access_token" not in json.load(f):
+                    raise BenchError("curl got no access_token")
+        argv = [self.curl, "-sS", "--fail", "--tlsv1.2", "--tls-max", "1.2",
+                "--cacert", ep.bundles[bundle], "-o", out,
+                "--data-binary", "@" + self.body_file]
+        for h in self.curl_headers:
+            argv += ["-H", h]
+        return Command(argv + [ep.server.url()],
+                       {"PATH": "/usr/bin:/bin"},
+                       os.path.join(self.work, "curl.log"), check)
+
+    def command(self, client, ep, bundle):
+        return (self.sidecar if client == "sidecar" else self.curl_cmd)(
+            ep, bundle)
+
+    def learn_request(self, ep):
+        """Run the sidecar once and give curl what it sent; return how the
+        two requests differ and what each negotiated."""
+        srv = ep.server
+        run_timed(self.sidecar(ep, "root"))
+        ours = srv.requests[-1]
+        with open(self.body_file, "wb") as f:
+            f.write(ours.body)
+        self.curl_headers = ["%s: %s" % (k, v) for k, v in ours.headers
+                             if k.lower() not in ("host", "content-length")]
+        run_timed(self.curl_cmd(ep, "root"))
+        theirs = srv.requests[-1]
+        if theirs.body != ours.body:
+            raise BenchError("curl sent another body than the sidecar")
+        mine, other = set(ours.headers), set(theirs.headers)
+        return {"only sidecar": sorted(mine - other),
+                "only curl": sorted(other - mine),
+                "sidecar TLS": "%s %s" % (ours.tls_version, ours.cipher),
+                "curl TLS": "%s %s" % (theirs.tls_version, theirs.cipher)}
+
+
+# ---------------------------------------------------------------- size
+
+def make_variables(*names):
+    """Values of the Makefile's variables, expanded by make itself."""
+    script = "bench-print:\n" + "".join(
+        "\t@echo '%s=$(%s)'\n" % (n, n) for n in names)
+    out = subprocess.run(
+        ["make", "-s", "--no-print-directory", "-C", REPO, "-f", "Makefile",
+         "-f", "-", "bench-print"], input=script, text=True,
+        stdout=subprocess.PIPE, check=True).stdout
+    return dict(line.split("=", 1) for line in out.splitlines())
+
+
+def interpreter(path):
+    """The ELF program interpreter a binary requests, or None (static)."""
+    out = subprocess.run(["readelf", "-lW", path], stdout=subprocess.PIPE,
+                         text=True, check=True).stdout
+    m = re.search(r"Requesting program interpreter: ([^\]]+)\]", out)
+    return m.group(1) if m else None
+
+
+def with_libraries(path):
+    """(total bytes of path and its shared libraries, library count)."""
+    out = subprocess.run(["ldd", path], stdout=subprocess.PIPE, text=True,
+                         stderr=subprocess.DEVNULL).stdout
+    libs = {os.path.realpath(m) for m in
+            re.findall(r"(/\S+) \(0x", out)} - {os.path.realpath(path)}
+    return os.path.getsize(path) + sum(map(os.path.getsize, libs)), len(libs)
+
+
+def docker_image_size(name="tokenbridge-sidecar"):
+    """The local image's size in bytes; None when there is none (or no
+    docker daemon)."""
+    if not shutil.which("docker"):
+        return None
+    try:
+        proc = subprocess.run(["docker", "image", "inspect", "-f",
+                               "{{.Size}}", name], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True,
+                              timeout=20)
+    except subprocess.TimeoutExpired:
+        return None
+    return int(proc.stdout) if proc.returncode == 0 else None
+
+
+SECTION_COLUMNS = {".text": "text", ".rodata": "rodata",
+                   ".data.rel.ro": "data", ".data": "data", ".bss": "bss"}
+_INPUT_SECTION = re.compile(
+    r"^ (\S+)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S.*)$")
+
+
+def link_map(out_dir):
+    """Re-link the sidecar from make's objects with a linker map (not
+    stripped: section sizes are the same). Returns (map path, whether libc
+    is linked in or shared)."""
+    v = make_variables("MUSL_CC", "REL_LDFLAGS", "SRCS", "BR_MUSL")
+    objs = ["build/obj/musl/%s.o" % os.path.basename(s)[:-2]
+            for s in v["SRCS"].split()]
+    ldflags = [f for f in v["REL_LDFLAGS"].split() if f != "-s"]
+    os.makedirs(out_dir, exist_ok=True)
+    map_path = os.path.join(out_dir, "sidecar.map")
+    subprocess.run(v["MUSL_CC"].split() + ldflags +
+                   ["-o", os.path.join(out_dir, "sidecar.unstripped")] +
+                   objs + [v["BR_MUSL"], "-Wl,-Map=" + map_path],
+                   cwd=REPO, check=True)
+    return map_path
+
+
+def component(origin, bearssl_dirs):
+    """Which part of the program an input file of the link belongs to."""
+    m = re.search(r"libbearssl\.a\((\S+)\.o\)", origin)
+    if m:
+        return "BearSSL " + bearssl_dirs.get(m.group(1), "(other)")
+    if origin.startswith("build/obj/"):
+        return "tokenbridge src/*.c"
+    if "musl" in origin:
+        return "musl libc"
+    if "/gcc/" in origin:
+        return "gcc runtime (crtbegin/end, libgcc)"
+    return "other: " + origin
+
+
+def size_breakdown(map_path):
+    """{component: {column: bytes}} from a GNU ld map, and the shared
+    libraries the link used."""
+    bearssl_dirs = {}
+    for src in glob.glob(os.path.join(
+            REPO, "build/third_party/bearssl/src/src/**/*.c"),
+            recursive=True):
+        rel = os.path.relpath(os.path.dirname(src), os.path.join(
+            REPO, "build/third_party/bearssl/src/src"))
+        bearssl_dirs[os.path.basename(src)[:-2]] = \
+            "(top)" if rel == "." else rel
+    sizes = defaultdict(lambda: defaultdict(int))
+    shared, column, pending = [], None, ""
+    with open(map_path) as f:
+        lines = iter(f.read().split("Linker script and memory map", 1)[1]
+                     .splitlines())
+    for line in lines:
+        if line.startswith("LOAD ") and line.endswith(".so"):
+            shared.append(line[5:])
+        if line.startswith("."):            # an output section
+            column = SECTION_COLUMNS.get(line.split()[0])
+            continue
+        if re.fullmatch(r" [.\w]\S*", line):  # name alone: figures follow
+            pending = line
+            continue
+        m = _INPUT_SECTION.match(pending + line if pending else line)
+        pending = ""
+        if m and column:
+            sizes[component(m.group(3), bearssl_dirs)][column] += \
+                int(m.group(2), 16)
+    return sizes, shared
+
+
+# ---------------------------------------------------------------- run mode
+
+class RunningSidecar:
+    """`tokenbridge-sidecar run` in the background, its log in a file."""
+
+    def __init__(self, bench, url, bundle, name, **env):
+        self.log = os.path.join(bench.work, name + ".log")
+        out = os.path.join(bench.work, name)
+        os.makedirs(out)
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [bench.binary, "run"], env=bench.sidecar_env(
+                    url, bundle, OUTPUT_TOKEN_PATH=os.path.join(out, "token"),
+                    **env),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=log)
+        self.pid = self.proc.pid
+
+    def written(self):
+        with open(self.log, errors="replace") as f:
+            return f.read().count(TOKEN_WRITTEN)
+
+    def wait_written(self, n, timeout):
+        """Wait for the n-th "token written" line; then let the process
+        settle into its sleep."""
+        end = time.monotonic() + timeout
+        while self.written() < n:
+            if self.proc.poll() is not None or time.monotonic() > end:
+                raise BenchError("run mode: %d tokens written, wanted %d:\n%s"
+                                 % (self.written(), n, tail(self.log)))
+            time.sleep(0.05)
+        time.sleep(0.2)
+
+    def fds(self):
+        return len(os.listdir("/proc/%d/fd" % self.pid))
+
+    def children(self):
+        with open("/proc/%d/task/%d/children" % (self.pid, self.pid)) as f:
+            return len(f.read().split())
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=10)
+        if rc != 0:
+            raise BenchError("run mode: exit status %d after SIGTERM:\n%s" %
+                             (rc, tail(self.log)))
+
+
+def refresh_loop(bench, chain, bundle, refreshes):
+    """Memory, descriptors and CPU after the first exchange and after
+    `refreshes` more, with a token that lives 3 s."""
+    srv = bench.server(chain, 3)
+    sc = RunningSidecar(bench, srv.url(), bundle, "run-loop")
+    try:
+        sc.wait_written(1, 30)
+        first = Memory.of(sc.pid)
+        ticks0, t0, fds0 = cpu_ticks(sc.pid), time.monotonic(), sc.fds()
+        rss_max = first.rss
+        for n in range(2, refreshes + 2):
+            sc.wait_written(n, 30)
+            rss_max = max(rss_max, Memory.of(sc.pid).rss)
+        last = Memory.of(sc.pid)
+        result = {"first": first, "last": last, "rss_max": rss_max,
+                  "fds": (fds0, sc.fds()), "children": sc.children(),
+                  "interval": (time.monotonic() - t0) / refreshes,
+                  "cpu_per_refresh": (cpu_ticks(sc.pid) - ticks0) /
+                  os.sysconf("SC_CLK_TCK") / refreshes}
+    finally:
+        sc.stop()
+    return result
+
+
+def idle(bench, chain, bundle, seconds, strace_seconds):
+    """CPU ticks over `seconds` after the first exchange, with a token for
+    an hour, then the system calls strace sees in `strace_seconds`."""
+    srv = bench.server(chain, 3600)
+    sc = RunningSidecar(bench, srv.url(), bundle, "run-idle",
+                        REFRESH_INTERVAL="1h")
+    try:
+        sc.wait_written(1, 30)
+        before = cpu_ticks(sc.pid)
+        time.sleep(seconds)
+        result = {"ticks": cpu_ticks(sc.pid) - before, "seconds": seconds,
+                  "syscalls": None}
+        if shutil.which("strace"):
+            result["syscalls"] = count_syscalls(sc.pid, strace_seconds,
+                                                bench.work)
+    finally:
+        sc.stop()
+    return result
+
+
+def count_syscalls(pid, seconds, work):
+    """{syscall: calls} that `strace -f -c -p pid` counts in `seconds`."""
+    out = os.path.join(work, "strace.out")
+    tracer = subprocess.Popen(["strace", "-f", "-c", "-o", out,
+                               "-p", str(pid)], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    time.sleep(seconds)
+    tracer.send_signal(signal.SIGINT)
+    tracer.wait(timeout=10)
+    calls = {}
+    with open(out) as f:
+        for line in f:
+            parts = line.split()
+            # % time, seconds, usecs/call, calls, [errors,] syscall
+            if len(parts) >= 5 and re.fullmatch(r"[\d.]+", parts[0]) \
+                    and parts[-1] != "total":
+                calls[parts[-1]] = int(parts[3])
+    return calls
+
+
+# ---------------------------------------------------------------- report
+
+def system_lines():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    uname = os.uname()
+    return ["- date: %s" % datetime.datetime.now(datetime.timezone.utc)
+            .strftime("%Y-%m-%d %H:%M UTC"),
+            "- system: %s %s %s" % (uname.sysname, uname.release,
+                                    uname.machine),
+            "- CPU: %s, %d cores" % (cpu, os.cpu_count())]
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def size_section(binary, interp, curl_size, image, sizes, shared):
+    size = os.path.getsize(binary)
+    rows = [["tokenbridge-sidecar, stripped", fmt_int(size)]]
+    if interp:
+        libc = os.path.realpath(interp)
+        rows.append(["linking: **dynamic**, interpreter %s (%s bytes)" %
+                     (interp, fmt_int(os.path.getsize(libc))),
+                     fmt_int(size + os.path.getsize(libc))])
+    else:
+        rows.append(["linking: static", "—"])
+    if image is not None:
+        rows.append(["docker image `tokenbridge-sidecar`", fmt_int(image)])
+    rows.append(["curl, with its %d shared libraries" % curl_size[1],
+                 fmt_int(curl_size[0])])
+    lines = ["## Size", ""] + table(["", "bytes"], rows)
+
+    cols = ("text", "rodata", "data", "bss")
+    order = sorted(sizes, key=lambda c: (not c.startswith("tokenbridge"),
+                                         not c.startswith("BearSSL"),
+                                         -sum(sizes[c][k] for k in cols[:3])))
+    rows = []
+    for comp in order:
+        s = sizes[comp]
+        rows.append([comp] + [fmt_int(s[k]) for k in cols] +
+                    [fmt_int(sum(s[k] for k in cols[:3]))])
+    total = {k: sum(sizes[c][k] for c in sizes) for k in cols}
+    in_file = sum(total[k] for k in cols[:3])
+    rows.append(["**all**"] + [fmt_int(total[k]) for k in cols] +
+                [fmt_int(in_file)])
+    rows.append(["ELF headers, relocations, dynamic tables, padding",
+                 "", "", "", "", fmt_int(size - in_file)])
+    lines += ["", "### Size by component (linker map, build/bench/"
+              "sidecar.map)", ""]
+    lines += table(["component", ".text", ".rodata", ".data + .data.rel.ro",
+                    ".bss (memory)", "in the file"], rows)
+    if shared:
+        lines += ["", "Linked against shared %s: the C library is not in "
+                  "these figures." % ", ".join(shared)]
+    return lines
+
+
+def exchange_section(ep, learned, cpu, instr, mem):
+    lines = ["## One exchange: %s chain" % ep.name, ""]
+    rows = []
+    for bundle in BUNDLES:
+        cells = []
+        for client in CLIENTS:
+            med, p10, p90 = spread(cpu[bundle][client])
+            cells.append("%s [%s–%s]" % (fmt_ms(med), fmt_ms(p10)[:-3],
+                                          fmt_ms(p90)))
+        ratio = spread(cpu[bundle]["curl"])[0] / spread(
+            cpu[bundle]["sidecar"])[0]
+        rows.append(["CPU time, %s: median [p10–p90]" % BUNDLE_NAMES[bundle]]
+                    + cells + [fmt_ratio(ratio)])
+    for bundle in BUNDLES:
+        s, c = instr[bundle]["sidecar"], instr[bundle]["curl"]
+        rows.append(["instructions, %s" % BUNDLE_NAMES[bundle],
+                     fmt_minstr(s), fmt_minstr(c), fmt_ratio(c / s)])
+    loading = {cl: instr["full"][cl] - instr["root"][cl] for cl in CLIENTS}
+    rows.append(["of which CA bundle loading (full − root alone)"] +
+                ["%s (%.1f %%)" % (fmt_minstr(loading[cl]),
+                                   100.0 * loading[cl] / instr["full"][cl])
+                 for cl in CLIENTS] + [""])
+    for bundle in BUNDLES:
+        for label, attr in (("peak RSS (VmHWM)", "hwm"),
+                            ("Rss at exit (smaps_rollup)", "rss"),
+                            ("Pss at exit (smaps_rollup)", "pss")):
+            s = getattr(mem[bundle]["sidecar"], attr)
+            c = getattr(mem[bundle]["curl"], attr)
+            rows.append(["%s, %s" % (label, BUNDLE_NAMES[bundle]),
+                         "%s KiB" % fmt_int(s), "%s KiB" % fmt_int(c),
+                         fmt_ratio(c / s)])
+    lines += table(["per exchange", "tokenbridge-sidecar once", "curl",
+                    "curl / sidecar"], rows)
+    lines += ["", "TLS negotiated: sidecar %s; curl %s." %
+              (learned["sidecar TLS"], learned["curl TLS"])]
+    return lines
+
+
+def run_section(loop, quiet, refreshes):
+    first, last = loop["first"], loop["last"]
+    rows = [
+        ["smaps_rollup Rss after the first exchange / after %d refreshes"
+         % refreshes, "%d / %d KiB (max %d)" % (first.rss, last.rss,
+                                                loop["rss_max"])],
+        ["VmRSS after the first exchange / after %d refreshes" % refreshes,
+         "%d / %d KiB" % (first.vmrss, last.vmrss)],
+        ["Pss after the first exchange / after %d refreshes" % refreshes,
+         "%d / %d KiB" % (first.pss, last.pss)],
+        ["VmHWM after %d refreshes" % refreshes, "%d KiB" % last.hwm],
+        ["open descriptors after the first / last", "%d / %d" %
+         loop["fds"]],
+        ["child processes left", str(loop["children"])],
+        ["mean time between refreshes (expires_in=3)", "%.2f s" %
+         loop["interval"]],
+        ["CPU per refresh (utime+stime, children included)",
+         fmt_ms(loop["cpu_per_refresh"])],
+        ["idle CPU over %d s (expires_in=3600, REFRESH_INTERVAL=1h)"
+         % quiet["seconds"], "%d ticks" % quiet["ticks"]],
+    ]
+    if quiet["syscalls"] is not None:
+        rows.append(["system calls while idle (strace -f -c)",
+                     ", ".join("%s ×%d" % kv for kv in
+                               sorted(quiet["syscalls"].items())) or "none"])
+    return ["## Run mode (ECDSA chain, Debian bundle + test root)", ""] + \
+        table(["", "value"], rows)
+
+
+def targets_line(size, interp, results, loop):
+    def verdict(ok):
+        return "met" if ok else "**not met**"
+    eps = results.values()
+    instr_ratio = min(r["instr"]["full"]["curl"] / r["instr"]["full"]
+                      ["sidecar"] for r in eps)
+    time_ratio = min(spread(r["cpu"]["full"]["curl"])[0] /
+                     spread(r["cpu"]["full"]["sidecar"])[0] for r in eps)
+    peak = max(max(r["mem"]["full"]["sidecar"].hwm,
+                   r["mem"]["full"]["sidecar"].rss) for r in eps)
+    share = max((r["instr"]["full"]["sidecar"] - r["instr"]["root"]
+                 ["sidecar"]) / r["instr"]["full"]["sidecar"] for r in eps)
+    growth = loop["last"].rss - loop["first"].rss
+    binary_note = "%s bytes%s" % (fmt_int(size), ", but dynamically linked "
+                                  "(needs %s)" % interp if interp else "")
+    items = [
+        "binary ≤ 150 KiB: %s (%s)" % (
+            verdict(size <= TARGET_BINARY_BYTES and not interp), binary_note),
+        "CPU ≤ 1/6 of curl: %s (curl/sidecar ≥ %.1f× instructions, ≥ %.1f× "
+        "time)" % (verdict(min(instr_ratio, time_ratio) >= TARGET_CPU_RATIO),
+                   instr_ratio, time_ratio),
+        "peak RSS ≤ 512 KiB: %s (%d KiB)" % (verdict(peak <= TARGET_PEAK_KIB),
+                                             peak),
+        "run-mode RSS flat: %s (%+d KiB)" % (verdict(growth <= RSS_FLAT_KIB),
+                                            growth),
+        "bundle loading ≤ 1/10 of the exchange: %s (%.1f %%)" % (
+            verdict(share <= TARGET_BUNDLE_SHARE), 100 * share),
+    ]
+    return "**Targets:** " + "; ".join(items) + "."
+
+
+# ---------------------------------------------------------------- main
+
+def measure_cpu(bench, ep, runs):
+    """CPU seconds per run, sidecar and curl alternating run by run."""
+    cpu = {b: {c: [] for c in CLIENTS} for b in BUNDLES}
+    for bundle in BUNDLES:
+        cmds = {c: bench.command(c, ep, bundle) for c in CLIENTS}
+        for c in CLIENTS:                   # warm the page cache
+            run_timed(cmds[c])
+        for _ in range(runs):
+            for c in CLIENTS:
+                cpu[bundle][c].append(run_timed(cmds[c]))
+    return cpu
+
+
+def measure_instructions_and_memory(bench, ep, key):
+    instr = {b: {} for b in BUNDLES}
+    mem = {b: {} for b in BUNDLES}
+    for bundle in BUNDLES:
+        for c in CLIENTS:
+            cmd = bench.command(c, ep, bundle)
+            instr[bundle][c] = callgrind(cmd, os.path.join(
+                bench.work, "cg-%s-%s-%s" % (key, bundle, c)))
+            mem[bundle][c] = memory_at_exit(cmd)
+    return instr, mem
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--binary", default=os.path.join(REPO, "build",
+                                                     "tokenbridge-sidecar"))
+    ap.add_argument("--runs", type=int, default=30,
+                    help="timed runs per client, chain and bundle")
+    ap.add_argument("--refreshes", type=int, default=100,
+                    help="run mode: refreshes after the first exchange")
+    ap.add_argument("--idle-seconds", type=int, default=10)
+    ap.add_argument("--strace-seconds", type=int, default=3)
+    ap.add_argument("--quick", action="store_true",
+                    help="10 timed runs and 10 refreshes")
+    ap.add_argument("--output", default=os.path.join(REPO, "build",
+                                                     "bench.md"))
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.runs, args.refreshes = 10, 10
+    args.binary = os.path.abspath(args.binary)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    for tool in ("curl", "valgrind", "readelf"):
+        if not shutil.which(tool):
+            raise BenchError("%s is missing: sh third_party/deps.sh bench"
+                             % tool)
+    started = time.monotonic()
+    work = tempfile.mkdtemp(prefix="tokenbridge-bench-")
+    os.makedirs(os.path.join(work, "out"))
+    bench = Bench(args.binary, work)
+    try:
+        progress("certificates and servers")
+        ec = bench.add_endpoint("ec", "ECDSA P-256", "ec")
+        bench.add_endpoint("rsa", "RSA 2048", "rsa")
+        learned = {k: bench.learn_request(ep)
+                   for k, ep in bench.endpoints.items()}
+
+        progress("size")
+        size = os.path.getsize(args.binary)
+        interp = interpreter(args.binary)
+        sizes, shared = size_breakdown(link_map(
+            os.path.join(REPO, "build", "bench")))
+        size_lines = size_section(args.binary, interp,
+                                  with_libraries(bench.curl),
+                                  docker_image_size(), sizes, shared)
+
+        # CPU time first, on a quiet machine; then the run-mode probes in
+        # the background while callgrind counts (instruction counts do
+        # not depend on load) and ptrace stops processes at exit.
+        results = {}
+        for key, ep in bench.endpoints.items():
+            progress("CPU time, %s, %d runs each" % (ep.name, args.runs))
+            results[key] = {"cpu": measure_cpu(bench, ep, args.runs)}
+        full = bench.endpoints["ec"].bundles["full"]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            progress("run mode (%d refreshes) and idle, in the background"
+                     % args.refreshes)
+            loop_f = pool.submit(refresh_loop, bench, ec, full,
+                                 args.refreshes)
+            idle_f = pool.submit(idle, bench, ec, full, args.idle_seconds,
+                                 args.strace_seconds)
+            for key, ep in bench.endpoints.items():
+                progress("callgrind and memory at exit, %s" % ep.name)
+                instr, mem = measure_instructions_and_memory(bench, ep, key)
+                results[key].update(instr=instr, mem=mem)
+            progress("waiting for the run-mode probes")
+            loop, quiet = loop_f.result(), idle_f.result()
+    finally:
+        bench.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    lines = ["# tokenbridge-sidecar bench", ""] + system_lines() + [
+        "- binary: %s (`%s`)" % (os.path.relpath(args.binary, REPO),
+                                 sidecar_version(args.binary)),
+        "- curl: %s" % curl_version(),
+        "- %d timed runs per client, chain and bundle, alternating; "
+        "CPU = user + sys from wait4; curl limited to TLS 1.2 like "
+        "BearSSL" % args.runs, ""]
+    lines += size_lines + [""]
+    for key, ep in bench.endpoints.items():
+        r = results[key]
+        lines += exchange_section(ep, learned[key], r["cpu"], r["instr"],
+                                  r["mem"]) + [""]
+    diff = learned["ec"]
+    if diff["only sidecar"] or diff["only curl"]:
+        lines += ["Request headers that differ: sidecar %s; curl %s." % (
+            diff["only sidecar"], diff["only curl"]), ""]
+    lines += run_section(loop, quiet, args.refreshes) + [""]
+    lines += [targets_line(size, interp, results, loop), "",
+              "(bench time %.0f s)" % (time.monotonic() - started)]
+    report = "\n".join(lines) + "\n"
+    print(report)
+    os.makedirs(os.path.dirname(args.output), exist_ok=True)
+    with open(args.output, "w") as f:
+        f.write(report)
+    return 0
+
+
+def progress(what):
+    print("bench: %s ..." % what, file=sys.stderr, flush=True)
+
+
+def sidecar_version(binary):
+    return subprocess.run([binary, "version"], stdout=subprocess.PIPE,
+                          text=True).stdout.strip()
+
+
+def curl_version():
+    out = subprocess.run(["curl", "-V"], stdout=subprocess.PIPE,
+                         text=True).stdout
+    return " ".join(out.split()[:4]) if out else "unknown"
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (BenchError, OSError, subprocess.CalledProcessError) as e:
+        print("bench: %s" % e, file=sys.stderr)
+        sys.exit(1)
