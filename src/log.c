@@ -18,6 +18,7 @@
 #define LINE_MAX_BYTES 2048
 #define VALUE_MAX_BYTES 600 /* escaped; longer values end in "..." */
 #define REDACTED "[REDACTED]"
+#define LOG_SECRET_PIECE 8 /* shorter runs match by chance */
 
 static enum log_format fmt = LOG_TEXT;
 static enum log_level min_level = LOG_INFO;
@@ -70,17 +71,37 @@ puts_l(struct line *l, const char *s)
 	put(l, s, strlen(s));
 }
 
-/* Length of the registered secret starting at s, or 0. */
+/*
+ * Length of the longest run at s that is a piece of a registered secret
+ * (at least LOG_SECRET_PIECE bytes, or the whole of a shorter secret), or
+ * 0. Pieces count because servers quote the start of a token they reject.
+ */
 static size_t
 secret_at(const char *s, size_t left)
 {
-	size_t i;
+	size_t i, k, best = 0, len;
+	const char *p;
 
-	for (i = 0; i < LOG_SECRETS; i++)
-		if (secrets[i].len > 0 && secrets[i].len <= left &&
-		    memcmp(s, secrets[i].ptr, secrets[i].len) == 0)
-			return secrets[i].len;
-	return 0;
+	for (i = 0; i < LOG_SECRETS; i++) {
+		p = secrets[i].ptr;
+		len = secrets[i].len;
+		if (len == 0)
+			continue;
+		if (len < LOG_SECRET_PIECE) {
+			if (len <= left && memcmp(s, p, len) == 0 && len > best)
+				best = len;
+			continue;
+		}
+		if (left < LOG_SECRET_PIECE ||
+		    memmem(p, len, s, LOG_SECRET_PIECE) == NULL)
+			continue;
+		for (k = LOG_SECRET_PIECE; k < left && memmem(p, len, s,
+		    k + 1) != NULL; k++)
+			;
+		if (k > best)
+			best = k;
+	}
+	return best;
 }
 
 static int
@@ -223,25 +244,3 @@ log_event(enum log_level level, const char *msg, ...)
 			return;
 }
 
-void
-log_scrub(char *text, size_t cap)
-{
-	char out[LINE_MAX_BYTES];
-	size_t n = strlen(text), i, o = 0, s, r = strlen(REDACTED);
-
-	for (i = 0; i < n && o + 1 < sizeof out; i++) {
-		if ((s = secret_at(text + i, n - i)) > 0) {
-			if (o + r >= sizeof out)
-				break;
-			memcpy(out + o, REDACTED, r);
-			o += r;
-			i += s - 1;
-		} else {
-			out[o++] = text[i];
-		}
-	}
-	if (o >= cap)
-		o = cap - 1;
-	memcpy(text, out, o);
-	text[o] = '\0';
-}

@@ -4,8 +4,9 @@
  * Records are a message plus key/value string pairs, printed as logfmt
  * (`time=... level=info msg="..." key=value`) or as one JSON object.
  * Values are escaped and bounded. Secrets registered with log_secret() are
- * replaced by "[REDACTED]" wherever they would appear, as a second line of
- * defence: no caller passes a token to the logger in the first place.
+ * replaced by "[REDACTED]" wherever they or a piece of them (8 bytes or
+ * more) would appear, as a second line of defence: no caller passes a
+ * token to the logger in the first place, but a server may quote one back.
  */
 #ifndef TB_LOG_H
 #define TB_LOG_H
@@ -38,11 +39,5 @@ void log_secret(enum log_secret_slot slot, const char *secret, size_t len);
 
 /* Format Unix time `t` as RFC 3339 UTC ("2026-01-02T03:04:05Z"). */
 void log_format_time(char *out, size_t cap, int64_t t);
-
-/*
- * Replace every registered secret in the NUL-terminated text (of buffer
- * size cap) by "[REDACTED]", in place, truncating if needed.
- */
-void log_scrub(char *text, size_t cap);
 
 #endif

@@ -115,6 +115,7 @@ cmd_once(void)
 		refresh_log_success(&cfg, &res, -1);
 	else
 		log_error("token exchange failed", &err);
+	refresh_forget(&res);
 	trust_free(&trust);
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILED;
 }

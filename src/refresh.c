@@ -16,6 +16,7 @@
 #include "tokenfile.h"
 
 static char subject[EXCHANGE_SUBJECT_MAX];
+static size_t subject_len;
 
 /*
  * Record the reported expiry next to the token, for `check` when the token
@@ -51,15 +52,14 @@ int
 refresh_once(const struct config *cfg, const struct trust *trust,
     struct exchange_result *res, struct err *err)
 {
-	size_t len = 0;
 	int rc;
 
 	/* The kubelet rotates the token: read it anew for every exchange. */
 	rc = tokenfile_read_subject(cfg->sa_token_path, subject,
-	    sizeof subject, &len, err);
+	    sizeof subject, &subject_len, err);
 	if (rc == 0) {
-		log_secret(LOG_SECRET_SUBJECT, subject, len);
-		rc = exchange_token(cfg, trust, subject, len,
+		log_secret(LOG_SECRET_SUBJECT, subject, subject_len);
+		rc = exchange_token(cfg, trust, subject, subject_len,
 		    event_deadline(cfg->exchange_timeout_ms), res, err);
 	}
 	if (rc == 0) {
@@ -70,19 +70,18 @@ refresh_once(const struct config *cfg, const struct trust *trust,
 	}
 	if (rc == 0)
 		record_expiry(cfg, res);
-	/*
-	 * A server may echo what it was sent into its error text: scrub the
-	 * message while both tokens are still known, then forget them. The
-	 * token is on disk now; no copy stays in memory.
-	 */
-	if (rc == -1)
-		log_scrub(err->msg, sizeof err->msg);
+	return rc;
+}
+
+void
+refresh_forget(struct exchange_result *res)
+{
 	log_secret(LOG_SECRET_SUBJECT, NULL, 0);
 	log_secret(LOG_SECRET_ACCESS, NULL, 0);
-	explicit_bzero(subject, len);
+	explicit_bzero(subject, subject_len);
 	explicit_bzero(res->access_token, res->access_token_len);
+	subject_len = 0;
 	res->access_token_len = 0;
-	return rc;
 }
 
 static void
@@ -217,10 +216,13 @@ refresh_run(const struct config *cfg, struct trust *trust)
 		reload_trust(cfg, trust, force_reload);
 		if (refresh_once(cfg, trust, &res, &err) == 0)
 			delay = after_success(cfg, &st, &res);
-		else if (event_stop_requested())
-			break;
-		else
+		else if (!event_stop_requested())
 			delay = after_failure(cfg, &st, &res, &err);
+		else
+			delay = 0;
+		refresh_forget(&res);
+		if (event_stop_requested())
+			break;
 		/* Sleep on the monotonic clock; only a signal ends it early. */
 		force_reload = 0;
 		if (event_wait(-1, 0, event_deadline(delay), 1, &err) == -1 &&

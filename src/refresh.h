@@ -12,11 +12,18 @@
 
 /*
  * Read the subject token anew, exchange it, write the access token file.
- * On failure returns -1 with err set (and scrubbed of the subject token)
- * for the caller to log; the token file is then as it was.
+ * On failure returns -1 with err set for the caller to log; the token file
+ * is then as it was. Both tokens stay registered with the logger (so that
+ * a server quoting them back is redacted) until refresh_forget().
  */
 int refresh_once(const struct config *cfg, const struct trust *trust,
     struct exchange_result *res, struct err *err);
+
+/*
+ * Once the refresh is logged: wipe both tokens from memory and from the
+ * logger. The access token lives on disk only.
+ */
+void refresh_forget(struct exchange_result *res);
 
 /*
  * Log a successful refresh: where the token went, when it expires and,

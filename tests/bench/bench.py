@@ -47,7 +47,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -148,7 +148,7 @@ class Command:
     argv: List[str]             # argv[0] is an absolute path
     env: Dict[str, str]
     log: str                    # stdout and stderr go here
-    check: Optional[callable] = None   # raises when the run did not succeed
+    check: Optional[Callable[[], None]] = None  # raises on a bad result
 
 
 def run_timed(cmd):
@@ -351,10 +351,11 @@ class Bench:
 
 # ---------------------------------------------------------------- size
 
-def make_variables(*names):
-    """Values of the Makefile's variables, expanded by make itself."""
+def make_eval(**expressions):
+    """{name: value} of Makefile expressions, expanded by make itself, so
+    that the bench links exactly as the Makefile does."""
     script = "bench-print:\n" + "".join(
-        "\t@echo '%s=$(%s)'\n" % (n, n) for n in names)
+        "\t@echo '%s=%s'\n" % kv for kv in expressions.items())
     out = subprocess.run(
         ["make", "-s", "--no-print-directory", "-C", REPO, "-f", "Makefile",
          "-f", "-", "bench-print"], input=script, text=True,
@@ -362,12 +363,13 @@ def make_variables(*names):
     return dict(line.split("=", 1) for line in out.splitlines())
 
 
-def interpreter(path):
-    """The ELF program interpreter a binary requests, or None (static)."""
-    out = subprocess.run(["readelf", "-lW", path], stdout=subprocess.PIPE,
+def elf_facts(path):
+    """(the program interpreter the binary requests, or None when it is
+    static; whether it is stripped)."""
+    out = subprocess.run(["readelf", "-lSW", path], stdout=subprocess.PIPE,
                          text=True, check=True).stdout
     m = re.search(r"Requesting program interpreter: ([^\]]+)\]", out)
-    return m.group(1) if m else None
+    return (m.group(1) if m else None), " .symtab " not in out
 
 
 def with_libraries(path):
@@ -400,21 +402,20 @@ _INPUT_SECTION = re.compile(
     r"^ (\S+)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S.*)$")
 
 
-def link_map(out_dir):
-    """Re-link the sidecar from make's objects with a linker map (not
-    stripped: section sizes are the same). Returns (map path, whether libc
-    is linked in or shared)."""
-    v = make_variables("MUSL_CC", "REL_LDFLAGS", "SRCS", "BR_MUSL")
-    objs = ["build/obj/musl/%s.o" % os.path.basename(s)[:-2]
-            for s in v["SRCS"].split()]
-    ldflags = [f for f in v["REL_LDFLAGS"].split() if f != "-s"]
+def link_map(binary, out_dir):
+    """Re-link the sidecar from make's objects, with the Makefile's own
+    command plus a linker map. Returns the map's path and whether the
+    re-linked file is byte for byte the binary (it is not when the objects
+    changed after the binary was linked)."""
+    v = make_eval(link="$(MUSL_CC) $(REL_LDFLAGS)",
+                  inputs="$(call objs,musl,$(SRCS)) $(BR_MUSL)")
     os.makedirs(out_dir, exist_ok=True)
     map_path = os.path.join(out_dir, "sidecar.map")
-    subprocess.run(v["MUSL_CC"].split() + ldflags +
-                   ["-o", os.path.join(out_dir, "sidecar.unstripped")] +
-                   objs + [v["BR_MUSL"], "-Wl,-Map=" + map_path],
-                   cwd=REPO, check=True)
-    return map_path
+    twin = os.path.join(out_dir, "tokenbridge-sidecar.relinked")
+    subprocess.run(v["link"].split() + ["-o", twin] + v["inputs"].split() +
+                   ["-Wl,-Map=" + map_path], cwd=REPO, check=True)
+    with open(twin, "rb") as a, open(binary, "rb") as b:
+        return map_path, a.read() == b.read()
 
 
 def component(origin, bearssl_dirs):
@@ -445,8 +446,8 @@ def size_breakdown(map_path):
     sizes = defaultdict(lambda: defaultdict(int))
     shared, column, pending = [], None, ""
     with open(map_path) as f:
-        lines = iter(f.read().split("Linker script and memory map", 1)[1]
-                     .splitlines())
+        lines = f.read().split("Linker script and memory map",
+                               1)[1].splitlines()
     for line in lines:
         if line.startswith("LOAD ") and line.endswith(".so"):
             shared.append(line[5:])
@@ -562,10 +563,12 @@ def count_syscalls(pid, seconds, work):
     tracer = subprocess.Popen(["strace", "-f", "-c", "-o", out,
                                "-p", str(pid)], stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                              stderr=subprocess.PIPE, text=True)
     time.sleep(seconds)
     tracer.send_signal(signal.SIGINT)
-    tracer.wait(timeout=10)
+    _, messages = tracer.communicate(timeout=10)
+    if "attached" not in messages:     # else an empty count means nothing
+        raise BenchError("strace did not attach: %s" % messages.strip())
     calls = {}
     with open(out) as f:
         for line in f:
@@ -601,9 +604,11 @@ def table(header, rows):
     return out
 
 
-def size_section(binary, interp, curl_size, image, sizes, shared):
+def size_section(binary, elf, curl_size, image, sizes, shared, exact):
     size = os.path.getsize(binary)
-    rows = [["tokenbridge-sidecar, stripped", fmt_int(size)]]
+    interp, stripped = elf
+    rows = [["tokenbridge-sidecar, %s" % (
+        "stripped" if stripped else "**not stripped**"), fmt_int(size)]]
     if interp:
         libc = os.path.realpath(interp)
         rows.append(["linking: **dynamic**, interpreter %s (%s bytes)" %
@@ -634,6 +639,10 @@ def size_section(binary, interp, curl_size, image, sizes, shared):
                  "", "", "", "", fmt_int(size - in_file)])
     lines += ["", "### Size by component (linker map, build/bench/"
               "sidecar.map)", ""]
+    if not exact:
+        lines += ["**The objects changed since the binary was linked: the "
+                  "map is of a re-link that differs from it (run make).**",
+                  ""]
     lines += table(["component", ".text", ".rodata", ".data + .data.rel.ro",
                     ".bss (memory)", "in the file"], rows)
     if shared:
@@ -648,9 +657,8 @@ def exchange_section(ep, learned, cpu, instr, mem):
     for bundle in BUNDLES:
         cells = []
         for client in CLIENTS:
-            med, p10, p90 = spread(cpu[bundle][client])
-            cells.append("%s [%s–%s]" % (fmt_ms(med), fmt_ms(p10)[:-3],
-                                          fmt_ms(p90)))
+            cells.append("%.2f [%.2f–%.2f] ms" % tuple(
+                1e3 * x for x in spread(cpu[bundle][client])))
         ratio = spread(cpu[bundle]["curl"])[0] / spread(
             cpu[bundle]["sidecar"])[0]
         rows.append(["CPU time, %s: median [p10–p90]" % BUNDLE_NAMES[bundle]]
@@ -721,7 +729,7 @@ def targets_line(size, interp, results, loop):
                    r["mem"]["full"]["sidecar"].rss) for r in eps)
     share = max((r["instr"]["full"]["sidecar"] - r["instr"]["root"]
                  ["sidecar"]) / r["instr"]["full"]["sidecar"] for r in eps)
-    growth = loop["last"].rss - loop["first"].rss
+    growth = loop["rss_max"] - loop["first"].rss
     binary_note = "%s bytes%s" % (fmt_int(size), ", but dynamically linked "
                                   "(needs %s)" % interp if interp else "")
     items = [
@@ -732,8 +740,8 @@ def targets_line(size, interp, results, loop):
                    instr_ratio, time_ratio),
         "peak RSS ≤ 512 KiB: %s (%d KiB)" % (verdict(peak <= TARGET_PEAK_KIB),
                                              peak),
-        "run-mode RSS flat: %s (%+d KiB)" % (verdict(growth <= RSS_FLAT_KIB),
-                                            growth),
+        "run-mode RSS flat: %s (%+d KiB at most)" % (
+            verdict(growth <= RSS_FLAT_KIB), growth),
         "bundle loading ≤ 1/10 of the exchange: %s (%.1f %%)" % (
             verdict(share <= TARGET_BUNDLE_SHARE), 100 * share),
     ]
@@ -741,6 +749,21 @@ def targets_line(size, interp, results, loop):
 
 
 # ---------------------------------------------------------------- main
+
+def progress(what):
+    print("bench: %s ..." % what, file=sys.stderr, flush=True)
+
+
+def sidecar_version(binary):
+    return subprocess.run([binary, "version"], stdout=subprocess.PIPE,
+                          text=True).stdout.strip()
+
+
+def curl_version():
+    out = subprocess.run(["curl", "-V"], stdout=subprocess.PIPE,
+                         text=True).stdout
+    return " ".join(out.split()[:4]) if out else "unknown"
+
 
 def measure_cpu(bench, ep, runs):
     """CPU seconds per run, sidecar and curl alternating run by run."""
@@ -807,12 +830,13 @@ def main(argv=None):
 
         progress("size")
         size = os.path.getsize(args.binary)
-        interp = interpreter(args.binary)
-        sizes, shared = size_breakdown(link_map(
-            os.path.join(REPO, "build", "bench")))
-        size_lines = size_section(args.binary, interp,
+        elf = elf_facts(args.binary)
+        map_path, exact = link_map(args.binary,
+                                   os.path.join(REPO, "build", "bench"))
+        sizes, shared = size_breakdown(map_path)
+        size_lines = size_section(args.binary, elf,
                                   with_libraries(bench.curl),
-                                  docker_image_size(), sizes, shared)
+                                  docker_image_size(), sizes, shared, exact)
 
         # CPU time first, on a quiet machine; then the run-mode probes in
         # the background while callgrind counts (instruction counts do
@@ -852,11 +876,12 @@ def main(argv=None):
         lines += exchange_section(ep, learned[key], r["cpu"], r["instr"],
                                   r["mem"]) + [""]
     diff = learned["ec"]
-    if diff["only sidecar"] or diff["only curl"]:
-        lines += ["Request headers that differ: sidecar %s; curl %s." % (
-            diff["only sidecar"], diff["only curl"]), ""]
+    lines += ["curl posts the sidecar's body; request headers %s." % (
+        "identical" if not (diff["only sidecar"] or diff["only curl"]) else
+        "differing: only the sidecar's %s, only curl's %s" % (
+            diff["only sidecar"], diff["only curl"])), ""]
     lines += run_section(loop, quiet, args.refreshes) + [""]
-    lines += [targets_line(size, interp, results, loop), "",
+    lines += [targets_line(size, elf[0], results, loop), "",
               "(bench time %.0f s)" % (time.monotonic() - started)]
     report = "\n".join(lines) + "\n"
     print(report)
@@ -864,21 +889,6 @@ def main(argv=None):
     with open(args.output, "w") as f:
         f.write(report)
     return 0
-
-
-def progress(what):
-    print("bench: %s ..." % what, file=sys.stderr, flush=True)
-
-
-def sidecar_version(binary):
-    return subprocess.run([binary, "version"], stdout=subprocess.PIPE,
-                          text=True).stdout.strip()
-
-
-def curl_version():
-    out = subprocess.run(["curl", "-V"], stdout=subprocess.PIPE,
-                         text=True).stdout
-    return " ".join(out.split()[:4]) if out else "unknown"
 
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ key=$( { echo "$release $build_pkgs"; cat "${mirrors[@]}"; } | sha256sum | cut -
 tarball=$cache/rootfs/$release-$key.tar
 if [[ ! -s $tarball ]]; then
 	rm -f "$cache"/rootfs/*.tar
-	mmdebstrap --variant=apt --include="${build_pkgs// /,}" \
+	mmdebstrap --variant=apt --format=tar --include="${build_pkgs// /,}" \
 		"$release" "$tarball.tmp" "${mirrors[@]}" \
 		>"$logs/mmdebstrap.log" 2>&1 || show_log "$logs/mmdebstrap.log" mmdebstrap
 	mv "$tarball.tmp" "$tarball"
@@ -163,12 +163,18 @@ fi
 
 # ---- the image ----
 
-# The legacy builder: BuildKit is not part of Debian's docker.io.
-DOCKER_BUILDKIT=0 docker build --network host --build-arg VERSION="$version" \
-	-t "$image" . >"$logs/docker-build.log" 2>&1 ||
-	show_log "$logs/docker-build.log" "docker build"
-# Superseded builds and bases are untagged now: drop them, keep the cache
-# of the current one.
+# The legacy builder: BuildKit is not part of Debian's docker.io. The
+# builder stage gets a tag of its own (the second build reuses it) so that
+# its layers, the build cache, are not dangling; what the prune then drops
+# is only what newer builds and bases superseded.
+: >"$logs/docker-build.log"
+for target in "--target=build -t tokenbridge-sidecar-build:$version" "-t $image"; do
+	# shellcheck disable=SC2086 # two words each, by design
+	DOCKER_BUILDKIT=0 docker build --network host \
+		--build-arg VERSION="$version" $target . \
+		>>"$logs/docker-build.log" 2>&1 ||
+		show_log "$logs/docker-build.log" "docker build"
+done
 docker image prune -f >/dev/null
 phase "built $image"
 
