@@ -54,6 +54,10 @@ refresh_once(const struct config *cfg, const struct trust *trust,
 {
 	int rc;
 
+	/* A failure before the exchange must not inherit the last answer's
+	 * status and Retry-After. */
+	res->http_status = 0;
+	res->retry_after = 0;
 	/* The kubelet rotates the token: read it anew for every exchange. */
 	rc = tokenfile_read_subject(cfg->sa_token_path, subject,
 	    sizeof subject, &subject_len, err);
@@ -103,8 +107,8 @@ refresh_log_success(const struct config *cfg,
 		wall_after(expires_at, sizeof expires_at, res->expires_in);
 	}
 	if (next_ms >= 0) {
-		snprintf(next_in, sizeof next_in, "%llds",
-		    (long long)(next_ms / 1000));
+		snprintf(next_in, sizeof next_in, "%.1fs",
+		    (double)next_ms / 1000);
 		wall_after(next_at, sizeof next_at, (uint64_t)next_ms / 1000);
 	}
 	/* Without a next refresh (once), the NULL key ends the record early. */

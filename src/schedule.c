@@ -67,7 +67,8 @@ schedule_after_failure(uint32_t attempt, uint64_t retry_after_ms,
 	delay = between(SCHEDULE_MIN_MS, ceiling, rnd);
 	if (retry_after_ms > 0)
 		delay = min_u64(retry_after_ms, SCHEDULE_RETRY_AFTER_MAX_MS);
-	if (has_remaining)
+	/* Once expired there is nothing left to save: plain backoff. */
+	if (has_remaining && remaining_ms > 0)
 		delay = min_u64(delay, remaining_ms / 2);
 	return at_least_min(min_u64(delay, interval_ms));
 }

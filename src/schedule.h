@@ -34,8 +34,9 @@ uint64_t schedule_after_success(bool has_lifetime, uint64_t lifetime_ms,
  * Delay in ms before retry number `attempt` (1 for the first retry).
  * `retry_after_ms` is the server's Retry-After (0 when none); when
  * `has_remaining`, `remaining_ms` is how long the current token stays valid
- * (0 once expired): the retry then comes no later than half of it, so that
- * several tries fit before the token lapses.
+ * (0 once expired): while it is valid, the retry comes no later than half of
+ * it, so that several tries fit before the token lapses; once expired, the
+ * plain backoff applies.
  */
 uint64_t schedule_after_failure(uint32_t attempt, uint64_t retry_after_ms,
     bool has_remaining, uint64_t remaining_ms, uint64_t interval_ms,

@@ -70,7 +70,6 @@ TARGET_BUNDLE_SHARE = 0.10
 RSS_FLAT_KIB = 4            # "flat": grows by at most one page
 
 TOKEN_WRITTEN = 'msg="token written"'
-KIB = 1024
 
 
 # ---------------------------------------------------------------- helpers
@@ -123,6 +122,8 @@ class Memory:
     vmrss: int      # VmRSS: the kernel's (batched) counter
     rss: int        # smaps_rollup Rss: exact, now
     pss: int        # smaps_rollup Pss: shared pages divided among sharers
+
+    peak: int = 0   # largest Rss seen at a system call (memory_at_exit)
 
     @classmethod
     def of(cls, pid):
@@ -192,10 +193,11 @@ def callgrind(cmd, outdir):
     return max(totals)
 
 
-# ptrace(2) through the C library: stop the process at its exit, while its
-# memory is still mapped, and read /proc there.
-PTRACE_TRACEME, PTRACE_CONT, PTRACE_SETOPTIONS = 0, 7, 0x4200
-PTRACE_O_TRACEEXIT, PTRACE_O_EXITKILL = 0x40, 0x100000
+# ptrace(2) through the C library: stop the process at every system call
+# and at its exit, while its memory is still mapped, and read /proc there.
+PTRACE_TRACEME, PTRACE_SYSCALL, PTRACE_SETOPTIONS = 0, 24, 0x4200
+PTRACE_O_TRACESYSGOOD, PTRACE_O_TRACEEXIT = 0x1, 0x40
+PTRACE_O_EXITKILL = 0x100000
 PTRACE_EVENT_EXIT = 6
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.ptrace.restype = ctypes.c_long
@@ -209,7 +211,11 @@ def _ptrace(request, pid, data=0):
 
 
 def memory_at_exit(cmd):
-    """Run cmd under ptrace; its Memory at the moment it exits."""
+    """Run cmd under ptrace; its Memory at the moment it exits, with the
+    exact peak Rss: resident memory grows by page faults but shrinks only
+    in a system call (munmap, brk, madvise...), so the largest Rss seen at
+    the system call stops is the peak. VmHWM is not: the kernel updates
+    the high-water mark only on some of those paths."""
     pid = os.fork()
     if pid == 0:        # the child: redirect, ask to be traced, exec
         try:
@@ -225,21 +231,28 @@ def memory_at_exit(cmd):
     if not os.WIFSTOPPED(status):
         raise BenchError("%s did not start under ptrace (status %#x)" %
                          (cmd.argv[0], status))
-    _ptrace(PTRACE_SETOPTIONS, pid, PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)
+    _ptrace(PTRACE_SETOPTIONS, pid, PTRACE_O_TRACESYSGOOD |
+            PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)
+    syscall_stop = signal.SIGTRAP | 0x80
     exit_stop = signal.SIGTRAP | (PTRACE_EVENT_EXIT << 8)
-    memory, deliver = None, 0
+    memory, peak, deliver = None, 0, 0
     while True:
-        _ptrace(PTRACE_CONT, pid, deliver)
+        _ptrace(PTRACE_SYSCALL, pid, deliver)
         _, status = os.waitpid(pid, 0)
         if not os.WIFSTOPPED(status):
             break
-        if status >> 8 == exit_stop:
-            memory, deliver = Memory.of(pid), 0
+        deliver = 0
+        if os.WSTOPSIG(status) == syscall_stop:
+            rollup = read_kib("/proc/%d/smaps_rollup" % pid)
+            peak = max(peak, rollup["Rss"])
+        elif status >> 8 == exit_stop:
+            memory = Memory.of(pid)
         else:                               # a signal: pass it on
             deliver = os.WSTOPSIG(status)
     finish(cmd, os.waitstatus_to_exitcode(status))
     if memory is None:
         raise BenchError("%s ended without an exit stop" % cmd.argv[0])
+    memory.peak = max(peak, memory.rss)
     return memory
 
 
@@ -673,7 +686,9 @@ def exchange_section(ep, learned, cpu, instr, mem):
                                    100.0 * loading[cl] / instr["full"][cl])
                  for cl in CLIENTS] + [""])
     for bundle in BUNDLES:
-        for label, attr in (("peak RSS (VmHWM)", "hwm"),
+        for label, attr in (("peak Rss (smaps_rollup at every syscall)",
+                             "peak"),
+                            ("peak RSS (VmHWM)", "hwm"),
                             ("Rss at exit (smaps_rollup)", "rss"),
                             ("Pss at exit (smaps_rollup)", "pss")):
             s = getattr(mem[bundle]["sidecar"], attr)
@@ -696,8 +711,6 @@ def run_section(loop, quiet, refreshes):
                                                 loop["rss_max"])],
         ["VmRSS after the first exchange / after %d refreshes" % refreshes,
          "%d / %d KiB" % (first.vmrss, last.vmrss)],
-        ["Pss after the first exchange / after %d refreshes" % refreshes,
-         "%d / %d KiB" % (first.pss, last.pss)],
         ["VmHWM after %d refreshes" % refreshes, "%d KiB" % last.hwm],
         ["open descriptors after the first / last", "%d / %d" %
          loop["fds"]],
@@ -725,8 +738,7 @@ def targets_line(size, interp, results, loop):
                       ["sidecar"] for r in eps)
     time_ratio = min(spread(r["cpu"]["full"]["curl"])[0] /
                      spread(r["cpu"]["full"]["sidecar"])[0] for r in eps)
-    peak = max(max(r["mem"]["full"]["sidecar"].hwm,
-                   r["mem"]["full"]["sidecar"].rss) for r in eps)
+    peak = max(r["mem"]["full"]["sidecar"].peak for r in eps)
     share = max((r["instr"]["full"]["sidecar"] - r["instr"]["root"]
                  ["sidecar"]) / r["instr"]["full"]["sidecar"] for r in eps)
     growth = loop["rss_max"] - loop["first"].rss
@@ -881,8 +893,8 @@ def main(argv=None):
         "differing: only the sidecar's %s, only curl's %s" % (
             diff["only sidecar"], diff["only curl"])), ""]
     lines += run_section(loop, quiet, args.refreshes) + [""]
-    lines += [targets_line(size, elf[0], results, loop), "",
-              "(bench time %.0f s)" % (time.monotonic() - started)]
+    lines += ["Bench time: %.0f s." % (time.monotonic() - started), "",
+              targets_line(size, elf[0], results, loop)]
     report = "\n".join(lines) + "\n"
     print(report)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)

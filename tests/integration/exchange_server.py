@@ -288,7 +288,7 @@ class ExchangeServer:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((self.host, self.port))
         s.listen(64)
-        s.settimeout(0.2)
+        s.settimeout(0.5)
         self._sock = s
         self.port = s.getsockname()[1]
         t = threading.Thread(target=self._accept_loop, daemon=True,
@@ -299,6 +299,11 @@ class ExchangeServer:
 
     def stop(self):
         self._stop.set()
+        if self._sock:
+            try:   # wakes the accept() at once
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         for t in list(self._threads):
             t.join(timeout=5)
         if self._sock:

@@ -418,3 +418,88 @@ def assert_token(sidecar, token, mode=0o600, expires_in=None, ctx=""):
         assert now - 2 <= val <= now + expires_in + 2, \
             "expiry record %d, now %d, expires_in %d\n%s" % (
                 val, now, expires_in, ctx)
+
+
+# ---------------------------------------------------------------- reader
+
+
+class TokenReader:
+    """A thread that opens and reads `path` about every millisecond and
+    judges each read against `issuer` (an Issuer, or anything with a
+    by_token dict: bytes -> (index, Issued)).
+
+    Problems: the file missing after it was first seen, empty, holding
+    bytes that are no issued token (a partial write), holding a token
+    whose expiry had passed when the read began, or an older token than a
+    previous read. first_seen maps token index -> monotonic time."""
+
+    def __init__(self, path, issuer, t0=None, max_problems=20):
+        self.path = str(path)
+        self.issuer = issuer
+        self.t0 = t0 if t0 is not None else time.monotonic()
+        self.max_problems = max_problems
+        self.problems = []
+        self.first_seen = {}
+        self.polls = 0
+        self.max_gap = 0.0
+        self.before_first = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True,
+                                        name="token-reader")
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(5)
+
+    def _problem(self, text):
+        if len(self.problems) < self.max_problems:
+            self.problems.append(text)
+
+    def _loop(self):
+        last_idx, seen_any, prev = -1, False, None
+        while not self._stop.is_set():
+            t = time.monotonic()
+            if prev is not None:
+                self.max_gap = max(self.max_gap, t - prev)
+            prev = t
+            self.polls += 1
+            try:
+                fd = os.open(self.path, os.O_RDONLY)
+            except FileNotFoundError:
+                if seen_any:
+                    self._problem("file missing at +%.3fs" % (t - self.t0))
+                else:
+                    self.before_first += 1
+                time.sleep(0.001)
+                continue
+            try:
+                chunks = []
+                while True:
+                    b = os.read(fd, 65536)
+                    if not b:
+                        break
+                    chunks.append(b)
+            finally:
+                os.close(fd)
+            data = b"".join(chunks)
+            seen_any = True
+            entry = self.issuer.by_token.get(data)
+            if not data:
+                self._problem("empty file at +%.3fs" % (t - self.t0))
+            elif entry is None:
+                self._problem("file holds %d bytes that are no issued token "
+                              "(partial?) at +%.3fs" % (len(data), t - self.t0))
+            else:
+                idx, rec = entry
+                self.first_seen.setdefault(idx, t)
+                if t >= rec.expires_at:
+                    self._problem("token #%d read %.3fs after it expired" % (
+                        idx, t - rec.expires_at))
+                if idx < last_idx:
+                    self._problem("token #%d read after #%d" % (idx, last_idx))
+                last_idx = max(last_idx, idx)
+            time.sleep(0.001)

@@ -14,7 +14,6 @@ import email.utils
 import os
 import re
 import signal
-import threading
 import time
 
 import pytest
@@ -27,7 +26,8 @@ from conftest import ASAN_BIN, PLAIN_BIN, TIME_RE, VALGRIND, require_binary
 from exchange_server import Reply, random_token
 from loop_support import (AtomicDir, Issuer, LoopRun,  # noqa: E402
                           assert_token, expiry_name, fd_targets, seconds,
-                          slow, switch_cert, temp_files, vm_rss_kb)
+                          slow, switch_cert, temp_files, vm_rss_kb,
+                          TokenReader)
 
 pytest_plugins = ("loop_support",)
 
@@ -92,64 +92,8 @@ def test_reader_never_sees_a_missing_partial_or_expired_token(sidecar, loops):
     srv = sidecar.server()
     issuer = Issuer(srv, expires_in=lifetime)
     sidecar.remove_output()
-    path = str(sidecar.out_path)
-    stop = threading.Event()
-    problems, first_seen = [], {}
-    stats = {"polls": 0, "max_gap": 0.0, "reads_before_first": 0}
-
-    def problem(text):
-        if len(problems) < 20:
-            problems.append(text)
-
-    def reader():
-        last_idx, seen_any, prev = -1, False, None
-        while not stop.is_set():
-            t0 = time.monotonic()
-            if prev is not None:
-                stats["max_gap"] = max(stats["max_gap"], t0 - prev)
-            prev = t0
-            stats["polls"] += 1
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except FileNotFoundError:
-                if seen_any:
-                    problem("file missing at +%.3fs" % (t0 - run.started))
-                else:
-                    stats["reads_before_first"] += 1
-                time.sleep(0.001)
-                continue
-            try:
-                chunks = []
-                while True:
-                    b = os.read(fd, 65536)
-                    if not b:
-                        break
-                    chunks.append(b)
-            finally:
-                os.close(fd)
-            data = b"".join(chunks)
-            seen_any = True
-            entry = issuer.by_token.get(data)
-            if not data:
-                problem("empty file at +%.3fs" % (t0 - run.started))
-            elif entry is None:
-                problem("file holds %d bytes that are no issued token "
-                        "(partial?) at +%.3fs" % (len(data),
-                                                   t0 - run.started))
-            else:
-                idx, rec = entry
-                first_seen.setdefault(idx, t0)
-                if t0 >= rec.expires_at:
-                    problem("token #%d read %.3fs after it expired" % (
-                        idx, t0 - rec.expires_at))
-                if idx < last_idx:
-                    problem("token #%d read after #%d" % (idx, last_idx))
-                last_idx = max(last_idx, idx)
-            time.sleep(0.001)
-
     run = loops(sidecar, srv, env={"REFRESH_INTERVAL": "1h"})
-    th = threading.Thread(target=reader, daemon=True, name="token-reader")
-    th.start()
+    reader = TokenReader(sidecar.out_path, issuer, run.started).start()
     try:
         end = run.started + duration
         while time.monotonic() < end:
@@ -157,8 +101,8 @@ def test_reader_never_sees_a_missing_partial_or_expired_token(sidecar, loops):
             time.sleep(0.2)
         took = stop_ok(run)
     finally:
-        stop.set()
-        th.join(5)
+        reader.stop()
+    problems, first_seen = reader.problems, reader.first_seen
     assert not problems, "reader saw:\n  %s\n%s" % ("\n  ".join(problems), run)
     issued = list(issuer.issued)
     written = run.find(WRITTEN)
@@ -186,13 +130,51 @@ def test_reader_never_sees_a_missing_partial_or_expired_token(sidecar, loops):
         assert rec["next_refresh_in"] in ("1s", "2s"), rec["_line"]
         assert TIME_RE.match(rec["next_refresh_at"]), rec["_line"]
         assert TIME_RE.match(rec["expires_at"]), rec["_line"]
-    assert stats["polls"] > duration * 300, stats
+    assert reader.polls > duration * 300, reader.polls
     only_token_file(sidecar, run)
     assert_token(sidecar, issued[len(written) - 1].token, expires_in=lifetime)
     print("\n[reader] tokens=%d polls=%d max_poll_gap=%.1fms "
           "spacing=%.3f..%.3fs min_margin_before_expiry=%.3fs stop=%.3fs" % (
-              len(issued), stats["polls"], stats["max_gap"] * 1000,
+              len(issued), reader.polls, reader.max_gap * 1000,
               min(spacing), max(spacing), min(margins), took))
+
+
+def test_reader_catches_a_non_atomic_writer(tmp_path):
+    """Negative control for the reader above: a writer that truncates and
+    rewrites the file in place (two writes), and one that keeps an expired
+    token, are both caught."""
+    class Book:
+        by_token = {}
+    tok = [random_token("at") for _ in range(2)]
+    now = time.monotonic()
+    from loop_support import Issued
+    Book.by_token[tok[0].encode()] = (0, Issued(tok[0], None, now, now + 60, 60))
+    Book.by_token[tok[1].encode()] = (1, Issued(tok[1], None, now, now + 0.3, 0))
+    path = tmp_path / "token"
+    path.write_bytes(tok[0].encode())
+    reader = TokenReader(path, Book, now).start()
+    try:
+        end = time.monotonic() + 0.6
+        while time.monotonic() < end:
+            with open(path, "wb") as f:      # O_TRUNC, then two writes
+                f.write(tok[0][:20].encode())
+                f.flush()
+                time.sleep(0.002)
+                f.write(tok[0][20:].encode())
+            time.sleep(0.002)
+    finally:
+        reader.stop()
+    text = "\n".join(reader.problems)
+    assert "partial" in text or "empty" in text, reader.problems
+    tmp = tmp_path / "new"
+    tmp.write_bytes(tok[1].encode())         # expires at +0.3 s
+    os.rename(tmp, path)
+    time.sleep(max(0.0, now + 0.4 - time.monotonic()))
+    reader = TokenReader(path, Book, now).start()
+    time.sleep(0.1)
+    reader.stop()
+    assert reader.problems and all("after it expired" in p
+                                   for p in reader.problems), reader.problems
 
 
 # ------------------------------------------------------------------ 2

@@ -47,7 +47,11 @@ def test_run_refreshes_before_expiry_and_stops_cleanly(sidecar, args):
     assert sidecar.out_path.read_bytes().decode() in srv.issued_tokens
     sidecar.assert_output(sidecar.out_path.read_bytes(), 0o600, res)
     written = [r for r in res.records if r["msg"] == "token written"]
-    assert len(written) == len(srv.issued_tokens) >= 2, str(res)
+    # The last exchange may have been cut short by the SIGTERM itself.
+    assert len(written) >= 2 and \
+        len(srv.issued_tokens) - 1 <= len(written) <= len(srv.issued_tokens), \
+        "%d tokens issued, %d written\n%s" % (len(srv.issued_tokens),
+                                              len(written), res)
 
 
 def test_run_sighup_refreshes_now(sidecar):

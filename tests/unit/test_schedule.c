@@ -159,9 +159,11 @@ test_token_life_limits_the_wait(void **state)
 	/* Retry-After beyond the token's life: the token's life wins. */
 	assert_int_equal(schedule_after_failure(1, 120 * S, true, 30 * S,
 	    HOUR, RND_MAX), 15 * S);
-	/* Expired: keep trying at the floor-to-cap backoff, not faster. */
+	/* Expired: the plain backoff, not a retry every second. */
 	assert_int_equal(schedule_after_failure(5, 0, true, 0, HOUR, RND_MAX),
-	    SCHEDULE_MIN_MS);
+	    schedule_after_failure(5, 0, false, 0, HOUR, RND_MAX));
+	assert_true(schedule_after_failure(5, 0, true, 0, HOUR, RND_MAX) >
+	    15 * S);
 }
 
 static void

@@ -1,0 +1,61 @@
+// Validate every object in the given YAML files against the Kubernetes API
+// schemas of kubernetes-models (pinned in package.json).
+//
+//   node tests/manifests/validate.mjs config/*.yaml
+//
+// kubernetes-models' schemas allow unknown fields, as the API's own OpenAPI
+// does: a misspelt field passes here. test_manifests.py asserts every field
+// that matters by name, which catches those.
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+
+// "apps/v1" -> kubernetes-models/apps/v1, "v1" (core) -> kubernetes-models/v1
+async function modelFor(apiVersion, kind) {
+  const mod = await import(`kubernetes-models/${apiVersion}`);
+  if (!mod[kind]) throw new Error(`no model for ${apiVersion} ${kind}`);
+  return mod[kind];
+}
+
+async function validate(obj) {
+  const Model = await modelFor(obj.apiVersion, obj.kind);
+  new Model(obj).validate();
+}
+
+let passed = 0;
+let failed = 0;
+function report(ok, name, detail) {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? "ok  " : "FAIL"}  ${name}${detail ? ": " + detail : ""}`);
+}
+
+for (const file of process.argv.slice(2)) {
+  const docs = parseAllDocuments(readFileSync(file, "utf8"));
+  for (const doc of docs) {
+    const errors = doc.errors.map((e) => e.message).join("; ");
+    const obj = doc.toJS();
+    const name = `${file} ${obj?.kind}/${obj?.metadata?.name}`;
+    if (errors || !obj) {
+      report(false, name, errors || "empty document");
+      continue;
+    }
+    try {
+      await validate(obj);
+      report(true, name);
+    } catch (e) {
+      report(false, name, e.message);
+      continue;
+    }
+    // The validator is live: a wrong type in the same object is refused.
+    const broken = structuredClone(obj);
+    broken.spec.template.spec.securityContext.runAsNonRoot = "yes";
+    try {
+      await validate(broken);
+      report(false, `${name} (broken copy)`, "a string runAsNonRoot passed");
+    } catch {
+      report(true, `${name} (broken copy refused)`);
+    }
+  }
+}
+console.log(`manifests (schema): ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
