@@ -29,8 +29,8 @@ RUN make VERSION="$VERSION" && ./build/tokenbridge-sidecar version
 # CA_BUNDLE_PATH at it. The probe is `tokenbridge-sidecar check`.
 FROM scratch
 ARG VERSION
-# Where the source lives; set it when publishing from another repository.
-ARG SOURCE=https://github.com/tokenbridge/tokenbridge-sidecar
+# The repository URL: the release pipeline passes --build-arg SOURCE=URL.
+ARG SOURCE=
 LABEL org.opencontainers.image.title="tokenbridge-sidecar" \
       org.opencontainers.image.description="Kubernetes sidecar: exchanges the pod's ServiceAccount token for an access token (RFC 8693) and keeps it fresh in a file" \
       org.opencontainers.image.version="$VERSION" \

@@ -41,14 +41,17 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all deps deps-test demo test unit integration fuzz fuzz-smoke \
-	host-bins bench clean help
+	host-bins bench image test-image test-manifests clean help
 
 all: $(BIN)
 
 help:
 	@echo "make            build $(BIN) (static, musl, stripped)"
 	@echo "make demo       run the sidecar once against a local HTTPS exchange server"
-	@echo "make test       build and run every test (unit, fuzz smoke, integration)"
+	@echo "make test       build and run every test (unit, fuzz smoke, integration,"
+	@echo "                manifests, image)"
+	@echo "make bench      size, CPU and memory side by side with curl"
+	@echo "make image      the FROM scratch image, built offline by a private dockerd"
 	@echo "make fuzz       run every fuzz target for FUZZ_SECONDS each"
 	@echo "make deps       install missing Debian packages for building"
 	@echo "make clean      remove $(B)/"
@@ -147,6 +150,24 @@ test: deps-test $(BIN)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory test-manifests
+	@$(MAKE) --no-print-directory test-image
+
+test-manifests: $(BIN)
+	@sh third_party/deps.sh manifests
+	@command -v npm >/dev/null 2>&1 || sh third_party/deps.sh node
+	bash tests/manifests/run.sh
+
+# The image, built offline by a private dockerd (tests/image/image.sh).
+image:
+	bash tests/image/image.sh build $(VERSION)
+
+test-image:
+	bash tests/image/image.sh test $(VERSION)
+
+bench: $(BIN)
+	@sh third_party/deps.sh bench
+	$(PYTHON) tests/bench/bench.py --binary $(BIN)
 
 demo: deps $(BIN)
 	$(PYTHON) tests/integration/demo.py $(BIN)

@@ -314,23 +314,27 @@ cert_label(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
+/* Bytes of a marker that may straddle the end of what has been read. */
+#define MARKER_TAIL (sizeof "-----BEGIN " - 2)
+
 /*
- * Walk the PEM blocks in data (modified in place: each block's base64 is
- * decoded over itself). Anything outside BEGIN/END lines is ignored, and
- * line ends may be LF or CRLF, since the label is matched up to its dashes
- * rather than to the end of the line.
+ * Read the complete PEM blocks in data[0..len) (decoding each block's
+ * base64 over itself) and return how many leading bytes are done with: a
+ * block whose END line has not arrived yet is kept for the next call.
+ * Text outside BEGIN/END lines is ignored, and line ends may be LF or
+ * CRLF, since a label is matched up to its dashes, not to the line end.
  */
-static void
-load_pem(struct builder *b, unsigned char *data, size_t len)
+static size_t
+load_pem(struct builder *b, unsigned char *data, size_t len, int eof)
 {
 	const unsigned char *end = data + len, *p = data, *q, *stop;
 	long n;
 
 	while ((q = find(p, end, "-----BEGIN ")) != NULL) {
-		q += 11;
-		if ((stop = find(q, end, "-----END ")) == NULL)
-			return;
+		if ((stop = find(q + 11, end, "-----END ")) == NULL)
+			return eof ? len : (size_t)(q - data);
 		p = stop + 9;
+		q += 11;
 		if (!cert_label(q, stop))
 			continue;
 		/* The body starts on the line after BEGIN. */
@@ -343,21 +347,28 @@ load_pem(struct builder *b, unsigned char *data, size_t len)
 		else
 			add_cert(b, q, (size_t)n);
 	}
+	if (eof || (size_t)(end - p) <= MARKER_TAIL)
+		return eof ? len : (size_t)(p - data);
+	return len - MARKER_TAIL;
 }
 
-static void
-load_der(struct builder *b, const unsigned char *data, size_t len)
+/* The same for DER certificates back to back. */
+static size_t
+load_der(struct builder *b, const unsigned char *data, size_t len, int eof)
 {
 	struct der rest = { data, len }, content, whole;
 	unsigned tag;
 
 	while (rest.n > 0) {
 		if (der_take(&rest, &tag, &content, &whole) == -1) {
+			if (!eof)
+				break;
 			b->skipped++;
-			return;
+			return len;
 		}
 		add_cert(b, whole.p, whole.n);
 	}
+	return len - rest.n;
 }
 
 /* Move the builder's anchors into one block owned by t. */
@@ -409,20 +420,81 @@ finish(struct trust *t, struct builder *b, const char *name,
 	return 0;
 }
 
-/* Like trust_load_mem, but free to decode in place. */
+/* Where a bundle comes from: a file, or memory (tests, fuzzing). */
+struct source {
+	int fd;
+	const unsigned char *mem;
+	size_t left;
+};
+
+static ssize_t
+source_read(struct source *src, unsigned char *buf, size_t cap)
+{
+	ssize_t r;
+
+	if (src->fd == -1) {
+		if (cap > src->left)
+			cap = src->left;
+		memcpy(buf, src->mem, cap);
+		src->mem += cap;
+		src->left -= cap;
+		return (ssize_t)cap;
+	}
+	while ((r = read(src->fd, buf, cap)) == -1 && errno == EINTR)
+		;
+	return r;
+}
+
+/*
+ * Load through a window of TRUST_WINDOW bytes rather than the whole file:
+ * peak memory stays flat whatever the bundle's size. A DER bundle is told
+ * from PEM by its first bytes: a SEQUENCE with a long-form length.
+ */
 static int
-load_buffer(struct trust *t, unsigned char *data, size_t len,
-    const char *name, struct err *err)
+load_source(struct trust *t, struct source *src, const char *name,
+    struct err *err)
 {
 	struct builder b;
-	int rc;
+	unsigned char *win;
+	size_t have = 0, used, total = 0;
+	ssize_t r;
+	int der = -1, rc = -1;
 
 	memset(&b, 0, sizeof b);
-	if (find(data, data + len, "-----BEGIN ") != NULL)
-		load_pem(&b, data, len);
-	else
-		load_der(&b, data, len);
+	if ((win = malloc(TRUST_WINDOW)) == NULL)
+		return err_set(err, ERR_TRUST, "loading the CA bundle %s: "
+		    "out of memory", name);
+	for (;;) {
+		if ((r = source_read(src, win + have, TRUST_WINDOW - have)) ==
+		    -1) {
+			err_set(err, ERR_TRUST, "reading the CA bundle %s: %s",
+			    name, strerror(errno));
+			goto out;
+		}
+		have += (size_t)r;
+		if ((total += (size_t)r) > TRUST_BUNDLE_MAX) {
+			err_set(err, ERR_TRUST, "the CA bundle %s is larger "
+			    "than %u bytes", name, TRUST_BUNDLE_MAX);
+			goto out;
+		}
+		if (der == -1 && have >= 2)
+			der = win[0] == 0x30 && win[1] >= 0x80;
+		used = der == 1 ? load_der(&b, win, have, r == 0) :
+		    load_pem(&b, win, have, r == 0);
+		memmove(win, win + used, have - used);
+		have -= used;
+		if (r == 0)
+			break;
+		if (have == TRUST_WINDOW) {
+			err_set(err, ERR_TRUST, "the CA bundle %s holds a "
+			    "certificate larger than %u bytes", name,
+			    TRUST_WINDOW);
+			goto out;
+		}
+	}
 	rc = finish(t, &b, name, err);
+out:
+	free(win);
 	free(b.bytes);
 	free(b.recs);
 	return rc;
@@ -432,21 +504,15 @@ int
 trust_load_mem(struct trust *t, const unsigned char *data, size_t len,
     const char *name, struct err *err)
 {
-	unsigned char *copy;
-	int rc;
+	struct source src = { -1, data, len };
 
-	if (len > TRUST_BUNDLE_MAX)
-		return err_set(err, ERR_TRUST, "the CA bundle %s is larger "
-		    "than %u bytes", name, TRUST_BUNDLE_MAX);
-	if ((copy = malloc(len + 1)) == NULL)
-		return err_set(err, ERR_TRUST, "loading the CA bundle %s: "
-		    "out of memory", name);
-	memcpy(copy, data, len);
-	rc = load_buffer(t, copy, len, name, err);
-	free(copy);
-	if (rc == 0)
-		t->dev = 0, t->ino = 0, t->size = 0, t->mtime_ns = 0;
-	return rc;
+	if (load_source(t, &src, name, err) == -1)
+		return -1;
+	t->dev = 0;
+	t->ino = 0;
+	t->size = 0;
+	t->mtime_ns = 0;
+	return 0;
 }
 
 static int64_t
@@ -455,58 +521,24 @@ mtime_ns(const struct stat *st)
 	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
-static int
-read_all(int fd, unsigned char *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < len) {
-		r = read(fd, buf + got, len - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 int
 trust_load_file(struct trust *t, const char *path, struct err *err)
 {
+	struct source src = { -1, NULL, 0 };
 	struct stat st;
-	unsigned char *data;
-	int fd, rc;
+	int rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	if ((src.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
 		return err_set(err, ERR_TRUST, "opening the CA bundle %s: %s "
 		    "(set CA_BUNDLE_PATH to the mounted bundle)", path,
 		    strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(src.fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(src.fd);
 		return err_set(err, ERR_TRUST, "the CA bundle %s is not a "
 		    "regular file", path);
 	}
-	if ((uintmax_t)st.st_size > TRUST_BUNDLE_MAX) {
-		close(fd);
-		return err_set(err, ERR_TRUST, "the CA bundle %s is larger "
-		    "than %u bytes", path, TRUST_BUNDLE_MAX);
-	}
-	if ((data = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return err_set(err, ERR_TRUST, "loading the CA bundle %s: "
-		    "out of memory", path);
-	}
-	rc = read_all(fd, data, (size_t)st.st_size);
-	close(fd);
-	if (rc == -1) {
-		free(data);
-		return err_set(err, ERR_TRUST, "reading the CA bundle %s "
-		    "failed", path);
-	}
-	rc = load_buffer(t, data, (size_t)st.st_size, path, err);
-	free(data);
+	rc = load_source(t, &src, path, err);
+	close(src.fd);
 	if (rc == 0) {
 		t->dev = st.st_dev;
 		t->ino = st.st_ino;

@@ -23,6 +23,8 @@
 
 /* A bundle larger than this is refused: Debian's whole store is ~220 KB. */
 #define TRUST_BUNDLE_MAX (4u * 1024 * 1024)
+/* The bundle is read through a window this large; no certificate is. */
+#define TRUST_WINDOW (64u * 1024)
 
 struct trust {
 	br_x509_trust_anchor *anchors; /* inside `block` */

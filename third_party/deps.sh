@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, and only those missing.
-# Usage: deps.sh build|test|bench|image
+# Usage: deps.sh build|test|bench|image|manifests|node
 # Without root or apt-get it prints the exact package list and fails, so a
 # user on another system knows what to provide.
 set -eu
@@ -10,13 +10,18 @@ test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest nginx-light valgrind
 bench_pkgs="$build_pkgs python3 valgrind curl strace binutils"
 # The image test runs its own dockerd and builds its base from Debian.
 image_pkgs="docker.io mmdebstrap python3 openssl"
+manifests_pkgs="python3 python3-pytest python3-yaml"
+# Only when no npm is on PATH: a NodeSource nodejs conflicts with Debian's npm.
+node_pkgs="nodejs npm"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;
 test) want=$test_pkgs ;;
 bench) want=$bench_pkgs ;;
 image) want=$image_pkgs ;;
-*) echo "deps.sh: unknown set '$1' (build, test, bench, image)" >&2; exit 2 ;;
+manifests) want=$manifests_pkgs ;;
+node) want=$node_pkgs ;;
+*) echo "deps.sh: unknown set '$1' (build, test, bench, image, manifests, node)" >&2; exit 2 ;;
 esac
 
 missing=
