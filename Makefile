@@ -26,14 +26,23 @@ WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 DEFS := -D_GNU_SOURCE -DTB_VERSION='"$(VERSION)"'
 INCS := -Isrc -I$(INC) -I$(BEARSSL_SRC)/inc
 
-# Release: size first, no unwind tables. Fully static and not PIE: Debian's
-# musl libc.a is not built for static PIE, and musl-gcc's spec would
-# otherwise link the dynamic loader in.
-REL_CFLAGS := -std=c11 -Os -fno-pie -ffunction-sections -fdata-sections \
+# Release: size first, no unwind tables, and a static PIE so that the
+# process holding the credential still gets ASLR. musl-gcc's spec always
+# asks for the dynamic loader, so the link is spelled out: the real gcc,
+# musl's self-relocating rcrt1.o, and musl's libc.a by path (Debian's
+# multiarch layout, /usr/lib/x86_64-linux-musl). The paths are looked up
+# when linking, after `make deps` has installed musl-tools.
+REL_CFLAGS := -std=c11 -Os -fPIE -ffunction-sections -fdata-sections \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-fstack-protector-strong
-REL_LDFLAGS := -static -no-pie -Wl,--gc-sections -Wl,-z,relro,-z,now \
-	-Wl,-z,noexecstack -Wl,--build-id=none -s
+REL_LD ?= gcc
+MUSL_LIB = /usr/lib/$(patsubst %-gnu,%-musl,$(shell $(REL_LD) -dumpmachine))
+REL_LDFLAGS := -nostdlib -nostartfiles -static-pie -Wl,--gc-sections \
+	-Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--build-id=none -s
+REL_START = $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o \
+	$(shell $(REL_LD) -print-file-name=crtbeginS.o)
+REL_END = $(MUSL_LIB)/libc.a $(shell $(REL_LD) -print-libgcc-file-name) \
+	$(shell $(REL_LD) -print-file-name=crtendS.o) $(MUSL_LIB)/crtn.o
 # Host builds for tests: sanitizers for unit tests and the integration
 # suite's ASan binary, none for valgrind.
 DBG_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer
@@ -78,7 +87,7 @@ $(B)/third_party/bearssl-$(1)/libbearssl.a: $(BEARSSL_STAMP) third_party/bearssl
 	$$(MAKE) -s -f third_party/bearssl.mk SRC=$(BEARSSL_SRC) \
 		OUT=$(B)/third_party/bearssl-$(1) CC='$(2)' CFLAGS='$(3)'
 endef
-$(eval $(call bearssl_lib,musl,$(MUSL_CC),-Os -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables))
+$(eval $(call bearssl_lib,musl,$(MUSL_CC),-Os -fPIE -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables))
 $(eval $(call bearssl_lib,host,$(HOST_CC),-O2 -g -fPIC))
 
 BR_MUSL := $(B)/third_party/bearssl-musl/libbearssl.a
@@ -105,7 +114,7 @@ $(eval $(call objects,fuzz,$(FUZZ_CC),$(DBG_CFLAGS) $(FUZZ_FLAGS) \
 objs = $(patsubst src/%.c,$(B)/obj/$(1)/%.o,$(2))
 
 $(BIN): $(call objs,musl,$(SRCS)) $(BR_MUSL)
-	$(MUSL_CC) $(REL_LDFLAGS) -o $@ $^
+	$(REL_LD) $(REL_LDFLAGS) -o $@ $(REL_START) $^ $(REL_END)
 
 # The same program for the host: ASan+UBSan, and plain for valgrind.
 $(B)/host/tokenbridge-sidecar-asan: $(call objs,asan,$(SRCS)) $(BR_HOST)

@@ -420,8 +420,9 @@ def link_map(binary, out_dir):
     command plus a linker map. Returns the map's path and whether the
     re-linked file is byte for byte the binary (it is not when the objects
     changed after the binary was linked)."""
-    v = make_eval(link="$(MUSL_CC) $(REL_LDFLAGS)",
-                  inputs="$(call objs,musl,$(SRCS)) $(BR_MUSL)")
+    v = make_eval(link="$(REL_LD) $(REL_LDFLAGS)",
+                  inputs="$(REL_START) $(call objs,musl,$(SRCS)) $(BR_MUSL) "
+                         "$(REL_END)")
     os.makedirs(out_dir, exist_ok=True)
     map_path = os.path.join(out_dir, "sidecar.map")
     twin = os.path.join(out_dir, "tokenbridge-sidecar.relinked")

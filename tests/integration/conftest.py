@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List
 
 import pytest
 
@@ -35,7 +35,7 @@ sys.path.insert(0, HERE)
 
 import certs  # noqa: E402
 from dns_stub import DnsStub  # noqa: E402
-from exchange_server import (ExchangeServer, Reply, random_token,  # noqa: E402
+from exchange_server import (ExchangeServer, random_token,  # noqa: E402
                              server_context)
 
 REPO = os.path.dirname(os.path.dirname(HERE))

@@ -2,8 +2,9 @@
 
 Modes:
   "nxdomain"  every query gets NXDOMAIN
-  "answer"    names in `records` get their A records (AAAA and other types
-              get an empty NOERROR answer); other names get NXDOMAIN
+  "answer"    names in `records` get their addresses (A for IPv4, AAAA for
+              IPv6; other types an empty NOERROR answer); other names
+              get NXDOMAIN
   "stall"     queries are read, recorded, and never answered
 
 Every query is recorded as (transport, name, qtype). The binary under test
@@ -50,8 +51,13 @@ def build_reply(qid, flags, question, rcode, addrs=()):
     head = struct.pack("!HHHHHH", qid, rflags, 1, len(addrs), 0, 0)
     answers = b""
     for a in addrs:
-        answers += struct.pack("!HHHIH", 0xC00C, QTYPE_A, 1, 30, 4)
-        answers += socket.inet_aton(a)
+        if ":" in a:
+            raw = socket.inet_pton(socket.AF_INET6, a)
+            answers += struct.pack("!HHHIH", 0xC00C, QTYPE_AAAA, 1, 30, 16)
+        else:
+            raw = socket.inet_aton(a)
+            answers += struct.pack("!HHHIH", 0xC00C, QTYPE_A, 1, 30, 4)
+        answers += raw
     return head + question + answers
 
 
@@ -131,7 +137,9 @@ class DnsStub:
         if self.mode == "stall":
             return None
         if self.mode == "answer" and name in self.records:
-            addrs = self.records[name] if qtype == QTYPE_A else ()
+            want = {QTYPE_A: lambda a: ":" not in a,
+                    QTYPE_AAAA: lambda a: ":" in a}.get(qtype)
+            addrs = [a for a in self.records[name] if want and want(a)]
             return build_reply(qid, flags, question, 0, addrs)
         return build_reply(qid, flags, question, 3)   # NXDOMAIN
 

@@ -31,12 +31,10 @@ Script use (prints one JSON line per request on stdout):
 
 import argparse
 import json
-import os
 import queue
 import secrets
 import socket
 import ssl
-import sys
 import threading
 import time
 import urllib.parse
@@ -281,10 +279,13 @@ class ExchangeServer:
         return "https" if self.ssl_context is not None else "http"
 
     def url(self, path="/token", host="localhost"):
+        if ":" in host:
+            host = "[%s]" % host
         return "%s://%s:%d%s" % (self.scheme, host, self.port, path)
 
     def start(self):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        s = socket.socket(family, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((self.host, self.port))
         s.listen(64)

@@ -2,9 +2,6 @@
 relies on must actually catch what they claim to. These run shell scripts
 in place of the sidecar; they test the harness, not the binary."""
 
-import os
-import stat
-
 import pytest
 
 from conftest import (Sidecar, find_leaks, parse_json_line, parse_log,

@@ -110,3 +110,25 @@ def test_termination_signal_during_stalled_dns(sidecar, dns):
     assert res.elapsed < 2.0, "ignored SIGTERM for %.2fs\n%s" % (
         res.elapsed - 0.7, res)
     sidecar.assert_output_unchanged(res)
+
+
+def test_plain_http_ipv6_literal(sidecar):
+    srv = sidecar.server(plain=True, host="::1")
+    res = sidecar.run(srv, env={"EXCHANGE_URL": srv.url(host="::1")})
+    expect_success(sidecar, res, srv)
+    assert srv.requests[0].header("Host") == "[::1]:%d" % srv.port
+
+
+def test_ipv6_only_name(sidecar, dns, pki):
+    # The name has only an AAAA record; the server listens on ::1 alone.
+    host = "v6only.tokenbridge.test"
+    leaf = certs._extra_leaf(pki.ec, "v6-" + sidecar.tmp.name[-12:], host=host)
+    stub = dns("answer", {host: ["::1"]})
+    srv = ExchangeServer(server_context(leaf.chain, leaf.key), host="::1")
+    srv.start()
+    sidecar.servers.append(srv)
+    res = sidecar.run(env={"EXCHANGE_URL": "https://%s:%d/token" %
+                           (host, srv.port)},
+                      resolv_conf=stub.resolv_conf())
+    expect_success(sidecar, res, srv)
+    assert (host, 28) in [(q[1], q[2]) for q in stub.queries]

@@ -1,7 +1,12 @@
 // Validate every object in the given YAML files against the Kubernetes API
 // schemas of kubernetes-models (pinned in package.json).
 //
-//   node tests/manifests/validate.mjs config/*.yaml
+//   node build/manifests-npm/validate.mjs config/*.yaml   (run.sh copies
+//   it there, next to the node_modules that npm ci makes from the lock)
+//
+// To change a version: edit package.json, then in tests/manifests run
+// `npm install --package-lock-only` (the .npmrc keeps registry host names
+// out of the lock) and commit both files.
 //
 // kubernetes-models' schemas allow unknown fields, as the API's own OpenAPI
 // does: a misspelt field passes here. test_manifests.py asserts every field
