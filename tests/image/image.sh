@@ -168,10 +168,13 @@ fi
 # its layers, the build cache, are not dangling; what the prune then drops
 # is only what newer builds and bases superseded.
 : >"$logs/docker-build.log"
+# The source label names this checkout's upstream, when it has one.
+source=$(git config --get remote.origin.url 2>/dev/null || true)
 for target in "--target=build -t tokenbridge-sidecar-build:$version" "-t $image"; do
 	# shellcheck disable=SC2086 # two words each, by design
 	DOCKER_BUILDKIT=0 docker build --network host \
-		--build-arg VERSION="$version" $target . \
+		--build-arg VERSION="$version" --build-arg SOURCE="$source" \
+		$target . \
 		>>"$logs/docker-build.log" 2>&1 ||
 		show_log "$logs/docker-build.log" "docker build"
 done

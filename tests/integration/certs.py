@@ -41,14 +41,30 @@ def _serial():
     return "0x" + (b"\x40" + os.urandom(8)).hex()
 
 
+# Key flavours: "ec" (P-256) and "rsa" (2048) as always; the certificate
+# matrix adds "ec384" (P-384), "rsa1024" and "rsa4096".
+_EC_CURVES = {"ec": "P-256", "ec384": "P-384"}
+_RSA_BITS = {"rsa": 2048, "rsa1024": 1024, "rsa4096": 4096}
+
+
+def _kind(flavour):
+    """"ec" or "rsa": which leaf extension section a key flavour uses."""
+    if flavour in _EC_CURVES:
+        return "ec"
+    if flavour in _RSA_BITS:
+        return "rsa"
+    raise ValueError(flavour)
+
+
 def _genkey(path, flavour):
-    if flavour == "ec":
+    if flavour in _EC_CURVES:
         _openssl("genpkey", "-algorithm", "EC",
-                 "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-pkeyopt", "ec_paramgen_curve:" + _EC_CURVES[flavour],
                  "-pkeyopt", "ec_param_enc:named_curve", "-out", path)
-    elif flavour == "rsa":
+    elif flavour in _RSA_BITS:
         _openssl("genpkey", "-algorithm", "RSA",
-                 "-pkeyopt", "rsa_keygen_bits:2048", "-out", path)
+                 "-pkeyopt", "rsa_keygen_bits:%d" % _RSA_BITS[flavour],
+                 "-out", path)
     else:
         raise ValueError(flavour)
     os.chmod(path, 0o600)
@@ -81,6 +97,42 @@ keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+subjectAltName = @alt
+
+# For the certificate matrix (make_cert_matrix):
+[v3_inter_nopathlen]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[v3_inter_not_ca]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+[v3_leaf_ec_clientauth]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = @alt
+
+[v3_leaf_ec_clientauth_critical]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = critical, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = @alt
+
+[v3_leaf_ec_selfsigned]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
 subjectAltName = @alt
 
 [alt]
@@ -143,7 +195,7 @@ def _sign(directory, name, key, subject, ca_cert, ca_key, ext, section,
 
 
 def _sign_dated(directory, name, key, subject, ca_cert, ca_key, ext, section,
-                start, end):
+                start, end, md="sha256"):
     """Sign with explicit notBefore/notAfter (YYYYMMDDHHMMSSZ)."""
     cadir = os.path.join(directory, "ca-" + name)
     os.makedirs(cadir, exist_ok=True)
@@ -152,7 +204,8 @@ def _sign_dated(directory, name, key, subject, ca_cert, ca_key, ext, section,
         f.write((b"\x40" + os.urandom(8)).hex().upper() + "\n")
     conf = os.path.join(cadir, "ca.cnf")
     with open(conf, "w") as f:
-        f.write(_CA_CONF.format(dir=cadir))
+        f.write(_CA_CONF.format(dir=cadir).replace(
+            "default_md = sha256", "default_md = " + md))
     csr = os.path.join(cadir, name + ".csr")
     cert = os.path.join(directory, name + ".pem")
     _openssl("req", "-new", "-key", key, "-out", csr, "-subj", subject,
@@ -231,7 +284,7 @@ def make_chain(directory, flavour, tag=None):
     leaf_key = os.path.join(d, "leaf.key")
     _genkey(leaf_key, flavour)
     leaf_cert = _sign(d, "leaf", leaf_key, "/CN=" + HOST, inter_cert,
-                      inter_key, ext, "v3_leaf_" + flavour)
+                      inter_key, ext, "v3_leaf_" + _kind(flavour))
     chain = _cat(os.path.join(d, "leaf-chain.pem"), leaf_cert, inter_cert)
     return Chain(flavour, root_cert, root_key, inter_cert, inter_key,
                  Leaf(leaf_cert, leaf_key, chain))
@@ -240,7 +293,7 @@ def make_chain(directory, flavour, tag=None):
 def _extra_leaf(chain, name, host=HOST, dates=None):
     d = os.path.dirname(chain.root_cert)
     ext = _ext_file(d, host)
-    section = "v3_leaf_" + chain.flavour
+    section = "v3_leaf_" + _kind(chain.flavour)
     subject = "/CN=" + host
     key = chain.leaf.key   # reuse: key generation is the slow part
     if dates:
@@ -268,6 +321,167 @@ def make_pki(directory):
     pki.untrusted_root_cert = other.root_cert
     pki.untrusted = other.leaf
     return pki
+
+
+# ---------------------------------------------------------------- matrix
+
+def _sign_md(directory, name, key, subject, ca_cert, ca_key, ext, section,
+             md, days=825):
+    """Like _sign, with the signature hash `md` (e.g. "sha1")."""
+    csr = os.path.join(directory, name + ".csr")
+    cert = os.path.join(directory, name + ".pem")
+    _openssl("req", "-new", "-key", key, "-out", csr, "-subj", subject,
+             "-config", ext)
+    _openssl("x509", "-req", "-in", csr, "-out", cert, "-CA", ca_cert,
+             "-CAkey", ca_key, "-set_serial", _serial(), "-days", str(days),
+             "-" + md, "-extfile", ext, "-extensions", section)
+    os.unlink(csr)
+    return cert
+
+
+@dataclass
+class MatrixCase:
+    """One server certificate set-up of the matrix.
+
+    leaf: what the server presents (Leaf.chain is sent in file order);
+    bundle: the client's CA_BUNDLE_PATH; host: the name in EXCHANGE_URL
+    (names other than localhost are mapped to 127.0.0.1 by a private
+    /etc/hosts); ciphers: the server's OpenSSL cipher string (SECLEVEL=0
+    where OpenSSL itself would refuse to load the chain)."""
+    leaf: Leaf
+    bundle: str
+    host: str = HOST
+    ciphers: str = None
+    flavour: str = "ec"
+
+
+WEAK = "DEFAULT:@SECLEVEL=0"
+WILDCARD = "*.example.test"
+
+
+def make_cert_matrix(pki, directory=None):
+    """Extra chains and leaves for test_cert_matrix.py, keyed by case name.
+
+    Reuses make_pki's chains where it can (keys are the slow part); adds
+    P-384 and RSA 4096 chains, an expired intermediate, an intermediate
+    without CA:TRUE, leaves with a clientAuth-only EKU (critical and not),
+    a 1024-bit RSA leaf, a SHA-1 signed leaf, a self-signed leaf, a
+    wildcard leaf, a three-level chain sent out of order, and bundles."""
+    directory = directory or os.path.join(pki.directory, "matrix")
+    os.makedirs(directory, exist_ok=True)
+    ec, rsa = pki.ec, pki.rsa
+    cases = {}
+
+    def bundle(name, *paths):
+        return _cat(os.path.join(directory, name + "-bundle.pem"), *paths)
+
+    def dated_inter(name, chain, start, end, section="v3_inter"):
+        key = os.path.join(directory, name + ".key")
+        _genkey(key, chain.flavour)
+        ext = _ext_file(directory, HOST)
+        cert = _sign_dated(directory, name, key,
+                           "/O=tokenbridge tests/CN=tokenbridge test %s" % name,
+                           chain.root_cert, chain.root_key, ext, section,
+                           start, end)
+        return key, cert
+
+    def inter(name, chain, section):
+        key = os.path.join(directory, name + ".key")
+        _genkey(key, chain.flavour)
+        ext = _ext_file(directory, HOST)
+        cert = _sign(directory, name, key,
+                     "/O=tokenbridge tests/CN=tokenbridge test %s" % name,
+                     chain.root_cert, chain.root_key, ext, section, days=1825)
+        return key, cert
+
+    def leaf_under(name, inter_cert, inter_key, flavour="ec", host=HOST,
+                   section=None, md="sha256", key=None, extra=()):
+        ext = _ext_file(directory, host)
+        if key is None:
+            key = os.path.join(directory, name + ".key")
+            _genkey(key, flavour)
+        section = section or "v3_leaf_" + _kind(flavour)
+        cert = _sign_md(directory, name, key, "/CN=" + host, inter_cert,
+                        inter_key, ext, section, md)
+        chain = _cat(os.path.join(directory, name + "-chain.pem"), cert,
+                     inter_cert, *extra)
+        return Leaf(cert, key, chain)
+
+    # -- accepted --
+    cases["ecdsa-p256"] = MatrixCase(ec.leaf, ec.root_cert)
+    cases["rsa-2048"] = MatrixCase(rsa.leaf, rsa.root_cert, flavour="rsa")
+    p384 = make_chain(directory, "ec384")
+    cases["ecdsa-p384"] = MatrixCase(p384.leaf, p384.root_cert,
+                                     flavour="ec384")
+    r4096 = make_chain(directory, "rsa4096")
+    cases["rsa-4096"] = MatrixCase(r4096.leaf, r4096.root_cert,
+                                   flavour="rsa4096")
+    wild = leaf_under("wildcard", ec.inter_cert, ec.inter_key,
+                      host=WILDCARD, key=ec.leaf.key)
+    for name, host in (("wildcard-one-label", "a.example.test"),
+                       ("wildcard-two-labels", "a.b.example.test"),
+                       ("wildcard-bare-domain", "example.test")):
+        cases[name] = MatrixCase(wild, ec.root_cert, host=host)
+    cases["bundle-with-intermediate"] = MatrixCase(
+        ec.leaf, bundle("root-and-inter", ec.inter_cert, ec.root_cert))
+
+    # A three-level chain root -> upper -> lower -> leaf, sent as
+    # leaf, upper, lower (RFC 5246 wants leaf, lower, upper).
+    up_key, up_cert = inter("upper", ec, "v3_inter_nopathlen")
+    low_key = os.path.join(directory, "lower.key")
+    _genkey(low_key, "ec")
+    ext = _ext_file(directory, HOST)
+    low_cert = _sign(directory, "lower", low_key,
+                     "/O=tokenbridge tests/CN=tokenbridge test lower",
+                     up_cert, up_key, ext, "v3_inter", days=1825)
+    deep = leaf_under("deep", low_cert, low_key, key=ec.leaf.key)
+    in_order = _cat(os.path.join(directory, "deep-in-order.pem"), deep.cert,
+                    low_cert, up_cert)
+    out_of_order = _cat(os.path.join(directory, "deep-out-of-order.pem"),
+                        deep.cert, up_cert, low_cert)
+    cases["three-level-in-order"] = MatrixCase(
+        Leaf(deep.cert, deep.key, in_order), ec.root_cert)
+    cases["three-level-out-of-order"] = MatrixCase(
+        Leaf(deep.cert, deep.key, out_of_order), ec.root_cert)
+
+    # -- refused --
+    cases["expired-leaf"] = MatrixCase(pki.expired, ec.root_cert)
+    cases["not-yet-valid-leaf"] = MatrixCase(pki.not_yet_valid, ec.root_cert)
+    ek, ec_ = dated_inter("expired-inter", ec, "20200101000000Z",
+                          "20210101000000Z")
+    cases["expired-intermediate"] = MatrixCase(
+        leaf_under("under-expired-inter", ec_, ek, key=ec.leaf.key),
+        ec.root_cert)
+    cases["hostname-mismatch"] = MatrixCase(pki.wrong_host, ec.root_cert)
+    self_key = ec.leaf.key
+    self_cert = os.path.join(directory, "selfsigned.pem")
+    _openssl("req", "-new", "-x509", "-key", self_key, "-out", self_cert,
+             "-sha256", "-days", "365", "-subj", "/CN=" + HOST,
+             "-set_serial", _serial(), "-config", _ext_file(directory, HOST),
+             "-extensions", "v3_leaf_ec_selfsigned")
+    cases["self-signed-leaf"] = MatrixCase(Leaf(self_cert, self_key,
+                                                self_cert), ec.root_cert)
+    cases["untrusted-root"] = MatrixCase(pki.untrusted, ec.root_cert)
+    cases["missing-intermediate"] = MatrixCase(pki.leaf_only, ec.root_cert)
+    nk, nc = inter("inter-not-ca", ec, "v3_inter_not_ca")
+    cases["intermediate-not-ca"] = MatrixCase(
+        leaf_under("under-not-ca", nc, nk, key=ec.leaf.key), ec.root_cert)
+    cases["eku-clientauth-only"] = MatrixCase(
+        leaf_under("eku-client", ec.inter_cert, ec.inter_key,
+                   key=ec.leaf.key, section="v3_leaf_ec_clientauth"),
+        ec.root_cert)
+    cases["eku-clientauth-only-critical"] = MatrixCase(
+        leaf_under("eku-client-crit", ec.inter_cert, ec.inter_key,
+                   key=ec.leaf.key, section="v3_leaf_ec_clientauth_critical"),
+        ec.root_cert)
+    cases["rsa-1024-leaf"] = MatrixCase(
+        leaf_under("rsa1024", rsa.inter_cert, rsa.inter_key,
+                   flavour="rsa1024"), rsa.root_cert, ciphers=WEAK,
+        flavour="rsa")
+    cases["sha1-signed-leaf"] = MatrixCase(
+        leaf_under("sha1", ec.inter_cert, ec.inter_key, key=ec.leaf.key,
+                   md="sha1"), ec.root_cert, ciphers=WEAK)
+    return cases
 
 
 def describe(path):

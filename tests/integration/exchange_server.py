@@ -35,6 +35,7 @@ import queue
 import secrets
 import socket
 import ssl
+import struct
 import threading
 import time
 import urllib.parse
@@ -62,9 +63,17 @@ def random_token(prefix="at"):
                          secrets.token_urlsafe(48), secrets.token_urlsafe(32))
 
 
-def server_context(chain_pem, key_pem, min_version=None, max_version=None):
-    """A server SSLContext presenting chain_pem (leaf first) with key_pem."""
+def server_context(chain_pem, key_pem, min_version=None, max_version=None,
+                   ciphers=None):
+    """A server SSLContext presenting chain_pem (leaf first) with key_pem.
+
+    ciphers: an OpenSSL cipher string set before the chain is loaded, e.g.
+    "DEFAULT:@SECLEVEL=0", without which OpenSSL refuses to load a chain
+    with a 1024-bit RSA key or a SHA-1 signature, or to speak TLS 1.0.
+    The chain is sent in file order (OpenSSL does not reorder it)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if ciphers is not None:
+        ctx.set_ciphers(ciphers)
     ctx.load_cert_chain(chain_pem, key_pem)
     if min_version is not None:
         ctx.minimum_version = min_version
@@ -134,6 +143,16 @@ class Reply:
       "stall"              read the request, then never answer
       "close_after_request" read the request, then close without answering
       "headers_then_stall" send status line and headers, then stall
+      "silent_after_handshake" complete the TLS handshake, then neither
+                           read nor write until stop()
+      Raw TCP, before any TLS (the server's TLS context is not used):
+      "reset"              read the client's first bytes (its ClientHello)
+                           unless raw_read_first is False, then close with
+                           SO_LINGER 0, so the client gets a TCP RST
+      "raw_tcp"            read the client's first bytes likewise, send
+                           `raw` (plain HTTP, random bytes, a TLS alert
+                           record: see tls_alert_record()), then close, or
+                           with raw_then_stall hold the connection open
     framing: "length" (Content-Length), "chunked", or "close" (neither
       header: the body ends when the connection does).
     """
@@ -154,6 +173,10 @@ class Reply:
     drip_delay: Optional[float] = None # one byte per write, this far apart
     close_notify: bool = True          # TLS: send close_notify when done
     access_token: Optional[str] = None # informational: the token in body
+    raw_read_first: bool = True        # "reset"/"raw_tcp": read ClientHello
+    raw_then_stall: bool = False       # "raw_tcp": keep the socket open
+    then_stall: bool = False           # "respond": after the answer, keep
+                                       # the connection open (no close)
 
     def body_bytes(self):
         b = self.body
@@ -210,6 +233,20 @@ class Reply:
         end = b"0\r\n" + b"".join(("%s: %s\r\n" % kv).encode()
                                   for kv in self.trailers) + b"\r\n"
         return b"".join(out) + head + b"".join(chunks) + end
+
+
+TLS_ALERTS = {"handshake_failure": 40, "bad_certificate": 42,
+              "protocol_version": 70, "insufficient_security": 71,
+              "internal_error": 80, "unrecognized_name": 112,
+              "certificate_required": 116}
+
+
+def tls_alert_record(description, level=2, version=b"\x03\x03"):
+    """One plaintext TLS alert record (fatal by default); description is a
+    number or a TLS_ALERTS name."""
+    if isinstance(description, str):
+        description = TLS_ALERTS[description]
+    return b"\x15" + version + b"\x00\x02" + bytes([level, description])
 
 
 def token_body(access_token, expires_in=3600, token_type="Bearer",
@@ -387,6 +424,9 @@ class ExchangeServer:
             if reply is not None and reply.action == "stall_handshake":
                 self._stall(conn)
                 return
+            if reply is not None and reply.action in ("reset", "raw_tcp"):
+                self._raw_tcp(conn, reply)
+                return
             sock = conn
             sni = tls_version = cipher = None
             if self.ssl_context is not None:
@@ -400,6 +440,10 @@ class ExchangeServer:
                     return
                 with self._lock:
                     self._socks.append(sock)
+                if reply is not None and \
+                        reply.action == "silent_after_handshake":
+                    self._stop.wait()
+                    return
                 sni = getattr(sock, "tb_sni", None)
                 tls_version = sock.version()
                 c = sock.cipher()
@@ -424,6 +468,35 @@ class ExchangeServer:
                 conn.close()
             except OSError:
                 pass
+
+    def _raw_tcp(self, conn, reply):
+        """"reset" and "raw_tcp": no TLS at all, see Reply."""
+        conn.settimeout(self.io_timeout)
+        if reply.raw_read_first:
+            try:
+                conn.recv(65536)     # the ClientHello (one write)
+            except OSError:
+                pass
+        if reply.action == "reset":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                            struct.pack("ii", 1, 0))
+            conn.close()
+            return
+        try:
+            conn.sendall(reply.raw or b"")
+        except OSError:
+            pass
+        if reply.raw_then_stall:
+            self._stall(conn)
+            return
+        try:
+            conn.shutdown(socket.SHUT_WR)
+            conn.settimeout(1.0)
+            while conn.recv(65536):   # let the client read, then see EOF
+                pass
+        except OSError:
+            pass
+        conn.close()
 
     def _read_request(self, sock, peer):
         buf = b""
@@ -514,6 +587,9 @@ class ExchangeServer:
                 self._send(sock, data[i:i + step])
         else:
             self._send(sock, data)   # one write: headers and body together
+        if reply.then_stall:
+            self._stall(sock)
+            return
         self._close(sock, reply)
 
     def _close(self, sock, reply):

@@ -54,16 +54,6 @@ dir_teardown(void **state)
 	return rmdir(d->path);
 }
 
-static void
-write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 /* The file holds exactly data[0..len). */
 static void
 assert_file(const char *path, const char *data, size_t len)

@@ -188,6 +188,20 @@ reference(struct trust *t)
 	free(b.p);
 }
 
+/* The bundle in b loads to the same anchors as the reference; frees b. */
+static void
+expect_reference(struct buf *b)
+{
+	struct trust ref = { 0 }, t = { 0 };
+
+	reference(&ref);
+	load_ok(&t, b, NCERTS);
+	assert_same_anchors(&ref, &t);
+	trust_free(&t);
+	trust_free(&ref);
+	free(b->p);
+}
+
 /* ---- tests ---- */
 
 static void
@@ -216,18 +230,12 @@ test_pem_lf(void **state)
 static void
 test_pem_crlf(void **state)
 {
-	struct trust ref = { 0 }, t = { 0 };
 	struct buf b = { 0 };
 
-	reference(&ref);
 	for (int i = 0; i < NCERTS; i++)
 		for (const char *p = pem[i]; *p; p++)
 			put(&b, *p == '\n' ? "\r\n" : p, *p == '\n' ? 2 : 1);
-	load_ok(&t, &b, NCERTS);
-	assert_same_anchors(&ref, &t);
-	trust_free(&t);
-	trust_free(&ref);
-	free(b.p);
+	expect_reference(&b);
 }
 
 /* Commentary as in Debian's bundle and `openssl x509 -text` output,
@@ -235,10 +243,8 @@ test_pem_crlf(void **state)
 static void
 test_pem_with_text(void **state)
 {
-	struct trust ref = { 0 }, t = { 0 };
 	struct buf b = { 0 };
 
-	reference(&ref);
 	put_str(&b, "# Debian-style comment\n\nSubject: CN=Example\n");
 	for (int i = 0; i < NCERTS; i++) {
 		put_str(&b, "Certificate:\n    Data:\n        Version: 3\n");
@@ -246,11 +252,7 @@ test_pem_with_text(void **state)
 		put_str(&b, "\n   \t\n");
 	}
 	b.len -= strlen("\n   \t\n") + 1;
-	load_ok(&t, &b, NCERTS);
-	assert_same_anchors(&ref, &t);
-	trust_free(&t);
-	trust_free(&ref);
-	free(b.p);
+	expect_reference(&b);
 }
 
 static void
@@ -263,10 +265,8 @@ test_pem_foreign_blocks(void **state)
 	    "AAAA\n-----END X509 CRL-----\n";
 	static const char params[] = "-----BEGIN EC PARAMETERS-----\n"
 	    "BggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n";
-	struct trust ref = { 0 }, t = { 0 };
 	struct buf b = { 0 };
 
-	reference(&ref);
 	put_str(&b, key);
 	put_str(&b, pem[0]);
 	put_str(&b, params);
@@ -274,29 +274,20 @@ test_pem_foreign_blocks(void **state)
 	put_str(&b, crl);
 	put_str(&b, pem[2]);
 	put_str(&b, key);
-	load_ok(&t, &b, NCERTS);
-	assert_same_anchors(&ref, &t);
-	trust_free(&t);
-	trust_free(&ref);
-	free(b.p);
+	expect_reference(&b);
 }
 
 static void
 test_der(void **state)
 {
-	struct trust ref = { 0 }, t = { 0 };
+	struct trust t = { 0 };
 	struct buf b = { 0 };
 
-	reference(&ref);
 	load_ok(&t, &der[0], 1);
 	trust_free(&t);
 	for (int i = 0; i < NCERTS; i++)
 		put(&b, der[i].p, der[i].len);
-	load_ok(&t, &b, NCERTS);
-	assert_same_anchors(&ref, &t);
-	trust_free(&t);
-	trust_free(&ref);
-	free(b.p);
+	expect_reference(&b);
 }
 
 /* A certificate block that does not decode is skipped and counted. */
@@ -377,16 +368,6 @@ test_system_bundle(void **state)
 	assert_int_equal(t.count + t.skipped, blocks);
 	assert_int_equal(t.skipped, 0);
 	trust_free(&t);
-}
-
-static void
-write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
 }
 
 static void

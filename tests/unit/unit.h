@@ -40,6 +40,17 @@ tb_assert_contains(const char *hay, const char *needle, int want,
 	_fail(file, line);
 }
 
+/* Create or replace the file at path with data[0..len). */
+static inline void
+write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
 /* The error is of `kind` and its message names `what`. */
 #define assert_err(e, k, what) do { \
 	assert_int_equal((e)->kind, (k)); \

@@ -1,0 +1,154 @@
+"""The server certificate matrix: every check BearSSL's X.509 validation
+makes, one certificate set-up each, against the real static binary in
+`once` mode (certificates from certs.make_cert_matrix, made per session).
+
+Refused set-ups must fail the exchange (exit 1) before any request is
+sent, with one error line whose text names the failed check (the words
+tls.c gives each BearSSL error), within EXCHANGE_TIMEOUT, leaving the old
+token file and its directory exactly as they were (conftest's invariant).
+Accepted set-ups must write the token.
+
+Host names other than localhost (the wildcard cases) are mapped to
+127.0.0.1 by running the binary in a private mount namespace whose
+/etc/hosts is bind-mounted from a file of the test's own:
+    unshare -m sh -c 'mount --bind HOSTS /etc/hosts && exec BIN once'
+
+Overlap with test_tls.py (expired, untrusted root, wrong host, missing
+intermediate): those tests check the exit status and file; here the same
+set-ups are part of the matrix so that each refusal's log line is checked
+for the name of the failed check.
+"""
+
+import re
+
+import pytest
+
+import certs
+from conftest import UNSHARE, expect_failure, expect_success
+from exchange_server import ExchangeServer, server_context
+
+TIMEOUT = "3s"
+MARGIN = 1.0
+
+# case -> regex the single error line must match (case-insensitive).
+REFUSED = {
+    "expired-leaf": r"has expired or is not yet valid",
+    "not-yet-valid-leaf": r"has expired or is not yet valid",
+    "expired-intermediate": r"has expired or is not yet valid",
+    "hostname-mismatch": r"does not name the host in EXCHANGE_URL",
+    "wildcard-two-labels": r"does not name the host in EXCHANGE_URL",
+    "wildcard-bare-domain": r"does not name the host in EXCHANGE_URL",
+    "self-signed-leaf": r"does not lead to a CA in the CA bundle",
+    "untrusted-root": r"does not lead to a CA in the CA bundle",
+    "missing-intermediate": r"does not lead to a CA in the CA bundle"
+                            r".*intermediate",
+    "intermediate-not-ca": r"is not a CA \(CA:TRUE missing\)",
+    # The usual form: EKU present, not critical, serverAuth absent.
+    "eku-clientauth-only": r"not allowed for TLS server authentication",
+    # Marked critical: refused either for the EKU or as an unknown
+    # critical extension; both name the certificate's problem.
+    "eku-clientauth-only-critical": r"not allowed for TLS server "
+                                    r"authentication|critical extension",
+    "rsa-1024-leaf": r"RSA key shorter than 2048 bits",
+    "sha1-signed-leaf": r"SHA-1",
+    # Documented result: BearSSL's X.509 engine takes the chain in the
+    # order sent (each certificate issued by the next, RFC 5246 7.4.2)
+    # and does not reorder it, so a server sending leaf, upper
+    # intermediate, lower intermediate is refused, and the message says
+    # the certificates are not a chain. (three-level-in-order, the same
+    # certificates in order, is accepted.)
+    "three-level-out-of-order": r"not a chain: each must be issued by "
+                                r"the next",
+}
+ACCEPTED = ["ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-4096",
+            "wildcard-one-label", "bundle-with-intermediate",
+            "three-level-in-order"]
+
+
+@pytest.fixture(scope="module")
+def matrix(pki):
+    return certs.make_cert_matrix(pki)
+
+
+def hosts_wrapper(sidecar, names):
+    """argv prefix running the binary with its own /etc/hosts."""
+    hosts = sidecar.tmp / "hosts"
+    hosts.write_text("127.0.0.1 localhost %s\n::1 localhost ip6-localhost\n"
+                     % " ".join(names))
+    return [UNSHARE, "-m", "/bin/sh", "-c",
+            'mount --bind "$1" /etc/hosts && shift && exec "$@"', "sh",
+            str(hosts)]
+
+
+def start(sidecar, case):
+    ctx = server_context(case.leaf.chain, case.leaf.key, ciphers=case.ciphers)
+    srv = ExchangeServer(ctx)
+    srv.start()
+    sidecar.servers.append(srv)
+    return srv
+
+
+def run_case(sidecar, case):
+    srv = start(sidecar, case)
+    env = {"CA_BUNDLE_PATH": case.bundle, "EXCHANGE_TIMEOUT": TIMEOUT,
+           "EXCHANGE_URL": "https://%s:%d/token" % (case.host, srv.port)}
+    wrapper = ()
+    if case.host != certs.HOST:
+        wrapper = hosts_wrapper(sidecar, [case.host])
+    res = sidecar.run(srv, env=env, wrapper=wrapper, timeout=20)
+    return srv, res
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_refused(sidecar, matrix, name):
+    case = matrix[name]
+    srv, res = run_case(sidecar, case)
+    expect_failure(sidecar, res)
+    assert srv.requests == [], \
+        "a request (and the ServiceAccount token) went over a session " \
+        "with a refused certificate\n%s" % res
+    assert len(res.errors) == 1, "expected one error line\n%s" % res
+    line = res.errors[0]["_line"]
+    assert re.search(REFUSED[name], line, re.I), \
+        "the error does not name the failed check (%r)\n%s" % (
+            REFUSED[name], res)
+    assert "TLS" in line, str(res)
+    assert res.elapsed < 3 + MARGIN, str(res)
+
+
+@pytest.mark.parametrize("name", ACCEPTED)
+def test_accepted(sidecar, matrix, name):
+    case = matrix[name]
+    srv, res = run_case(sidecar, case)
+    expect_success(sidecar, res, srv)
+    assert srv.requests[0].sni == case.host
+    assert srv.requests[0].header("Host") == "%s:%d" % (case.host, srv.port)
+
+
+def test_wildcard_hosts_file_really_used(sidecar, matrix):
+    """Guard for the wildcard cases: a name only the private /etc/hosts
+    knows resolves (so a refusal above is the certificate check, not DNS),
+    and without the private file it does not."""
+    case = matrix["wildcard-one-label"]
+    srv = start(sidecar, case)
+    env = {"CA_BUNDLE_PATH": case.bundle,
+           "EXCHANGE_URL": "https://b.example.test:%d/token" % srv.port,
+           "EXCHANGE_TIMEOUT": TIMEOUT}
+    res = sidecar.run(srv, env=env,
+                      wrapper=hosts_wrapper(sidecar, ["b.example.test"]))
+    expect_success(sidecar, res, srv)
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1/token",
+                                 "https://127.0.0.1:8443/token",
+                                 "https://[::1]/token",
+                                 "https://[::1]:8443/token"])
+def test_ip_literal_refused_at_start(sidecar, url):
+    res = sidecar.run(env={"EXCHANGE_URL": url})
+    expect_failure(sidecar, res, rc=2)
+    assert len(res.errors) == 1, str(res)
+    line = res.errors[0]["_line"]
+    assert "EXCHANGE_URL" in line and re.search(r"IP address", line), str(res)
+    assert re.search(r"DNS name", line), \
+        "the message does not explain the DNS-name limit\n%s" % res
+    assert res.elapsed < 1.0, str(res)
