@@ -241,7 +241,7 @@ io_error(struct net_conn *c, const char *what, struct err *err)
 {
 	if (errno == ECONNRESET || errno == EPIPE)
 		return err_set(err, ERR_CONNECT, "the server %s reset the "
-		    "connection while %s", c->peer, what);
+		    "connection", c->peer);
 	return err_set(err, ERR_CONNECT, "%s %s: %s", what, c->peer,
 	    strerror(errno));
 }

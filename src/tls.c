@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "der.h"
 #include "tls.h"
 
 static const uint16_t suites[] = {
@@ -115,13 +116,29 @@ tls_strerror(int code)
 	return "the TLS session failed";
 }
 
+/*
+ * Did the server's first bytes fail to look like a TLS record (a content
+ * type from 20 to 24, then major version 3)? BearSSL reports those as a
+ * version problem, which would send the operator the wrong way.
+ */
+static int
+not_tls(const struct tls_conn *t)
+{
+	return t->first_len > 0 && (t->first[0] < 20 || t->first[0] > 24 ||
+	    (t->first_len > 1 && t->first[1] != 3));
+}
+
 static int
 engine_error(struct tls_conn *t, struct err *err)
 {
 	int code = br_ssl_engine_last_error(&t->sc.eng);
 
-	return err_set(err, ERR_TLS, "TLS with %s failed: %s (BearSSL error "
-	    "%d)", t->net->peer, tls_strerror(code), code);
+	if (not_tls(t))
+		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: the "
+		    "server did not answer with TLS: is the port a plain HTTP "
+		    "server? (BearSSL error %d)", t->host, t->net->peer, code);
+	return err_set(err, ERR_TLS, "TLS with %s (%s) failed: %s (BearSSL "
+	    "error %d)", t->host, t->net->peer, tls_strerror(code), code);
 }
 
 /*
@@ -158,6 +175,11 @@ run_until(struct tls_conn *t, unsigned want, struct err *err)
 				return -1;
 			if (n == 0)
 				return 0;
+			while (t->first_len < sizeof t->first &&
+			    (size_t)n > t->first_len) {
+				t->first[t->first_len] = buf[t->first_len];
+				t->first_len++;
+			}
 			br_ssl_engine_recvrec_ack(eng, (size_t)n);
 			continue;
 		}
@@ -166,11 +188,130 @@ run_until(struct tls_conn *t, unsigned want, struct err *err)
 	}
 }
 
+static const unsigned char OID_EXT_KEY_USAGE[] = { 0x55, 0x1d, 0x25 };
+static const unsigned char OID_SERVER_AUTH[] = { 0x2b, 0x06, 0x01, 0x05, 0x05,
+	0x07, 0x03, 0x01 };
+static const unsigned char OID_ANY_KEY_USAGE[] = { 0x55, 0x1d, 0x25, 0x00 };
+
+/*
+ * Does the certificate allow TLS server authentication? Without the
+ * extension it does; with it, serverAuth or anyExtendedKeyUsage must be
+ * listed (RFC 5280, 4.2.1.12).
+ */
+static int
+server_auth_allowed(const unsigned char *der, size_t len)
+{
+	struct der_cert cert;
+	struct der value, list, oid;
+	int found;
+
+	if (der_cert_fields(der, len, &cert) == -1 ||
+	    (found = der_extension(cert.extensions, OID_EXT_KEY_USAGE,
+	    sizeof OID_EXT_KEY_USAGE, &value)) == -1)
+		return 0;
+	if (found == 0)
+		return 1;
+	if (der_expect(&value, DER_SEQUENCE, &list, NULL) == -1)
+		return 0;
+	while (der_expect(&list, DER_OID, &oid, NULL) == 0)
+		if (der_is(&oid, OID_SERVER_AUTH, sizeof OID_SERVER_AUTH) ||
+		    der_is(&oid, OID_ANY_KEY_USAGE, sizeof OID_ANY_KEY_USAGE))
+			return 1;
+	return 0;
+}
+
+/*
+ * The X.509 class BearSSL calls: every call goes to the minimal engine,
+ * while the first certificate (the server's) is kept for the checks above.
+ */
+static struct tls_x509 *
+x509_self(const br_x509_class **ctx)
+{
+	return (struct tls_x509 *)(void *)ctx;
+}
+
+static void
+x509_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct tls_x509 *x = x509_self(ctx);
+
+	x->cert_index = -1;
+	x->leaf_len = 0;
+	x->leaf_too_large = 0;
+	x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
+}
+
+static void
+x509_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct tls_x509 *x = x509_self(ctx);
+
+	x->cert_index++;
+	x->minimal.vtable->start_cert(&x->minimal.vtable, length);
+}
+
+static void
+x509_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+	struct tls_x509 *x = x509_self(ctx);
+
+	if (x->cert_index == 0) {
+		if (len > sizeof x->leaf - x->leaf_len)
+			x->leaf_too_large = 1;
+		else
+			memcpy(x->leaf + x->leaf_len, buf, len);
+		x->leaf_len += len;
+	}
+	x->minimal.vtable->append(&x->minimal.vtable, buf, len);
+}
+
+static void
+x509_end_cert(const br_x509_class **ctx)
+{
+	struct tls_x509 *x = x509_self(ctx);
+
+	x->minimal.vtable->end_cert(&x->minimal.vtable);
+}
+
+static unsigned
+x509_end_chain(const br_x509_class **ctx)
+{
+	struct tls_x509 *x = x509_self(ctx);
+	unsigned r = x->minimal.vtable->end_chain(&x->minimal.vtable);
+
+	if (r != BR_ERR_OK)
+		return r;
+	/* Fail closed: an unchecked certificate is not a checked one. */
+	if (x->leaf_too_large)
+		return BR_ERR_X509_LIMIT_EXCEEDED;
+	if (!server_auth_allowed(x->leaf, x->leaf_len))
+		return BR_ERR_X509_FORBIDDEN_KEY_USAGE;
+	return BR_ERR_OK;
+}
+
+static const br_x509_pkey *
+x509_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	const struct tls_x509 *x = (const struct tls_x509 *)(const void *)ctx;
+
+	return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
+}
+
+static const br_x509_class x509_vtable = {
+	sizeof(struct tls_x509),
+	x509_start_chain,
+	x509_start_cert,
+	x509_append,
+	x509_end_cert,
+	x509_end_chain,
+	x509_get_pkey,
+};
+
 static void
 profile(struct tls_conn *t, const struct trust *trust)
 {
 	br_ssl_engine_context *eng = &t->sc.eng;
-	br_x509_minimal_context *xc = &t->xc;
+	br_x509_minimal_context *xc = &t->x509.minimal;
 	static const struct {
 		int id;
 		const br_hash_class *impl;
@@ -194,7 +335,8 @@ profile(struct tls_conn *t, const struct trust *trust)
 	br_x509_minimal_set_rsa(xc, rsa);
 	br_x509_minimal_set_ecdsa(xc, &br_ec_all_m31, &br_ecdsa_i31_vrfy_asn1);
 	br_x509_minimal_set_minrsa(xc, 256);
-	br_ssl_engine_set_x509(eng, &xc->vtable);
+	t->x509.vtable = &x509_vtable;
+	br_ssl_engine_set_x509(eng, &t->x509.vtable);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 	br_ssl_engine_set_ec(eng, &br_ec_all_m31);
@@ -213,6 +355,8 @@ tls_open(struct tls_conn *t, struct net_conn *net, const char *host,
 	int r;
 
 	t->net = net;
+	t->host = host;
+	t->first_len = 0;
 	profile(t, trust);
 	/*
 	 * getrandom() rather than BearSSL's own seeder: a FROM scratch
@@ -227,9 +371,9 @@ tls_open(struct tls_conn *t, struct net_conn *net, const char *host,
 		return engine_error(t, err);
 	r = run_until(t, BR_SSL_SENDAPP, err);
 	if (r == 0)
-		return err_set(err, ERR_TLS, "TLS with %s failed: the server "
-		    "closed the connection during the handshake (is the "
-		    "port a TLS server?)", net->peer);
+		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: the "
+		    "server closed the connection during the handshake (is "
+		    "the port a TLS server?)", host, net->peer);
 	return r == 1 ? 0 : -1;
 }
 

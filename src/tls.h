@@ -4,8 +4,9 @@
  * The profile is what modern token endpoints need and nothing more: ECDHE
  * key exchange (X25519, P-256, P-384) with ECDSA or RSA certificates,
  * AES-GCM and ChaCha20-Poly1305, SHA-256/384/512 signatures. SHA-1 signed
- * certificates and RSA keys under 2048 bits are refused. The server name is
- * sent as SNI and checked against the certificate.
+ * certificates and RSA keys under 2048 bits are refused, and so is a server
+ * certificate whose extended key usage leaves out server authentication.
+ * The server name is sent as SNI and checked against the certificate.
  */
 #ifndef TB_TLS_H
 #define TB_TLS_H
@@ -17,10 +18,31 @@
 #include "stream.h"
 #include "trust.h"
 
+/* The server's certificate is kept for the checks BearSSL leaves out. */
+#define TLS_LEAF_MAX 16384
+
+/*
+ * The X.509 engine BearSSL calls: br_x509_minimal for the chain, plus an
+ * extended key usage check on the server's certificate, which the minimal
+ * engine skips unless the extension is marked critical.
+ */
+struct tls_x509 {
+	const br_x509_class *vtable;
+	br_x509_minimal_context minimal;
+	unsigned char leaf[TLS_LEAF_MAX];
+	size_t leaf_len;
+	int cert_index;
+	int leaf_too_large;
+};
+
 struct tls_conn {
 	br_ssl_client_context sc;
-	br_x509_minimal_context xc;
+	struct tls_x509 x509;
 	struct net_conn *net;
+	const char *host;
+	/* The first bytes the server sent, to tell "not TLS" apart. */
+	unsigned char first[2];
+	size_t first_len;
 	/* Half duplex is enough for one request then one response. */
 	unsigned char iobuf[BR_SSL_BUFSIZE_MONO];
 };

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base64.h"
+#include "der.h"
 #include "trust.h"
 
 /* An anchor while loading: offsets into the builder's byte store. */
@@ -72,74 +73,10 @@ new_rec(struct builder *b)
 }
 
 /*
- * A minimal DER reader: just enough of X.509 to find a certificate's
- * subject, public key and basicConstraints. Walking the DER directly costs
- * a few thousand instructions per certificate, where br_x509_decoder
- * costs half a million; chain validation still runs in BearSSL.
+ * Reading the DER directly costs a few thousand instructions per
+ * certificate, where br_x509_decoder costs half a million; chain
+ * validation still runs in BearSSL.
  */
-struct der {
-	const unsigned char *p;
-	size_t n;
-};
-
-#define TAG_BOOLEAN 0x01
-#define TAG_INTEGER 0x02
-#define TAG_BIT_STRING 0x03
-#define TAG_OCTET_STRING 0x04
-#define TAG_OID 0x06
-#define TAG_SEQUENCE 0x30
-#define TAG_VERSION 0xa0     /* [0] EXPLICIT */
-#define TAG_EXTENSIONS 0xa3  /* [3] EXPLICIT */
-
-/*
- * Take the next element off d: its tag, its content, and the whole element
- * (header included) in *whole when not NULL. Returns 0, or -1 when d does
- * not start with a well-formed element.
- */
-static int
-der_take(struct der *d, unsigned *tag, struct der *content, struct der *whole)
-{
-	size_t len, hdr = 2, k;
-
-	if (d->n < 2 || (d->p[0] & 0x1f) == 0x1f)
-		return -1;
-	*tag = d->p[0];
-	len = d->p[1];
-	if (len & 0x80) {
-		k = len & 0x7f;
-		if (k == 0 || k > 3 || d->n < 2 + k)
-			return -1;
-		for (len = 0; hdr < 2 + k; hdr++)
-			len = len << 8 | d->p[hdr];
-	}
-	if (len > d->n - hdr)
-		return -1;
-	content->p = d->p + hdr;
-	content->n = len;
-	if (whole != NULL) {
-		whole->p = d->p;
-		whole->n = hdr + len;
-	}
-	d->p += hdr + len;
-	d->n -= hdr + len;
-	return 0;
-}
-
-/* Take the next element, which must carry `want`. */
-static int
-der_expect(struct der *d, unsigned want, struct der *content,
-    struct der *whole)
-{
-	unsigned tag;
-
-	return der_take(d, &tag, content, whole) == 0 && tag == want ? 0 : -1;
-}
-
-static int
-der_is(const struct der *d, const unsigned char *bytes, size_t n)
-{
-	return d->n == n && memcmp(d->p, bytes, n) == 0;
-}
 
 /* An INTEGER's magnitude, without the sign byte BearSSL does not want. */
 static void
@@ -168,17 +105,17 @@ read_key(struct builder *b, struct anchor_rec *rec, struct der spki)
 	struct der alg, oid, params, bits, key, n, e;
 	unsigned tag;
 
-	if (der_expect(&spki, TAG_SEQUENCE, &alg, NULL) == -1 ||
-	    der_expect(&spki, TAG_BIT_STRING, &bits, NULL) == -1 ||
-	    der_expect(&alg, TAG_OID, &oid, NULL) == -1 ||
+	if (der_expect(&spki, DER_SEQUENCE, &alg, NULL) == -1 ||
+	    der_expect(&spki, DER_BIT_STRING, &bits, NULL) == -1 ||
+	    der_expect(&alg, DER_OID, &oid, NULL) == -1 ||
 	    bits.n < 2 || bits.p[0] != 0)
 		return -1;
 	bits.p++;
 	bits.n--;
 	if (der_is(&oid, OID_RSA, sizeof OID_RSA)) {
-		if (der_expect(&bits, TAG_SEQUENCE, &key, NULL) == -1 ||
-		    der_expect(&key, TAG_INTEGER, &n, NULL) == -1 ||
-		    der_expect(&key, TAG_INTEGER, &e, NULL) == -1)
+		if (der_expect(&bits, DER_SEQUENCE, &key, NULL) == -1 ||
+		    der_expect(&key, DER_INTEGER, &n, NULL) == -1 ||
+		    der_expect(&key, DER_INTEGER, &e, NULL) == -1)
 			return -1;
 		der_unsigned(&n);
 		der_unsigned(&e);
@@ -190,7 +127,7 @@ read_key(struct builder *b, struct anchor_rec *rec, struct der spki)
 		return 0;
 	}
 	if (!der_is(&oid, OID_EC, sizeof OID_EC) ||
-	    der_take(&alg, &tag, &params, NULL) == -1 || tag != TAG_OID)
+	    der_take(&alg, &tag, &params, NULL) == -1 || tag != DER_OID)
 		return -1;
 	if (der_is(&params, OID_P256, sizeof OID_P256))
 		rec->curve = BR_EC_secp256r1;
@@ -206,31 +143,17 @@ read_key(struct builder *b, struct anchor_rec *rec, struct der spki)
 	return 0;
 }
 
-/* basicConstraints cA in the [3] extensions, as br_x509_decoder reads it. */
+/* basicConstraints cA, as br_x509_decoder reads it. */
 static int
 is_ca(struct der exts)
 {
-	struct der list, ext, oid, value, bc, flag;
-	unsigned tag;
+	struct der value, bc, flag;
 
-	if (der_expect(&exts, TAG_SEQUENCE, &list, NULL) == -1)
-		return 0;
-	while (der_expect(&list, TAG_SEQUENCE, &ext, NULL) == 0) {
-		if (der_expect(&ext, TAG_OID, &oid, NULL) == -1 ||
-		    !der_is(&oid, OID_BASIC_CONSTRAINTS,
-		    sizeof OID_BASIC_CONSTRAINTS))
-			continue;
-		/* The optional `critical` BOOLEAN comes before the value. */
-		if (der_take(&ext, &tag, &value, NULL) == -1 ||
-		    (tag == TAG_BOOLEAN &&
-		    der_take(&ext, &tag, &value, NULL) == -1))
-			return 0;
-		return tag == TAG_OCTET_STRING &&
-		    der_expect(&value, TAG_SEQUENCE, &bc, NULL) == 0 &&
-		    der_expect(&bc, TAG_BOOLEAN, &flag, NULL) == 0 &&
-		    flag.n == 1 && flag.p[0] != 0;
-	}
-	return 0;
+	return der_extension(exts, OID_BASIC_CONSTRAINTS,
+	    sizeof OID_BASIC_CONSTRAINTS, &value) == 1 &&
+	    der_expect(&value, DER_SEQUENCE, &bc, NULL) == 0 &&
+	    der_expect(&bc, DER_BOOLEAN, &flag, NULL) == 0 &&
+	    flag.n == 1 && flag.p[0] != 0;
 }
 
 /*
@@ -242,34 +165,20 @@ is_ca(struct der exts)
 static void
 add_cert(struct builder *b, const unsigned char *der, size_t len)
 {
-	struct der all = { der, len }, cert, tbs, el, subject, spki;
+	struct der_cert cert;
 	struct anchor_rec *rec;
 	size_t start = b->len;
-	unsigned tag;
-	int i;
 
-	if (der_expect(&all, TAG_SEQUENCE, &cert, NULL) == -1 ||
-	    der_expect(&cert, TAG_SEQUENCE, &tbs, NULL) == -1 ||
+	if (der_cert_fields(der, len, &cert) == -1 ||
 	    (rec = new_rec(b)) == NULL)
 		goto skip;
 	memset(rec, 0, sizeof *rec);
-	if (tbs.n > 0 && tbs.p[0] == TAG_VERSION &&
-	    der_take(&tbs, &tag, &el, NULL) == -1)
+	rec->dn_off = store(b, cert.subject.p, cert.subject.n);
+	rec->dn_len = cert.subject.n;
+	if (read_key(b, rec, cert.spki) == -1)
 		goto skip;
-	/* serialNumber, signature, issuer, validity, then subject. */
-	for (i = 0; i < 4; i++)
-		if (der_take(&tbs, &tag, &el, NULL) == -1)
-			goto skip;
-	if (der_expect(&tbs, TAG_SEQUENCE, &el, &subject) == -1 ||
-	    der_expect(&tbs, TAG_SEQUENCE, &spki, NULL) == -1)
-		goto skip;
-	rec->dn_off = store(b, subject.p, subject.n);
-	rec->dn_len = subject.n;
-	if (read_key(b, rec, spki) == -1)
-		goto skip;
-	while (der_take(&tbs, &tag, &el, NULL) == 0)
-		if (tag == TAG_EXTENSIONS && is_ca(el))
-			rec->flags = BR_X509_TA_CA;
+	if (is_ca(cert.extensions))
+		rec->flags = BR_X509_TA_CA;
 	if (b->oom)
 		goto skip;
 	b->count++;

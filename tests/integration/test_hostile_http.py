@@ -226,7 +226,7 @@ CASES = {
     "chunked-trailers-endless": (
         R(chunked(b"%x\r\n" % len(SIMPLE) + SIMPLE + b"\r\n0\r\n" +
                   b"".join(b"X-T-%03d: %s\r\n" % (i, b"t" * 100)
-                           for i in range(200)), then_stall=True),
+                           for i in range(200))), then_stall=True),
         r"trailers are over the 16384-byte limit", True),
 
     # ---- interim answers that never end: only the deadline can stop it
@@ -318,7 +318,8 @@ def check_failure(sidecar, res, pattern, fast):
     assert res.rc == 1, "exit status %s\n%s" % (res.rc, res)
     assert len(res.errors) == 1, "expected exactly one error line\n%s" % res
     line = res.errors[0]["_line"]
-    assert re.search(pattern, line, re.I), \
+    text = line + "\n" + res.errors[0].get("error", "")   # unescaped too
+    assert re.search(pattern, text, re.I), \
         "the error line does not name the problem (%r)\n%s" % (pattern, res)
     assert len(line) < 2000, "error line of %d bytes\n%s" % (len(line), res)
     limit = FAST if fast else TIMEOUT + MARGIN
@@ -341,7 +342,11 @@ def test_hostile_response(sidecar, name):
     res = run(sidecar, srv)
     check_failure(sidecar, res, pattern, fast)
     assert srv.connections == 1 and len(srv.requests) == 1, str(res)
-    assert not srv.errors, srv.errors
+    # The client hanging up on a server still writing is expected; any
+    # other server error means the case did not run as scripted.
+    other = [e for e in srv.errors if not re.search(
+        r"EOF|reset|Broken pipe|timed out", e, re.I)]
+    assert not other, other
 
 
 @pytest.mark.parametrize("name", sorted(BAD_TOKENS))
@@ -467,10 +472,9 @@ def _body_of(size, tok):
 def test_body_exactly_at_the_limit(sidecar, framing):
     tok = random_token()
     srv = sidecar.server()
-    srv.push(_token_reply(srv, tok) if False else
-             Reply(body=_body_of(BODY_MAX, tok), framing=framing,
-                   chunk_sizes=[4096] * 16))
     srv.issued_tokens.append(tok)
+    srv.push(Reply(body=_body_of(BODY_MAX, tok), framing=framing,
+                   chunk_sizes=[4096] * 16))
     expect_success(sidecar, run(sidecar, srv), srv, token=tok)
 
 
