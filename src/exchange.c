@@ -262,6 +262,6 @@ exchange_token(const struct config *cfg, const struct trust *trust,
 	 */
 	explicit_bzero(form_buf, form_len);
 	explicit_bzero(request_buf, req_len);
-	explicit_bzero(response_buf, reader.len);
+	explicit_bzero(response_buf, reader.high);
 	return rc;
 }

@@ -514,6 +514,8 @@ http_reader_commit(struct http_reader *r, size_t n, struct err *err)
 	if (n == 0)
 		r->eof = true;
 	r->len += n;
+	if (r->len > r->high)
+		r->high = r->len;
 	if (!r->head_done && (st = read_head(r, err)) != HTTP_DONE)
 		return st;
 	if ((st = read_body(r, err)) == HTTP_DONE) {

@@ -69,6 +69,7 @@ struct http_reader {
 	char *buf;
 	size_t cap;
 	size_t len;           /* bytes held */
+	size_t high;          /* most bytes ever held: what to wipe */
 	size_t scan;          /* head: where the search for its end resumes;
 	                         chunked body: trailer bytes seen */
 	size_t body_start;    /* offset of the body (after the headers) */
