@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "exchange.h"
+#include "json.h"
 #include "net.h"
 #include "tls.h"
 

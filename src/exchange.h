@@ -17,7 +17,6 @@
 #include "config.h"
 #include "err.h"
 #include "http.h"
-#include "json.h"
 #include "trust.h"
 
 #define EXCHANGE_TOKEN_MAX (32u * 1024)   /* access token, decoded */
