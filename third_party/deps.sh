@@ -6,7 +6,7 @@
 set -eu
 
 build_pkgs="make gcc musl-tools libjsmn-dev dpkg-dev xz-utils ca-certificates openssl"
-test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest nginx-light valgrind clang libclang-rt-14-dev util-linux"
+test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest nginx-light valgrind clang libclang-rt-14-dev util-linux curl"
 demo_pkgs="$build_pkgs python3"
 bench_pkgs="$build_pkgs python3 valgrind curl strace binutils"
 # The image test runs its own dockerd and builds its base from Debian.
