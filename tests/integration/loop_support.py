@@ -160,6 +160,17 @@ class AtomicDir:
 TEMP_RE = re.compile(r"^\..*\.tmp-[0-9a-f]+$")
 
 
+# The sanitizer builds stop at the first report, with exit codes that no
+# ordinary failure uses, and these words mark a report in their output.
+ASAN_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:exitcode=86:"
+                    "strict_string_checks=1:detect_stack_use_after_return=1",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=87",
+}
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer",
+                   "UndefinedBehaviorSanitizer", "runtime error:")
+
+
 def temp_files(directory):
     """The writer's temporary files (.<name>.tmp-<hex>) in directory."""
     return [n for n in os.listdir(directory) if TEMP_RE.match(n)]

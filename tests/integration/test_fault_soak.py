@@ -43,21 +43,15 @@ from exchange_server import Reply, tls_alert_record
 # As test_refresh_loop.py does: this module may be collected first, and
 # loop_support's asserts are rewritten only if registered before import.
 pytest.register_assert_rewrite("loop_support")
-from loop_support import (LoopRun, assert_token, fd_targets,  # noqa: E402
-                          temp_files, vm_rss_kb)
+from loop_support import (ASAN_ENV, SANITIZER_MARKS,  # noqa: E402
+                          LoopRun, assert_token, fd_targets, temp_files,
+                          vm_rss_kb)
 
 CYCLES_STATIC = 40
 CYCLES_ASAN = 11
 WARMUP_CYCLES = 12
 RSS_GROWTH_KB = 8
 
-ASAN_ENV = {
-    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:exitcode=86:"
-                    "strict_string_checks=1:detect_stack_use_after_return=1",
-    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=87",
-}
-SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer",
-                   "UndefinedBehaviorSanitizer", "runtime error:")
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 BODY = json.dumps({"access_token": "soak-never-written"}).encode()

@@ -24,7 +24,8 @@ pytest.register_assert_rewrite("loop_support")
 
 from conftest import ASAN_BIN, PLAIN_BIN, TIME_RE, VALGRIND, require_binary
 from exchange_server import Reply, random_token
-from loop_support import (AtomicDir, Issuer, LoopRun,  # noqa: E402
+from loop_support import (ASAN_ENV, SANITIZER_MARKS,  # noqa: E402
+                          AtomicDir, Issuer, LoopRun,
                           assert_token, expiry_name, fd_targets, seconds,
                           slow, switch_cert, temp_files, vm_rss_kb,
                           TokenReader)
@@ -539,13 +540,6 @@ def test_json_log_records_and_level_filter(sidecar, loops):
 # ------------------------------------------------------------------ 7
 
 
-ASAN_ENV = {
-    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:exitcode=86:"
-                    "strict_string_checks=1:detect_stack_use_after_return=1",
-    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=87",
-}
-SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer",
-                   "UndefinedBehaviorSanitizer", "runtime error:")
 SOAK_CYCLES = 60
 
 
