@@ -18,7 +18,7 @@ int64_t
 check_jwt_exp(const char *token, size_t len)
 {
 	static unsigned char payload[PAYLOAD_MAX];
-	jsmntok_t tok[64];
+	jsmntok_t tok[JSON_TOKENS_MAX];
 	struct json_doc d;
 	struct err ignored;
 	const char *p1, *p2;

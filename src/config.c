@@ -7,6 +7,7 @@
 #include "config.h"
 
 #define NS_PER_MS 1000000ull
+#define CONFIG_PATH_MAX 4096
 #define GO_DURATION_MAX ((uint64_t)INT64_MAX)
 
 static const struct unit {
@@ -282,6 +283,30 @@ ca_bundle(config_lookup_fn lookup, struct config *cfg)
 		cfg->ca_bundle_path = CONFIG_DEFAULT_CA_BUNDLE;
 }
 
+/* Form fields go into a bounded request: refuse at start what cannot fit. */
+static int
+bounded(const char *name, const char *value, size_t max, struct err *err)
+{
+	if (value != NULL && strlen(value) > max)
+		return err_set(err, ERR_CONFIG, "%s is longer than %zu bytes",
+		    name, max);
+	return 0;
+}
+
+static int
+file_path(const char *name, const char *value, struct err *err)
+{
+	size_t n = strlen(value);
+
+	if (n >= CONFIG_PATH_MAX)
+		return err_set(err, ERR_CONFIG, "%s is longer than %d bytes",
+		    name, CONFIG_PATH_MAX - 1);
+	if (value[n - 1] == '/')
+		return err_set(err, ERR_CONFIG, "%s=\"%.80s\" names a "
+		    "directory: give the path of the file itself", name, value);
+	return 0;
+}
+
 int
 config_load(struct config *cfg, config_lookup_fn lookup, struct err *err)
 {
@@ -303,5 +328,9 @@ config_load(struct config *cfg, config_lookup_fn lookup, struct err *err)
 	cfg->subject_token_type = lookup_set(lookup, "SUBJECT_TOKEN_TYPE");
 	if (cfg->subject_token_type == NULL)
 		cfg->subject_token_type = CONFIG_DEFAULT_SUBJECT_TOKEN_TYPE;
-	return 0;
+	return bounded("AUDIENCE", cfg->audience, CONFIG_FIELD_MAX, err) ==
+	    -1 || bounded("SUBJECT_TOKEN_TYPE", cfg->subject_token_type,
+	    CONFIG_FIELD_MAX, err) == -1 ||
+	    file_path("OUTPUT_TOKEN_PATH", cfg->output_token_path, err) == -1 ||
+	    file_path("SA_TOKEN_PATH", cfg->sa_token_path, err) == -1 ? -1 : 0;
 }

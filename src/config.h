@@ -16,6 +16,10 @@
 #include "log.h"
 #include "url.h"
 
+/* AUDIENCE and SUBJECT_TOKEN_TYPE: far beyond any real value; the request
+ * buffer is sized so that any accepted value fits. */
+#define CONFIG_FIELD_MAX 2048
+
 #define CONFIG_DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define CONFIG_DEFAULT_SUBJECT_TOKEN_TYPE \
 	"urn:ietf:params:oauth:token-type:id_token"

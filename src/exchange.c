@@ -11,7 +11,8 @@
 #include "tls.h"
 
 #define GRANT_TYPE "urn:ietf:params:oauth:grant-type:token-exchange"
-#define FORM_MAX (3 * EXCHANGE_SUBJECT_MAX + 2048)
+/* Every byte percent-encoded, plus the keys and the grant type. */
+#define FORM_MAX (3 * (EXCHANGE_SUBJECT_MAX + 2 * CONFIG_FIELD_MAX) + 512)
 #define REQUEST_MAX (FORM_MAX + 4096)
 /* Larger lifetimes are nonsense; the schedule caps them anyway. */
 #define EXPIRES_IN_MAX (10ull * 365 * 24 * 3600)
@@ -254,6 +255,13 @@ exchange_token(const struct config *cfg, const struct trust *trust,
 	if (rc == 0) {
 		rc = roundtrip(cfg, trust, &conn, req_len, &reader, err);
 		net_close(&conn);
+		/*
+		 * BearSSL decrypts in place and keeps the session keys in the
+		 * engine: the last record (the token) and the keys that would
+		 * decrypt a capture of the request go too.
+		 */
+		explicit_bzero(&tls.sc, sizeof tls.sc);
+		explicit_bzero(tls.iobuf, sizeof tls.iobuf);
 	}
 	if (rc == 0)
 		rc = exchange_parse_response(&resp, res, err);

@@ -124,6 +124,18 @@ copy_value(char *dst, size_t cap, const char *v, size_t n)
 	dst[n] = '\0';
 }
 
+/* No control character but horizontal tab in s[0..n). */
+static int
+printable(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 static int
 parse_status(struct http_reader *r, const char *s, size_t n,
     struct err *err)
@@ -135,6 +147,9 @@ parse_status(struct http_reader *r, const char *s, size_t n,
 		return err_set(err, ERR_HTTP, "the response does not start "
 		    "with an HTTP/1.x status line: is the URL's port an "
 		    "HTTP server?");
+	if (!printable(s + 12, n - 12))
+		return err_set(err, ERR_HTTP, "the response's status line holds "
+		    "a control character");
 	r->resp->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 +
 	    (s[11] - '0');
 	return 0;
@@ -196,11 +211,9 @@ parse_field(struct http_reader *r, struct head_fields *h, const char *s,
 		v++, vlen--;
 	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
 		vlen--;
-	for (i = 0; i < vlen; i++)
-		if (((unsigned char)v[i] < 0x20 && v[i] != '\t') ||
-		    v[i] == 0x7f)
-			return err_set(err, ERR_HTTP, "a response header value "
-			    "holds a control character");
+	if (!printable(v, vlen))
+		return err_set(err, ERR_HTTP, "a response header value holds a "
+		    "control character");
 #define IS(name) (name_len == sizeof(name) - 1 && \
 	strncasecmp(s, name, name_len) == 0)
 	if (IS("Content-Length"))
@@ -349,11 +362,9 @@ chunk_size(struct http_reader *r, const char *s, size_t n, struct err *err)
 	if (i < n && s[i] != ';')
 		return err_set(err, ERR_HTTP, "a chunk size line holds junk "
 		    "after the size");
-	for (; i < n; i++)
-		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
-		    s[i] == 0x7f)
-			return err_set(err, ERR_HTTP, "a chunk extension holds "
-			    "a control character");
+	if (!printable(s + i, n - i))
+		return err_set(err, ERR_HTTP, "a chunk extension holds a control "
+		    "character");
 	r->chunk_left = size;
 	return 0;
 }

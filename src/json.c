@@ -431,8 +431,11 @@ decode(const struct json_doc *d, int i, char *out, size_t cap, size_t *len,
 	*len = o;
 	return 0;
 full:
-	if (!cut)
+	if (!cut) {
+		/* What was copied may be a secret too long to keep. */
+		explicit_bzero(out, o);
 		return -1;
+	}
 	out[o] = '\0';
 	*len = o;
 	return 0;

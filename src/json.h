@@ -31,7 +31,8 @@ struct json_doc {
 
 /*
  * Parse and validate `text`, which must be one JSON value (any type: the
- * caller checks for an object); tokens go into the caller's array. Returns 0, or -1 with err set (kind ERR_RESPONSE).
+ * caller checks for an object); tokens go into the caller's array.
+ * Returns 0, or -1 with err set (kind ERR_RESPONSE).
  */
 int json_parse(struct json_doc *d, const char *text, size_t len,
     jsmntok_t *tok, unsigned ntok, struct err *err);

@@ -4,9 +4,12 @@
  * Exit status: 0 success, 1 the exchange or the file write failed, 2 the
  * configuration (environment, CA bundle, command line) is wrong.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "check.h"
@@ -14,6 +17,7 @@
 #include "event.h"
 #include "log.h"
 #include "refresh.h"
+#include "tokenfile.h"
 #include "trust.h"
 
 #define EXIT_FAILED 1
@@ -61,12 +65,37 @@ log_error(const char *msg, const struct err *err)
 	    "kind", err_kind_name(err->kind), (char *)NULL);
 }
 
+/*
+ * The process holds two credentials: no core dump may carry them to the
+ * node, and no other process of the same user may read its memory.
+ */
+static void
+harden(void)
+{
+	static const struct rlimit no_core = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
+	    setrlimit(RLIMIT_CORE, &no_core) == -1)
+		log_event(LOG_WARN, "cannot disable core dumps", "error",
+		    strerror(errno), (char *)NULL);
+}
+
+/* The URL without its query, which may carry an API key. */
+static void
+url_for_log(const struct config *cfg, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s://%s%.*s", cfg->url.tls ? "https" : "http",
+	    cfg->url.authority, (int)strcspn(cfg->url.target, "?"),
+	    cfg->url.target);
+}
+
 /* Configuration and trust anchors; the exit status on failure, else 0. */
 static int
 start(struct config *cfg, struct trust *trust, const char *mode)
 {
 	struct err err;
-	char anchors[24];
+	char anchors[24], number[24], url[URL_AUTHORITY_MAX + URL_TARGET_MAX];
+	int swept;
 
 	if (config_load(cfg, env, &err) == -1) {
 		log_setup(cfg->log_format, cfg->log_level);
@@ -74,6 +103,8 @@ start(struct config *cfg, struct trust *trust, const char *mode)
 		return EXIT_CONFIG;
 	}
 	log_setup(cfg->log_format, cfg->log_level);
+	harden();
+	url_for_log(cfg, url, sizeof url);
 	if (event_setup(&err) == -1) {
 		log_error("cannot start", &err);
 		return EXIT_FAILED;
@@ -81,7 +112,7 @@ start(struct config *cfg, struct trust *trust, const char *mode)
 	if (!cfg->url.tls)
 		log_event(LOG_WARN, "EXCHANGE_URL uses plain http: the "
 		    "ServiceAccount token is sent unencrypted unless a service "
-		    "mesh encrypts it", "url", cfg->exchange_url, (char *)NULL);
+		    "mesh encrypts it", "url", url, (char *)NULL);
 	if (cfg->url.tls &&
 	    trust_load_file(trust, cfg->ca_bundle_path, &err) == -1) {
 		log_error("invalid CA bundle", &err);
@@ -89,10 +120,21 @@ start(struct config *cfg, struct trust *trust, const char *mode)
 	}
 	snprintf(anchors, sizeof anchors, "%zu", trust->count);
 	log_event(LOG_INFO, "tokenbridge-sidecar starting",
-	    "version", TB_VERSION, "mode", mode, "url", cfg->exchange_url,
+	    "version", TB_VERSION, "mode", mode, "url", url,
 	    "output", cfg->output_token_path,
 	    "ca_bundle", cfg->url.tls ? cfg->ca_bundle_path : "none",
 	    "trust_anchors", anchors, (char *)NULL);
+	if (trust->skipped > 0) {
+		snprintf(number, sizeof number, "%zu", trust->skipped);
+		log_event(LOG_WARN, "some certificates in the CA bundle could "
+		    "not be read and were skipped", "path", cfg->ca_bundle_path,
+		    "skipped", number, (char *)NULL);
+	}
+	if ((swept = tokenfile_sweep(cfg->output_token_path)) > 0) {
+		snprintf(number, sizeof number, "%d", swept);
+		log_event(LOG_INFO, "removed temporary files left by a killed "
+		    "process", "count", number, (char *)NULL);
+	}
 	return 0;
 }
 

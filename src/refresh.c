@@ -42,10 +42,13 @@ record_expiry(const struct config *cfg, const struct exchange_result *res)
 	snprintf(text, sizeof text, "%lld\n",
 	    (long long)time(NULL) + (long long)res->expires_in);
 	if (tokenfile_write(path, text, strlen(text), cfg->token_file_mode,
-	    &err) == -1)
+	    &err) == -1) {
+		/* A stale record would make `check` refuse the new token. */
+		unlink(path);
 		log_event(LOG_WARN, "recording the token's expiry failed: "
 		    "`check` will rely on the token alone", "error", err.msg,
 		    (char *)NULL);
+	}
 }
 
 int
@@ -111,14 +114,21 @@ refresh_log_success(const struct config *cfg,
 		    (double)next_ms / 1000);
 		wall_after(next_at, sizeof next_at, (uint64_t)next_ms / 1000);
 	}
-	/* Without a next refresh (once), the NULL key ends the record early. */
+	if (next_ms < 0) {
+		log_event(LOG_INFO, "token written",
+		    "path", cfg->output_token_path,
+		    "expires_in", expires_in, "expires_at", expires_at,
+		    "token_type", res->token_type,
+		    "issued_token_type", res->issued_token_type, (char *)NULL);
+		return;
+	}
 	log_event(LOG_INFO, "token written",
 	    "path", cfg->output_token_path,
 	    "expires_in", expires_in, "expires_at", expires_at,
 	    "token_type", res->token_type,
 	    "issued_token_type", res->issued_token_type,
-	    next_ms >= 0 ? "next_refresh_in" : (char *)NULL, next_in,
-	    "next_refresh_at", next_at, (char *)NULL);
+	    "next_refresh_in", next_in, "next_refresh_at", next_at,
+	    (char *)NULL);
 }
 
 static uint32_t
@@ -229,8 +239,15 @@ refresh_run(const struct config *cfg, struct trust *trust)
 			break;
 		/* Sleep on the monotonic clock; only a signal ends it early. */
 		force_reload = 0;
-		if (event_wait(-1, 0, event_deadline(delay), 1, &err) == -1 &&
-		    !event_stop_requested() && event_take_reload()) {
+		if (event_wait(-1, 0, event_deadline(delay), 1, &err) != -1 ||
+		    event_stop_requested())
+			continue;
+		if (err.kind == ERR_SYSTEM) {
+			/* Never a tight loop, even if ppoll() keeps failing. */
+			log_event(LOG_ERROR, "waiting failed", "error", err.msg,
+			    (char *)NULL);
+			sleep(SCHEDULE_MIN_MS / 1000);
+		} else if (event_take_reload()) {
 			log_event(LOG_INFO, "SIGHUP: refreshing now and "
 			    "reloading the CA bundle", (char *)NULL);
 			force_reload = 1;

@@ -56,9 +56,9 @@ static const struct {
 	    "the server sends its intermediate certificates)" },
 	{ BR_ERR_X509_NOT_CA, "a certificate in the server's chain signs "
 	    "others but is not a CA (CA:TRUE missing)" },
-	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, "the server's certificate is not "
-	    "allowed for TLS server authentication (key usage or extended "
-	    "key usage)" },
+	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, "a certificate in the server's "
+	    "chain is not allowed for TLS server authentication (key usage or "
+	    "extended key usage)" },
 	{ BR_ERR_X509_WEAK_PUBLIC_KEY, "a certificate in the server's chain "
 	    "has an RSA key shorter than 2048 bits" },
 	{ BR_ERR_X509_UNSUPPORTED, "a certificate in the server's chain "
@@ -67,7 +67,8 @@ static const struct {
 	{ BR_ERR_X509_BAD_SIGNATURE, "a signature in the server's "
 	    "certificate chain is invalid" },
 	{ BR_ERR_X509_CRITICAL_EXTENSION, "a certificate in the server's "
-	    "chain has a critical extension this client does not know" },
+	    "chain has a critical extension this client does not know, or "
+	    "name constraints it cannot enforce" },
 	{ BR_ERR_X509_TIME_UNKNOWN, "the current time is unknown, so "
 	    "certificate validity cannot be checked" },
 	{ BR_ERR_X509_DN_MISMATCH, "the server's certificates are not a "
@@ -152,7 +153,7 @@ run_until(struct tls_conn *t, unsigned want, struct err *err)
 	br_ssl_engine_context *eng = &t->sc.eng;
 	unsigned char *buf;
 	unsigned st;
-	size_t len;
+	size_t len, i;
 	ssize_t n;
 
 	for (;;) {
@@ -175,11 +176,9 @@ run_until(struct tls_conn *t, unsigned want, struct err *err)
 				return -1;
 			if (n == 0)
 				return 0;
-			while (t->first_len < sizeof t->first &&
-			    (size_t)n > t->first_len) {
-				t->first[t->first_len] = buf[t->first_len];
-				t->first_len++;
-			}
+			for (i = 0; t->first_len < sizeof t->first &&
+			    i < (size_t)n; i++)
+				t->first[t->first_len++] = buf[i];
 			br_ssl_engine_recvrec_ack(eng, (size_t)n);
 			continue;
 		}
@@ -189,17 +188,20 @@ run_until(struct tls_conn *t, unsigned want, struct err *err)
 }
 
 static const unsigned char OID_EXT_KEY_USAGE[] = { 0x55, 0x1d, 0x25 };
+static const unsigned char OID_NAME_CONSTRAINTS[] = { 0x55, 0x1d, 0x1e };
 static const unsigned char OID_SERVER_AUTH[] = { 0x2b, 0x06, 0x01, 0x05, 0x05,
 	0x07, 0x03, 0x01 };
 static const unsigned char OID_ANY_KEY_USAGE[] = { 0x55, 0x1d, 0x25, 0x00 };
 
 /*
- * Does the certificate allow TLS server authentication? Without the
- * extension it does; with it, serverAuth or anyExtendedKeyUsage must be
- * listed (RFC 5280, 4.2.1.12).
+ * What BearSSL's minimal engine leaves unchecked in one certificate of the
+ * chain, as Go's verifier (the original sidecar's) checks it: an extended
+ * key usage, where present, must allow server authentication (RFC 5280,
+ * 4.2.1.12), and name constraints, which cannot be enforced here, refuse
+ * the chain. Returns BR_ERR_OK or the error for the handshake.
  */
-static int
-server_auth_allowed(const unsigned char *der, size_t len)
+static unsigned
+check_cert(const unsigned char *der, size_t len)
 {
 	struct der_cert cert;
 	struct der value, list, oid;
@@ -208,21 +210,25 @@ server_auth_allowed(const unsigned char *der, size_t len)
 	if (der_cert_fields(der, len, &cert) == -1 ||
 	    (found = der_extension(cert.extensions, OID_EXT_KEY_USAGE,
 	    sizeof OID_EXT_KEY_USAGE, &value)) == -1)
-		return 0;
+		return BR_ERR_X509_INVALID_VALUE;
+	if (der_extension(cert.extensions, OID_NAME_CONSTRAINTS,
+	    sizeof OID_NAME_CONSTRAINTS, &list) != 0)
+		return BR_ERR_X509_CRITICAL_EXTENSION;
 	if (found == 0)
-		return 1;
+		return BR_ERR_OK;
 	if (der_expect(&value, DER_SEQUENCE, &list, NULL) == -1)
-		return 0;
+		return BR_ERR_X509_INVALID_VALUE;
 	while (der_expect(&list, DER_OID, &oid, NULL) == 0)
 		if (der_is(&oid, OID_SERVER_AUTH, sizeof OID_SERVER_AUTH) ||
 		    der_is(&oid, OID_ANY_KEY_USAGE, sizeof OID_ANY_KEY_USAGE))
-			return 1;
-	return 0;
+			return BR_ERR_OK;
+	return BR_ERR_X509_FORBIDDEN_KEY_USAGE;
 }
 
 /*
  * The X.509 class BearSSL calls: every call goes to the minimal engine,
- * while the first certificate (the server's) is kept for the checks above.
+ * while each certificate of the chain is also kept, one at a time, for
+ * check_cert().
  */
 static struct tls_x509 *
 x509_self(const br_x509_class **ctx)
@@ -235,9 +241,7 @@ x509_start_chain(const br_x509_class **ctx, const char *server_name)
 {
 	struct tls_x509 *x = x509_self(ctx);
 
-	x->cert_index = -1;
-	x->leaf_len = 0;
-	x->leaf_too_large = 0;
+	x->status = BR_ERR_OK;
 	x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
 }
 
@@ -246,7 +250,7 @@ x509_start_cert(const br_x509_class **ctx, uint32_t length)
 {
 	struct tls_x509 *x = x509_self(ctx);
 
-	x->cert_index++;
+	x->cert_len = 0;
 	x->minimal.vtable->start_cert(&x->minimal.vtable, length);
 }
 
@@ -255,13 +259,9 @@ x509_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
 {
 	struct tls_x509 *x = x509_self(ctx);
 
-	if (x->cert_index == 0) {
-		if (len > sizeof x->leaf - x->leaf_len)
-			x->leaf_too_large = 1;
-		else
-			memcpy(x->leaf + x->leaf_len, buf, len);
-		x->leaf_len += len;
-	}
+	if (len <= sizeof x->cert - x->cert_len)
+		memcpy(x->cert + x->cert_len, buf, len);
+	x->cert_len += len;
 	x->minimal.vtable->append(&x->minimal.vtable, buf, len);
 }
 
@@ -270,6 +270,11 @@ x509_end_cert(const br_x509_class **ctx)
 {
 	struct tls_x509 *x = x509_self(ctx);
 
+	/* Fail closed: an unchecked certificate is not a checked one. */
+	if (x->status == BR_ERR_OK)
+		x->status = x->cert_len > sizeof x->cert ?
+		    BR_ERR_X509_LIMIT_EXCEEDED :
+		    check_cert(x->cert, x->cert_len);
 	x->minimal.vtable->end_cert(&x->minimal.vtable);
 }
 
@@ -279,14 +284,7 @@ x509_end_chain(const br_x509_class **ctx)
 	struct tls_x509 *x = x509_self(ctx);
 	unsigned r = x->minimal.vtable->end_chain(&x->minimal.vtable);
 
-	if (r != BR_ERR_OK)
-		return r;
-	/* Fail closed: an unchecked certificate is not a checked one. */
-	if (x->leaf_too_large)
-		return BR_ERR_X509_LIMIT_EXCEEDED;
-	if (!server_auth_allowed(x->leaf, x->leaf_len))
-		return BR_ERR_X509_FORBIDDEN_KEY_USAGE;
-	return BR_ERR_OK;
+	return r != BR_ERR_OK ? r : x->status;
 }
 
 static const br_x509_pkey *
@@ -325,6 +323,8 @@ profile(struct tls_conn *t, const struct trust *trust)
 
 	br_ssl_client_zero(&t->sc);
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	/* One request, one response: renegotiation has no use here. */
+	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
 	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
 	br_x509_minimal_init(xc, &br_sha256_vtable, trust->anchors,
 	    trust->count);

@@ -4,8 +4,9 @@
  * The profile is what modern token endpoints need and nothing more: ECDHE
  * key exchange (X25519, P-256, P-384) with ECDSA or RSA certificates,
  * AES-GCM and ChaCha20-Poly1305, SHA-256/384/512 signatures. SHA-1 signed
- * certificates and RSA keys under 2048 bits are refused, and so is a server
- * certificate whose extended key usage leaves out server authentication.
+ * certificates and RSA keys under 2048 bits are refused, and so is a chain
+ * with a certificate whose extended key usage leaves out server
+ * authentication, or with name constraints.
  * The server name is sent as SNI and checked against the certificate.
  */
 #ifndef TB_TLS_H
@@ -18,21 +19,22 @@
 #include "stream.h"
 #include "trust.h"
 
-/* The server's certificate is kept for the checks BearSSL leaves out. */
-#define TLS_LEAF_MAX 16384
+/* Each certificate of the chain is kept for the checks BearSSL leaves
+ * out; a larger one is refused. */
+#define TLS_CERT_MAX 16384
 
 /*
- * The X.509 engine BearSSL calls: br_x509_minimal for the chain, plus an
- * extended key usage check on the server's certificate, which the minimal
- * engine skips unless the extension is marked critical.
+ * The X.509 engine BearSSL calls: br_x509_minimal for the chain, plus what
+ * the minimal engine skips unless the extension is marked critical: every
+ * certificate's extended key usage must allow server authentication, and
+ * name constraints (which cannot be enforced here) refuse the chain.
  */
 struct tls_x509 {
 	const br_x509_class *vtable;
 	br_x509_minimal_context minimal;
-	unsigned char leaf[TLS_LEAF_MAX];
-	size_t leaf_len;
-	int cert_index;
-	int leaf_too_large;
+	unsigned char cert[TLS_CERT_MAX];
+	size_t cert_len;
+	unsigned status;    /* BR_ERR_OK, or the first check that failed */
 };
 
 struct tls_conn {

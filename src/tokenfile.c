@@ -1,6 +1,7 @@
 /*
  * tokenfile.c: the ServiceAccount token in, the access token out.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,14 +19,38 @@ trailing_space(char c)
 	    c == '\v' || c == '\f';
 }
 
+/* Trim trailing white space off buf[0..*n) and check what is left, which
+ * must leave room for the NUL in cap. */
+static int
+subject_check(const char *path, const char *buf, size_t cap, size_t *n,
+    struct err *err)
+{
+	size_t i;
+
+	while (*n > 0 && trailing_space(buf[*n - 1]))
+		(*n)--;
+	if (*n >= cap)
+		return err_set(err, ERR_FILE, "the ServiceAccount token %s is "
+		    "larger than %zu bytes", path, cap - 1);
+	if (*n == 0)
+		return err_set(err, ERR_FILE, "the ServiceAccount token %s is "
+		    "empty: check the projected volume", path);
+	for (i = 0; i < *n; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			return err_set(err, ERR_FILE, "the ServiceAccount token "
+			    "%s holds a control character at byte %zu: it is "
+			    "not a token", path, i);
+	return 0;
+}
+
 int
 tokenfile_read_subject(const char *path, char *buf, size_t cap,
     size_t *len, struct err *err)
 {
-	size_t n = 0, i;
+	size_t n = 0;
 	ssize_t r;
 	char extra;
-	int fd;
+	int fd, saved;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
 		return err_set(err, ERR_FILE,
@@ -41,36 +66,22 @@ tokenfile_read_subject(const char *path, char *buf, size_t cap,
 			break;
 		n += (size_t)r;
 	}
-	if (r == -1) {
-		err_set(err, ERR_FILE, "reading the ServiceAccount token %s: %s",
-		    path, strerror(errno));
-		close(fd);
-		return -1;
-	}
+	saved = errno;
 	close(fd);
-	if (r > 0)
-		return err_set(err, ERR_FILE,
-		    "the ServiceAccount token %s is larger than %zu bytes",
-		    path, cap - 1);
-	while (n > 0 && trailing_space(buf[n - 1]))
-		n--;
-	if (n >= cap)
-		return err_set(err, ERR_FILE,
-		    "the ServiceAccount token %s is larger than %zu bytes",
-		    path, cap - 1);
-	if (n == 0)
-		return err_set(err, ERR_FILE,
-		    "the ServiceAccount token %s is empty: check the "
-		    "projected volume", path);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
-			return err_set(err, ERR_FILE,
-			    "the ServiceAccount token %s holds a control "
-			    "character at byte %zu: it is not a token", path,
-			    i);
-	buf[n] = '\0';
-	*len = n;
-	return 0;
+	if (r == -1)
+		err_set(err, ERR_FILE, "reading the ServiceAccount token %s: %s",
+		    path, strerror(saved));
+	else if (r > 0)
+		err_set(err, ERR_FILE, "the ServiceAccount token %s is larger "
+		    "than %zu bytes", path, cap - 1);
+	else if (subject_check(path, buf, cap, &n, err) == 0) {
+		buf[n] = '\0';
+		*len = n;
+		return 0;
+	}
+	/* Whatever was read of a refused token is not kept. */
+	explicit_bzero(buf, n < cap ? n : cap);
+	return -1;
 }
 
 /* Split path into a directory descriptor and the final name. */
@@ -121,6 +132,9 @@ write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+#define TEMP_SUFFIX ".tmp-"
+#define TEMP_RANDOM_HEX 12
+
 /*
  * Create a new, exclusive temporary file next to the target: a dot name so
  * that globbing readers skip it, a random suffix so that two writers never
@@ -136,7 +150,8 @@ create_temp(int dirfd, const char *name, char *tmp, size_t tmpsz,
 	for (tries = 0; tries < 8; tries++) {
 		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
 			return -1;
-		snprintf(tmp, tmpsz, ".%.200s.tmp-%02x%02x%02x%02x%02x%02x",
+		snprintf(tmp, tmpsz, ".%.200s" TEMP_SUFFIX
+		    "%02x%02x%02x%02x%02x%02x",
 		    name, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_CLOEXEC | O_NOFOLLOW, mode);
@@ -181,13 +196,13 @@ tokenfile_write(const char *path, const char *data, size_t len,
 		return err_set(err, ERR_FILE, "%s the token file %s: %s",
 		    step, path, strerror(saved));
 	}
-	/* The rename is durable only once the directory is on disk too. */
-	if (fsync(dirfd) == -1 && errno != EINVAL) {
-		saved = errno;
-		close(dirfd);
-		return err_set(err, ERR_FILE, "syncing the directory of %s: %s",
-		    path, strerror(saved));
-	}
+	/*
+	 * The rename is durable only once the directory is on disk too. The
+	 * new file is in place whatever this says: a failure here cannot be
+	 * undone, and readers already see the new token, so it counts as
+	 * written (an emptyDir in memory has no disk to sync to anyway).
+	 */
+	(void)fsync(dirfd);
 	close(dirfd);
 	return 0;
 }
@@ -233,4 +248,44 @@ tokenfile_read_small(const char *path, char *buf, size_t cap)
 	}
 	buf[n] = '\0';
 	return (long)n;
+}
+
+/* Is `entry` ".NAME.tmp-" followed by the random hex create_temp uses? */
+static int
+is_own_temp(const char *entry, const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (entry[0] != '.' || strncmp(entry + 1, name, n) != 0 ||
+	    strncmp(entry + 1 + n, TEMP_SUFFIX, strlen(TEMP_SUFFIX)) != 0)
+		return 0;
+	entry += 1 + n + strlen(TEMP_SUFFIX);
+	for (i = 0; i < TEMP_RANDOM_HEX; i++)
+		if (!((entry[i] >= '0' && entry[i] <= '9') ||
+		    (entry[i] >= 'a' && entry[i] <= 'f')))
+			return 0;
+	return entry[i] == '\0';
+}
+
+int
+tokenfile_sweep(const char *path)
+{
+	struct err ignored;
+	struct dirent *de;
+	const char *name;
+	DIR *dir;
+	int dirfd, removed = 0;
+
+	if ((dirfd = open_parent(path, &name, &ignored)) == -1)
+		return 0;
+	if ((dir = fdopendir(dirfd)) == NULL) {
+		close(dirfd);
+		return 0;
+	}
+	while ((de = readdir(dir)) != NULL)
+		if (is_own_temp(de->d_name, name) &&
+		    unlinkat(dirfd, de->d_name, 0) == 0)
+			removed++;
+	closedir(dir);
+	return removed;
 }

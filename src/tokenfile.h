@@ -5,7 +5,8 @@
  * written in full, given its mode, fsync'd, renamed over the old name, and
  * the directory fsync'd. A reader sees the old token or the new one, never
  * an empty or partial file; on any failure the old file is untouched and no
- * temporary file is left.
+ * temporary file is left (only SIGKILL between creating and renaming can
+ * leave one, and tokenfile_sweep() removes it at the next start).
  */
 #ifndef TB_TOKENFILE_H
 #define TB_TOKENFILE_H
@@ -25,10 +26,19 @@ int tokenfile_read_subject(const char *path, char *buf, size_t cap,
 
 /*
  * Replace the file at `path` with data[0..len) and permission bits `mode`.
- * Returns 0, or -1 with err set (ERR_FILE).
+ * Returns 0 once the rename is done (a failed directory sync after it
+ * cannot be undone and is not reported), or -1 with err set (ERR_FILE).
  */
 int tokenfile_write(const char *path, const char *data, size_t len,
     unsigned mode, struct err *err);
+
+/*
+ * Remove temporary files an earlier process left next to `path` when it
+ * was killed between creating and renaming one (SIGKILL cannot be held
+ * off): they may hold a token. Only this program's own names are touched.
+ * Returns the number removed.
+ */
+int tokenfile_sweep(const char *path);
 
 /*
  * The path of the file that records the token's expiry next to it:

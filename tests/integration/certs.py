@@ -112,6 +112,22 @@ keyUsage = critical, digitalSignature, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 
+[v3_inter_eku_clientauth]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+# Non-critical, which RFC 5280 forbids but issuers do: BearSSL would
+# ignore it, so the sidecar refuses the chain.
+[v3_inter_name_constraints]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+nameConstraints = permitted;DNS:other.test
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
 [v3_leaf_ec_clientauth]
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature
@@ -474,6 +490,14 @@ def make_cert_matrix(pki, directory=None):
         leaf_under("eku-client-crit", ec.inter_cert, ec.inter_key,
                    key=ec.leaf.key, section="v3_leaf_ec_clientauth_critical"),
         ec.root_cert)
+    for name, section in (("intermediate-eku-clientauth",
+                           "v3_inter_eku_clientauth"),
+                          ("intermediate-name-constraints",
+                           "v3_inter_name_constraints")):
+        ik, ic = inter(name, ec, section)
+        cases[name] = MatrixCase(
+            leaf_under("under-" + name, ic, ik, key=ec.leaf.key),
+            ec.root_cert)
     cases["rsa-1024-leaf"] = MatrixCase(
         leaf_under("rsa1024", rsa.inter_cert, rsa.inter_key,
                    flavour="rsa1024"), rsa.root_cert, ciphers=WEAK,

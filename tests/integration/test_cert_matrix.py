@@ -49,6 +49,12 @@ REFUSED = {
     # critical extension; both name the certificate's problem.
     "eku-clientauth-only-critical": r"not allowed for TLS server "
                                     r"authentication|critical extension",
+    # Go's verifier (the original sidecar's) checks EKU along the whole
+    # chain and enforces name constraints; BearSSL's minimal engine does
+    # neither when the extension is not critical, so the sidecar does.
+    "intermediate-eku-clientauth": r"not allowed for TLS server "
+                                   r"authentication",
+    "intermediate-name-constraints": r"name constraints it cannot enforce",
     "rsa-1024-leaf": r"RSA key shorter than 2048 bits",
     "sha1-signed-leaf": r"SHA-1",
     # Documented result: BearSSL's X.509 engine takes the chain in the

@@ -329,6 +329,34 @@ test_logging(void **state)
 #define HOUR (60 * MIN)
 
 static void
+test_paths_and_field_sizes(void **state)
+{
+	static char long_value[CONFIG_FIELD_MAX + 2];
+	static char long_path[4100];
+
+	env_set("OUTPUT_TOKEN_PATH", "/var/run/tokenbridge/");
+	load_fails("OUTPUT_TOKEN_PATH");
+	env_reset(state);
+	env_set("SA_TOKEN_PATH", "/var/run/secrets/tokens/");
+	load_fails("SA_TOKEN_PATH");
+	env_reset(state);
+	memset(long_path, 'a', sizeof long_path - 1);
+	long_path[0] = '/';
+	env_set("OUTPUT_TOKEN_PATH", long_path);
+	load_fails("OUTPUT_TOKEN_PATH");
+	env_reset(state);
+	/* The longest accepted value fits; one byte more is refused. */
+	memset(long_value, 'x', CONFIG_FIELD_MAX);
+	env_set("AUDIENCE", long_value);
+	load_ok(&(struct config){ 0 });
+	long_value[CONFIG_FIELD_MAX] = 'x';
+	load_fails("AUDIENCE");
+	env_reset(state);
+	env_set("SUBJECT_TOKEN_TYPE", long_value);
+	load_fails("SUBJECT_TOKEN_TYPE");
+}
+
+static void
 test_duration_valid(void **state)
 {
 	static const struct {
@@ -424,6 +452,7 @@ main(void)
 		cmocka_unit_test_setup(test_https_address_refused, env_reset),
 		cmocka_unit_test_setup(test_bad_url, env_reset),
 		cmocka_unit_test_setup(test_logging, env_reset),
+		cmocka_unit_test_setup(test_paths_and_field_sizes, env_reset),
 		cmocka_unit_test(test_duration_valid),
 		cmocka_unit_test(test_duration_invalid),
 	};

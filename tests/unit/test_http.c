@@ -470,6 +470,9 @@ test_malformed_head(void **state)
 	EXPECT_FAIL("HTTP/1.1 -20 OK\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 099 OK\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1\r\n\r\n");
+	/* A reason phrase is text: no bare CR or control byte hides in it. */
+	EXPECT_FAIL("HTTP/1.1 200 OK\rContent-Length: 5\r\n\r\nhello");
+	EXPECT_FAIL("HTTP/1.1 200 O\x1bK\r\nContent-Length: 0\r\n\r\n");
 	EXPECT_FAIL("<html>hello</html>\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\n: empty name\r\n\r\n");

@@ -343,6 +343,40 @@ test_write_read_only_dir(void **state)
 	assert_int_equal(dir_entries(d->path), 1);
 }
 
+/* Only this program's own leftovers go: ".token.tmp-" + 12 hex digits. */
+static void
+test_sweep(void **state)
+{
+	static const char *const ours[] = { ".token.tmp-0123456789ab",
+		".token.tmp-ffffffffffff" };
+	static const char *const theirs[] = { ".token.tmp-0123456789a",
+		".token.tmp-0123456789abc", ".token.tmp-0123456789AB",
+		".other.tmp-0123456789ab", "token.tmp-0123456789ab",
+		".token.expiry", "token" };
+	struct dir *d = *state;
+	char p[256];
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(ours); i++) {
+		snprintf(p, sizeof p, "%s/%s", d->path, ours[i]);
+		write_file(p, "secret", 6);
+	}
+	for (i = 0; i < ARRAY_LEN(theirs); i++) {
+		snprintf(p, sizeof p, "%s/%s", d->path, theirs[i]);
+		write_file(p, "keep", 4);
+	}
+	assert_int_equal(tokenfile_sweep(d->file), ARRAY_LEN(ours));
+	for (i = 0; i < ARRAY_LEN(ours); i++) {
+		snprintf(p, sizeof p, "%s/%s", d->path, ours[i]);
+		assert_int_equal(access(p, F_OK), -1);
+	}
+	for (i = 0; i < ARRAY_LEN(theirs); i++) {
+		snprintf(p, sizeof p, "%s/%s", d->path, theirs[i]);
+		assert_int_equal(access(p, F_OK), 0);
+	}
+	assert_int_equal(tokenfile_sweep(d->file), 0);
+}
+
 int
 main(void)
 {
@@ -360,6 +394,7 @@ main(void)
 		T(test_write_over_directory),
 		T(test_write_failure_keeps_old),
 		T(test_write_read_only_dir),
+		T(test_sweep),
 	};
 #undef T
 
