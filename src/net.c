@@ -93,7 +93,7 @@ static int
 resolve(const char *host, uint16_t port, struct answer *a, int64_t deadline,
     struct err *err)
 {
-	int p[2], rc, saved;
+	int p[2], rc;
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) == -1)
@@ -112,13 +112,11 @@ resolve(const char *host, uint16_t port, struct answer *a, int64_t deadline,
 	}
 	close(p[1]);
 	rc = await_answer(p[0], a, host, deadline, err);
-	saved = errno;
 	close(p[0]);
 	if (rc == -1)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 		;
-	errno = saved;
 	return rc;
 }
 
@@ -181,7 +179,8 @@ connect_one(const struct sockaddr_storage *ss, socklen_t len, int64_t until,
 		goto fail;
 	if ((w = event_wait(fd, POLLOUT, until, 0, err)) <= 0) {
 		close(fd);
-		errno = w == 0 ? ETIMEDOUT : EINTR;
+		/* ECANCELED: the wait itself failed and said why in err. */
+		errno = w == 0 ? ETIMEDOUT : ECANCELED;
 		return -1;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &solen) == -1)
@@ -223,10 +222,9 @@ net_connect(struct net_conn *c, const char *host, uint16_t port,
 		c->fd = connect_one(&a.addr[i], a.len[i], until, err);
 		if (c->fd != -1)
 			return 0;
+		if (errno == ECANCELED)
+			return -1;
 		saved = errno;
-		if (event_stop_requested())
-			return err_set(err, ERR_INTERRUPTED,
-			    "stopped by a termination signal");
 	}
 	if (saved == ETIMEDOUT || saved == 0 || event_now() >= deadline)
 		return err_set(err, ERR_TIMEOUT, "connecting to %s port %u "

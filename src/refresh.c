@@ -222,7 +222,7 @@ refresh_run(const struct config *cfg, struct trust *trust)
 	static struct exchange_result res;
 	struct loop_state st;
 	struct err err;
-	uint64_t delay;
+	uint64_t delay = 0;
 	int force_reload = 0;
 
 	memset(&st, 0, sizeof st);
@@ -230,10 +230,8 @@ refresh_run(const struct config *cfg, struct trust *trust)
 		reload_trust(cfg, trust, force_reload);
 		if (refresh_once(cfg, trust, &res, &err) == 0)
 			delay = after_success(cfg, &st, &res);
-		else if (!event_stop_requested())
+		else if (err.kind != ERR_INTERRUPTED)
 			delay = after_failure(cfg, &st, &res, &err);
-		else
-			delay = 0;
 		refresh_forget(&res);
 		if (event_stop_requested())
 			break;
