@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tokenfile.h"
@@ -134,6 +135,11 @@ write_all(int fd, const char *data, size_t len)
 
 #define TEMP_SUFFIX ".tmp-"
 #define TEMP_RANDOM_HEX 12
+/*
+ * A write holds its temporary file for milliseconds: one this old was left
+ * by a killed process, never by another sidecar writing the same file now.
+ */
+#define TEMP_STALE_S 60
 
 /*
  * Create a new, exclusive temporary file next to the target: a dot name so
@@ -271,6 +277,7 @@ int
 tokenfile_sweep(const char *path)
 {
 	struct err ignored;
+	struct stat st;
 	struct dirent *de;
 	const char *name;
 	DIR *dir;
@@ -284,6 +291,8 @@ tokenfile_sweep(const char *path)
 	}
 	while ((de = readdir(dir)) != NULL)
 		if (is_own_temp(de->d_name, name) &&
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    time(NULL) - st.st_mtime >= TEMP_STALE_S &&
 		    unlinkat(dirfd, de->d_name, 0) == 0)
 			removed++;
 	closedir(dir);

@@ -35,8 +35,9 @@ int tokenfile_write(const char *path, const char *data, size_t len,
 /*
  * Remove temporary files an earlier process left next to `path` when it
  * was killed between creating and renaming one (SIGKILL cannot be held
- * off): they may hold a token. Only this program's own names are touched.
- * Returns the number removed.
+ * off): they may hold a token. Only this program's own names, and only
+ * those a minute old or more (another sidecar may be writing the same file
+ * right now), are touched. Returns the number removed.
  */
 int tokenfile_sweep(const char *path);
 

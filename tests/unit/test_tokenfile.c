@@ -3,6 +3,7 @@
  * token file atomically, in a fresh directory per test.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -352,14 +353,20 @@ test_sweep(void **state)
 	static const char *const theirs[] = { ".token.tmp-0123456789a",
 		".token.tmp-0123456789abc", ".token.tmp-0123456789AB",
 		".other.tmp-0123456789ab", "token.tmp-0123456789ab",
-		".token.expiry", "token" };
+		".token.expiry", "token",
+		/* Another writer's, being written now. */
+		".token.tmp-00000000cafe" };
 	struct dir *d = *state;
 	char p[256];
 	size_t i;
 
+	/* Left by a killed process: old. */
+	static const struct timespec old[2] = { { 1, 0 }, { 1, 0 } };
+
 	for (i = 0; i < ARRAY_LEN(ours); i++) {
 		snprintf(p, sizeof p, "%s/%s", d->path, ours[i]);
 		write_file(p, "secret", 6);
+		assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
 	}
 	for (i = 0; i < ARRAY_LEN(theirs); i++) {
 		snprintf(p, sizeof p, "%s/%s", d->path, theirs[i]);
