@@ -141,6 +141,12 @@ $(B)/fuzz/%: tests/fuzz/%.c $(call objs,fuzz,$(LIB_SRCS)) $(BR_HOST)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(DBG_CFLAGS) $(FUZZ_FLAGS) $(DEFS) $(INCS) -o $@ $^
 
+# The differential test's judge of one chain (tests/x509/).
+$(B)/x509/x509check: tests/x509/x509check.c $(call objs,asan,$(LIB_SRCS)) \
+	$(BR_HOST)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(DBG_CFLAGS) $(SAN) $(WARN) $(DEFS) $(INCS) -o $@ $^
+
 # Every program runs even when one fails, so one report shows them all.
 unit: deps-test $(UNIT_BINS)
 	@failed=0; for t in $(UNIT_BINS); do echo "== $$t"; \

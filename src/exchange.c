@@ -260,8 +260,7 @@ exchange_token(const struct config *cfg, const struct trust *trust,
 		 * engine: the last record (the token) and the keys that would
 		 * decrypt a capture of the request go too.
 		 */
-		explicit_bzero(&tls.sc, sizeof tls.sc);
-		explicit_bzero(tls.iobuf, sizeof tls.iobuf);
+		tls_clear(&tls);
 	}
 	if (rc == 0)
 		rc = exchange_parse_response(&resp, res, err);

@@ -89,6 +89,19 @@ url_for_log(const struct config *cfg, char *out, size_t cap)
 	    cfg->url.target);
 }
 
+/* One line for each certificate of the bundle that is not an anchor. */
+static void
+log_trust_notes(const struct trust *trust, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < trust->nnotes; i++)
+		log_event(LOG_WARN, "a certificate in the CA bundle is not "
+		    "used as a CA for TLS servers", "path", path,
+		    "certificate", trust->notes[i].subject,
+		    "reason", trust->notes[i].why, (char *)NULL);
+}
+
 /* Configuration and trust anchors; the exit status on failure, else 0. */
 static int
 start(struct config *cfg, struct trust *trust, const char *mode)
@@ -124,8 +137,10 @@ start(struct config *cfg, struct trust *trust, const char *mode)
 	    "output", cfg->output_token_path,
 	    "ca_bundle", cfg->url.tls ? cfg->ca_bundle_path : "none",
 	    "trust_anchors", anchors, (char *)NULL);
-	if (trust->skipped > 0) {
-		snprintf(number, sizeof number, "%zu", trust->skipped);
+	log_trust_notes(trust, cfg->ca_bundle_path);
+	if (trust->skipped > trust->nnotes) {
+		snprintf(number, sizeof number, "%zu",
+		    trust->skipped - trust->nnotes);
 		log_event(LOG_WARN, "some certificates in the CA bundle could "
 		    "not be read and were skipped", "path", cfg->ca_bundle_path,
 		    "skipped", number, (char *)NULL);

@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
-#include "der.h"
 #include "tls.h"
 
 static const uint16_t suites[] = {
@@ -134,6 +134,13 @@ engine_error(struct tls_conn *t, struct err *err)
 {
 	int code = br_ssl_engine_last_error(&t->sc.eng);
 
+	const struct x509_fail *f = &t->x509.fail;
+
+	if (f->code != X509_OK && code == (int)x509_br_error(f->code))
+		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: %s "
+		    "(certificate \"%s\", issued by \"%s\")", t->host,
+		    t->net->peer, x509_strerror(f->code), f->subject,
+		    f->issuer);
 	if (not_tls(t))
 		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: the "
 		    "server did not answer with TLS: is the port a plain HTTP "
@@ -187,129 +194,11 @@ run_until(struct tls_conn *t, unsigned want, struct err *err)
 	}
 }
 
-static const unsigned char OID_EXT_KEY_USAGE[] = { 0x55, 0x1d, 0x25 };
-static const unsigned char OID_NAME_CONSTRAINTS[] = { 0x55, 0x1d, 0x1e };
-static const unsigned char OID_SERVER_AUTH[] = { 0x2b, 0x06, 0x01, 0x05, 0x05,
-	0x07, 0x03, 0x01 };
-static const unsigned char OID_ANY_KEY_USAGE[] = { 0x55, 0x1d, 0x25, 0x00 };
-
-/*
- * What BearSSL's minimal engine leaves unchecked in one certificate of the
- * chain, as Go's verifier (the original sidecar's) checks it: an extended
- * key usage, where present, must allow server authentication (RFC 5280,
- * 4.2.1.12), and name constraints, which cannot be enforced here, refuse
- * the chain. Returns BR_ERR_OK or the error for the handshake.
- */
-static unsigned
-check_cert(const unsigned char *der, size_t len)
-{
-	struct der_cert cert;
-	struct der value, list, oid;
-	int found;
-
-	if (der_cert_fields(der, len, &cert) == -1 ||
-	    (found = der_extension(cert.extensions, OID_EXT_KEY_USAGE,
-	    sizeof OID_EXT_KEY_USAGE, &value)) == -1)
-		return BR_ERR_X509_INVALID_VALUE;
-	if (der_extension(cert.extensions, OID_NAME_CONSTRAINTS,
-	    sizeof OID_NAME_CONSTRAINTS, &list) != 0)
-		return BR_ERR_X509_CRITICAL_EXTENSION;
-	if (found == 0)
-		return BR_ERR_OK;
-	if (der_expect(&value, DER_SEQUENCE, &list, NULL) == -1)
-		return BR_ERR_X509_INVALID_VALUE;
-	while (der_expect(&list, DER_OID, &oid, NULL) == 0)
-		if (der_is(&oid, OID_SERVER_AUTH, sizeof OID_SERVER_AUTH) ||
-		    der_is(&oid, OID_ANY_KEY_USAGE, sizeof OID_ANY_KEY_USAGE))
-			return BR_ERR_OK;
-	return BR_ERR_X509_FORBIDDEN_KEY_USAGE;
-}
-
-/*
- * The X.509 class BearSSL calls: every call goes to the minimal engine,
- * while each certificate of the chain is also kept, one at a time, for
- * check_cert().
- */
-static struct tls_x509 *
-x509_self(const br_x509_class **ctx)
-{
-	return (struct tls_x509 *)(void *)ctx;
-}
-
 static void
-x509_start_chain(const br_x509_class **ctx, const char *server_name)
-{
-	struct tls_x509 *x = x509_self(ctx);
-
-	x->status = BR_ERR_OK;
-	x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
-}
-
-static void
-x509_start_cert(const br_x509_class **ctx, uint32_t length)
-{
-	struct tls_x509 *x = x509_self(ctx);
-
-	x->cert_len = 0;
-	x->minimal.vtable->start_cert(&x->minimal.vtable, length);
-}
-
-static void
-x509_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
-{
-	struct tls_x509 *x = x509_self(ctx);
-
-	if (len <= sizeof x->cert - x->cert_len)
-		memcpy(x->cert + x->cert_len, buf, len);
-	x->cert_len += len;
-	x->minimal.vtable->append(&x->minimal.vtable, buf, len);
-}
-
-static void
-x509_end_cert(const br_x509_class **ctx)
-{
-	struct tls_x509 *x = x509_self(ctx);
-
-	/* Fail closed: an unchecked certificate is not a checked one. */
-	if (x->status == BR_ERR_OK)
-		x->status = x->cert_len > sizeof x->cert ?
-		    BR_ERR_X509_LIMIT_EXCEEDED :
-		    check_cert(x->cert, x->cert_len);
-	x->minimal.vtable->end_cert(&x->minimal.vtable);
-}
-
-static unsigned
-x509_end_chain(const br_x509_class **ctx)
-{
-	struct tls_x509 *x = x509_self(ctx);
-	unsigned r = x->minimal.vtable->end_chain(&x->minimal.vtable);
-
-	return r != BR_ERR_OK ? r : x->status;
-}
-
-static const br_x509_pkey *
-x509_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
-{
-	const struct tls_x509 *x = (const struct tls_x509 *)(const void *)ctx;
-
-	return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
-}
-
-static const br_x509_class x509_vtable = {
-	sizeof(struct tls_x509),
-	x509_start_chain,
-	x509_start_cert,
-	x509_append,
-	x509_end_cert,
-	x509_end_chain,
-	x509_get_pkey,
-};
-
-static void
-profile(struct tls_conn *t, const struct trust *trust)
+profile(struct tls_conn *t, const struct trust *trust,
+    const struct x509_name *name, int64_t now)
 {
 	br_ssl_engine_context *eng = &t->sc.eng;
-	br_x509_minimal_context *xc = &t->x509.minimal;
 	static const struct {
 		int id;
 		const br_hash_class *impl;
@@ -326,16 +215,9 @@ profile(struct tls_conn *t, const struct trust *trust)
 	/* One request, one response: renegotiation has no use here. */
 	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
 	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
-	br_x509_minimal_init(xc, &br_sha256_vtable, trust->anchors,
-	    trust->count);
-	for (i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
+	for (i = 0; i < sizeof hashes / sizeof hashes[0]; i++)
 		br_ssl_engine_set_hash(eng, hashes[i].id, hashes[i].impl);
-		br_x509_minimal_set_hash(xc, hashes[i].id, hashes[i].impl);
-	}
-	br_x509_minimal_set_rsa(xc, rsa);
-	br_x509_minimal_set_ecdsa(xc, &br_ec_all_m31, &br_ecdsa_i31_vrfy_asn1);
-	br_x509_minimal_set_minrsa(xc, 256);
-	t->x509.vtable = &x509_vtable;
+	x509_ctx_init(&t->x509, trust->anchors, trust->count, name, now);
 	br_ssl_engine_set_x509(eng, &t->x509.vtable);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
@@ -347,17 +229,32 @@ profile(struct tls_conn *t, const struct trust *trust)
 	br_ssl_engine_set_buffer(eng, t->iobuf, sizeof t->iobuf, 0);
 }
 
+/* The server name BearSSL sends as SNI: none for an IP (RFC 6066, 3). */
+static const char *
+sni(const struct x509_name *name)
+{
+	return name->ip_len > 0 ? NULL : name->dns;
+}
+
 int
 tls_open(struct tls_conn *t, struct net_conn *net, const char *host,
     const struct trust *trust, struct err *err)
 {
 	unsigned char seed[32];
+	struct x509_name name;
+	struct timespec now;
 	int r;
 
 	t->net = net;
 	t->host = host;
 	t->first_len = 0;
-	profile(t, trust);
+	if (x509_name_set(&name, host) == -1)
+		return err_set(err, ERR_TLS, "TLS with %s: the host is not a "
+		    "DNS name or IP address a certificate can name", host);
+	if (clock_gettime(CLOCK_REALTIME, &now) == -1)
+		return err_set(err, ERR_SYSTEM, "clock_gettime: %s",
+		    strerror(errno));
+	profile(t, trust, &name, (int64_t)now.tv_sec);
 	/*
 	 * getrandom() rather than BearSSL's own seeder: a FROM scratch
 	 * container may have no /dev/urandom.
@@ -366,8 +263,8 @@ tls_open(struct tls_conn *t, struct net_conn *net, const char *host,
 		return err_set(err, ERR_SYSTEM, "getrandom: %s",
 		    strerror(errno));
 	br_ssl_engine_inject_entropy(&t->sc.eng, seed, sizeof seed);
-	memset(seed, 0, sizeof seed);
-	if (!br_ssl_client_reset(&t->sc, host, 0))
+	explicit_bzero(seed, sizeof seed);
+	if (!br_ssl_client_reset(&t->sc, sni(&name), 0))
 		return engine_error(t, err);
 	r = run_until(t, BR_SSL_SENDAPP, err);
 	if (r == 0)
@@ -375,6 +272,14 @@ tls_open(struct tls_conn *t, struct net_conn *net, const char *host,
 		    "server closed the connection during the handshake (is "
 		    "the port a TLS server?)", host, net->peer);
 	return r == 1 ? 0 : -1;
+}
+
+void
+tls_clear(struct tls_conn *t)
+{
+	x509_ctx_clear(&t->x509);
+	explicit_bzero(&t->sc, sizeof t->sc);
+	explicit_bzero(t->iobuf, sizeof t->iobuf);
 }
 
 static int

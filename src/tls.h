@@ -4,10 +4,9 @@
  * The profile is what modern token endpoints need and nothing more: ECDHE
  * key exchange (X25519, P-256, P-384) with ECDSA or RSA certificates,
  * AES-GCM and ChaCha20-Poly1305, SHA-256/384/512 signatures. SHA-1 signed
- * certificates and RSA keys under 2048 bits are refused, and so is a chain
- * with a certificate whose extended key usage leaves out server
- * authentication, or with name constraints.
- * The server name is sent as SNI and checked against the certificate.
+ * certificates and RSA keys under 2048 bits are refused. The chain is
+ * judged by x509.h, as Go's verifier judges it. A DNS name is sent as SNI
+ * (without a trailing dot); an IP address is not (RFC 6066).
  */
 #ifndef TB_TLS_H
 #define TB_TLS_H
@@ -18,28 +17,11 @@
 #include "net.h"
 #include "stream.h"
 #include "trust.h"
-
-/* Each certificate of the chain is kept for the checks BearSSL leaves
- * out; a larger one is refused. */
-#define TLS_CERT_MAX 16384
-
-/*
- * The X.509 engine BearSSL calls: br_x509_minimal for the chain, plus what
- * the minimal engine skips unless the extension is marked critical: every
- * certificate's extended key usage must allow server authentication, and
- * name constraints (which cannot be enforced here) refuse the chain.
- */
-struct tls_x509 {
-	const br_x509_class *vtable;
-	br_x509_minimal_context minimal;
-	unsigned char cert[TLS_CERT_MAX];
-	size_t cert_len;
-	unsigned status;    /* BR_ERR_OK, or the first check that failed */
-};
+#include "x509.h"
 
 struct tls_conn {
 	br_ssl_client_context sc;
-	struct tls_x509 x509;
+	struct x509_ctx x509;
 	struct net_conn *net;
 	const char *host;
 	/* The first bytes the server sent, to tell "not TLS" apart. */
@@ -56,6 +38,12 @@ struct tls_conn {
  */
 int tls_open(struct tls_conn *t, struct net_conn *net, const char *host,
     const struct trust *trust, struct err *err);
+
+/*
+ * Wipe the engine state, the last records and the buffered chain: the
+ * connection is over and its context is reused by the next.
+ */
+void tls_clear(struct tls_conn *t);
 
 /* A stream over the TLS connection. */
 void tls_stream(struct tls_conn *t, struct stream *s);

@@ -11,13 +11,17 @@
 #include "base64.h"
 #include "der.h"
 #include "trust.h"
+#include "x509.h"
 
 /* An anchor while loading: offsets into the builder's byte store. */
 struct anchor_rec {
 	size_t dn_off, dn_len;
 	size_t a_off, a_len;   /* RSA modulus, or EC point */
 	size_t b_off, b_len;   /* RSA exponent */
+	size_t nc_off, nc_len; /* nameConstraints */
 	int key_type, curve;
+	int64_t not_before, not_after;
+	int path_len;
 	unsigned flags;
 };
 
@@ -27,6 +31,8 @@ struct builder {
 	struct anchor_rec *recs;
 	size_t count, rcap;
 	size_t skipped;
+	struct trust_note notes[TRUST_NOTES];
+	size_t nnotes;
 	int oom;
 };
 
@@ -36,8 +42,8 @@ store(struct builder *b, const void *data, size_t len)
 	size_t off = b->len, ncap;
 	unsigned char *p;
 
-	if (b->oom)
-		return 0;
+	if (b->oom || len == 0)
+		return off;
 	if (len > b->cap - b->len) {
 		ncap = b->cap ? b->cap * 2 : 16384;
 		while (ncap - b->len < len)
@@ -72,120 +78,140 @@ new_rec(struct builder *b)
 	return &b->recs[b->count];
 }
 
-/*
- * Reading the DER directly costs a few thousand instructions per
- * certificate, where br_x509_decoder costs half a million; chain
- * validation still runs in BearSSL.
- */
+static const unsigned char OID_SERVER_AUTH[] = { 0x2b, 0x06, 0x01, 0x05,
+	0x05, 0x07, 0x03, 0x01 };
+static const unsigned char OID_ANY_EKU[] = { 0x55, 0x1d, 0x25, 0x00 };
 
-/* An INTEGER's magnitude, without the sign byte BearSSL does not want. */
-static void
-der_unsigned(struct der *v)
-{
-	while (v->n > 1 && v->p[0] == 0) {
-		v->p++;
-		v->n--;
-	}
-}
-
-static const unsigned char OID_RSA[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
-	0x01, 0x01, 0x01 };
-static const unsigned char OID_EC[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
-	0x01 };
-static const unsigned char OID_P256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03,
-	0x01, 0x07 };
-static const unsigned char OID_P384[] = { 0x2b, 0x81, 0x04, 0x00, 0x22 };
-static const unsigned char OID_P521[] = { 0x2b, 0x81, 0x04, 0x00, 0x23 };
-static const unsigned char OID_BASIC_CONSTRAINTS[] = { 0x55, 0x1d, 0x13 };
-
-/* SubjectPublicKeyInfo into rec (offsets into b's store). */
+/* Does a SEQUENCE OF OID's content name serverAuth or any purpose? */
 static int
-read_key(struct builder *b, struct anchor_rec *rec, struct der spki)
+names_server_auth(struct der list)
 {
-	struct der alg, oid, params, bits, key, n, e;
-	unsigned tag;
+	struct der oid;
 
-	if (der_expect(&spki, DER_SEQUENCE, &alg, NULL) == -1 ||
-	    der_expect(&spki, DER_BIT_STRING, &bits, NULL) == -1 ||
-	    der_expect(&alg, DER_OID, &oid, NULL) == -1 ||
-	    bits.n < 2 || bits.p[0] != 0)
-		return -1;
-	bits.p++;
-	bits.n--;
-	if (der_is(&oid, OID_RSA, sizeof OID_RSA)) {
-		if (der_expect(&bits, DER_SEQUENCE, &key, NULL) == -1 ||
-		    der_expect(&key, DER_INTEGER, &n, NULL) == -1 ||
-		    der_expect(&key, DER_INTEGER, &e, NULL) == -1)
-			return -1;
-		der_unsigned(&n);
-		der_unsigned(&e);
-		rec->key_type = BR_KEYTYPE_RSA;
-		rec->a_len = n.n;
-		rec->a_off = store(b, n.p, n.n);
-		rec->b_len = e.n;
-		rec->b_off = store(b, e.p, e.n);
-		return 0;
-	}
-	if (!der_is(&oid, OID_EC, sizeof OID_EC) ||
-	    der_take(&alg, &tag, &params, NULL) == -1 || tag != DER_OID)
-		return -1;
-	if (der_is(&params, OID_P256, sizeof OID_P256))
-		rec->curve = BR_EC_secp256r1;
-	else if (der_is(&params, OID_P384, sizeof OID_P384))
-		rec->curve = BR_EC_secp384r1;
-	else if (der_is(&params, OID_P521, sizeof OID_P521))
-		rec->curve = BR_EC_secp521r1;
-	else
-		return -1;
-	rec->key_type = BR_KEYTYPE_EC;
-	rec->a_len = bits.n;
-	rec->a_off = store(b, bits.p, bits.n);
+	while (der_expect(&list, DER_OID, &oid, NULL) == 0)
+		if (der_is(&oid, OID_SERVER_AUTH, sizeof OID_SERVER_AUTH) ||
+		    der_is(&oid, OID_ANY_EKU, sizeof OID_ANY_EKU))
+			return 1;
 	return 0;
 }
 
-/* basicConstraints cA, as br_x509_decoder reads it. */
-static int
-is_ca(struct der exts)
+/*
+ * OpenSSL's trust settings after a TRUSTED CERTIFICATE's DER (its
+ * X509_CERT_AUX: trust SEQUENCE OF OID, then reject [0]). Returns NULL
+ * when the anchor may serve TLS servers, else why not.
+ */
+static const char *
+aux_refusal(struct der aux)
 {
-	struct der value, bc, flag;
+	struct der seq, list;
 
-	return der_extension(exts, OID_BASIC_CONSTRAINTS,
-	    sizeof OID_BASIC_CONSTRAINTS, &value) == 1 &&
-	    der_expect(&value, DER_SEQUENCE, &bc, NULL) == 0 &&
-	    der_expect(&bc, DER_BOOLEAN, &flag, NULL) == 0 &&
-	    flag.n == 1 && flag.p[0] != 0;
+	if (aux.n == 0)
+		return NULL;
+	if (der_expect(&aux, DER_SEQUENCE, &seq, NULL) == -1)
+		return "its OpenSSL trust settings are malformed";
+	if (seq.n > 0 && seq.p[0] == DER_SEQUENCE &&
+	    der_expect(&seq, DER_SEQUENCE, &list, NULL) == 0 &&
+	    !names_server_auth(list))
+		return "its OpenSSL trust settings leave out serverAuth";
+	if (seq.n > 0 && seq.p[0] == 0xa0 &&
+	    der_expect(&seq, 0xa0, &list, NULL) == 0 && names_server_auth(list))
+		return "its OpenSSL trust settings reject serverAuth";
+	return NULL;
+}
+
+/* Why a parsed certificate cannot anchor TLS server chains, or NULL. */
+static const char *
+anchor_refusal(const struct x509_cert *c, enum x509_code key)
+{
+	if (key == X509_E_WEAK_KEY)
+		return "its RSA key is shorter than 2048 bits";
+	if (key != X509_OK)
+		return "its key type is not supported";
+	if (c->has_eku && !c->eku_server)
+		return "its extended key usage leaves out serverAuth";
+	if (c->unknown_critical)
+		return "it has a critical extension this client does not know";
+	return NULL;
+}
+
+static void
+note(struct builder *b, const struct x509_cert *c, const char *why)
+{
+	struct trust_note *n;
+
+	b->skipped++;
+	if (b->nnotes == TRUST_NOTES)
+		return;
+	n = &b->notes[b->nnotes++];
+	x509_name_text(c->subject, n->subject, sizeof n->subject);
+	n->why = why;
+}
+
+/* The key into the store, as offsets. */
+static void
+store_key(struct builder *b, struct anchor_rec *rec, const br_x509_pkey *pk)
+{
+	rec->key_type = pk->key_type;
+	if (pk->key_type == BR_KEYTYPE_RSA) {
+		rec->a_len = pk->key.rsa.nlen;
+		rec->a_off = store(b, pk->key.rsa.n, rec->a_len);
+		rec->b_len = pk->key.rsa.elen;
+		rec->b_off = store(b, pk->key.rsa.e, rec->b_len);
+	} else {
+		rec->curve = pk->key.ec.curve;
+		rec->a_len = pk->key.ec.qlen;
+		rec->a_off = store(b, pk->key.ec.q, rec->a_len);
+	}
 }
 
 /*
- * Read one certificate's subject and key into the builder. A certificate
- * that does not parse, or has a key type BearSSL cannot use, is counted
- * as skipped, not fatal: one odd entry must not take down a whole system
- * bundle.
+ * Read one certificate (and, from a TRUSTED CERTIFICATE block, the trust
+ * settings after it) into the builder. A certificate that does not parse
+ * is counted as skipped; one that parses but cannot anchor a server's
+ * chain is skipped with a note naming it: one odd entry must not take
+ * down a whole system bundle.
  */
 static void
-add_cert(struct builder *b, const unsigned char *der, size_t len)
+add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 {
-	struct der_cert cert;
+	struct der all = { der, len }, content, whole;
+	struct x509_cert c;
 	struct anchor_rec *rec;
+	br_x509_pkey pk;
+	const char *why;
+	unsigned tag;
 	size_t start = b->len;
 
-	if (der_cert_fields(der, len, &cert) == -1 ||
-	    (rec = new_rec(b)) == NULL)
-		goto skip;
+	if (der_take(&all, &tag, &content, &whole) == -1 ||
+	    (!trusted && all.n != 0) ||
+	    x509_cert_parse(whole.p, whole.n, &c) != X509_OK) {
+		b->skipped++;
+		return;
+	}
+	if ((why = anchor_refusal(&c, x509_spki_key(c.spki, &pk))) != NULL ||
+	    (trusted && (why = aux_refusal(all)) != NULL)) {
+		note(b, &c, why);
+		return;
+	}
+	if ((rec = new_rec(b)) == NULL)
+		return;
 	memset(rec, 0, sizeof *rec);
-	rec->dn_off = store(b, cert.subject.p, cert.subject.n);
-	rec->dn_len = cert.subject.n;
-	if (read_key(b, rec, cert.spki) == -1)
-		goto skip;
-	if (is_ca(cert.extensions))
-		rec->flags = BR_X509_TA_CA;
-	if (b->oom)
-		goto skip;
+	rec->dn_len = c.subject.n;
+	rec->dn_off = store(b, c.subject.p, c.subject.n);
+	rec->nc_len = c.constraints.n;
+	rec->nc_off = store(b, c.constraints.p, c.constraints.n);
+	store_key(b, rec, &pk);
+	rec->not_before = c.not_before;
+	rec->not_after = c.not_after;
+	rec->path_len = c.path_len;
+	/* An issuer needs cA, and keyCertSign when it has key usage. */
+	if (c.ca && (!c.has_ku || (c.ku & X509_KU_KEY_CERT_SIGN)))
+		rec->flags = X509_ANCHOR_CA;
+	if (b->oom) {
+		b->len = start;
+		return;
+	}
 	b->count++;
-	return;
-skip:
-	b->len = start;
-	b->skipped++;
 }
 
 /*
@@ -207,7 +233,11 @@ find(const unsigned char *p, const unsigned char *end, const char *s)
 	return NULL;
 }
 
-/* Does the BEGIN label at p (up to its dashes) name a certificate? */
+/*
+ * Does the BEGIN label at p (up to its dashes) name a certificate?
+ * Returns 0 when not, 1 for a plain one, 2 for OpenSSL's TRUSTED
+ * CERTIFICATE (the DER followed by trust settings).
+ */
 static int
 cert_label(const unsigned char *p, const unsigned char *end)
 {
@@ -218,7 +248,7 @@ cert_label(const unsigned char *p, const unsigned char *end)
 	for (i = 0; i < sizeof labels / sizeof labels[0]; i++) {
 		n = strlen(labels[i]);
 		if ((size_t)(end - p) >= n && memcmp(p, labels[i], n) == 0)
-			return 1;
+			return i == 2 ? 2 : 1;
 	}
 	return 0;
 }
@@ -238,13 +268,14 @@ load_pem(struct builder *b, unsigned char *data, size_t len, int eof)
 {
 	const unsigned char *end = data + len, *p = data, *q, *stop;
 	long n;
+	int label;
 
 	while ((q = find(p, end, "-----BEGIN ")) != NULL) {
 		if ((stop = find(q + 11, end, "-----END ")) == NULL)
 			return eof ? len : (size_t)(q - data);
 		p = stop + 9;
 		q += 11;
-		if (!cert_label(q, stop))
+		if ((label = cert_label(q, stop)) == 0)
 			continue;
 		/* The body starts on the line after BEGIN. */
 		while (q < stop && *q != '\n')
@@ -254,7 +285,7 @@ load_pem(struct builder *b, unsigned char *data, size_t len, int eof)
 		if (n <= 0)
 			b->skipped++;
 		else
-			add_cert(b, q, (size_t)n);
+			add_cert(b, q, (size_t)n, label == 2);
 	}
 	if (eof || (size_t)(end - p) <= MARKER_TAIL)
 		return eof ? len : (size_t)(p - data);
@@ -275,9 +306,36 @@ load_der(struct builder *b, const unsigned char *data, size_t len, int eof)
 			b->skipped++;
 			return len;
 		}
-		add_cert(b, whole.p, whole.n);
+		add_cert(b, whole.p, whole.n, 0);
 	}
 	return len - rest.n;
+}
+
+/* Point anchor `ta` at the bytes its record names. */
+static void
+place(struct x509_anchor *ta, const struct anchor_rec *r,
+    unsigned char *bytes)
+{
+	memset(ta, 0, sizeof *ta);
+	ta->dn.p = bytes + r->dn_off;
+	ta->dn.n = r->dn_len;
+	ta->constraints.p = bytes + r->nc_off;
+	ta->constraints.n = r->nc_len;
+	ta->not_before = r->not_before;
+	ta->not_after = r->not_after;
+	ta->path_len = r->path_len;
+	ta->flags = r->flags;
+	ta->pkey.key_type = (unsigned char)r->key_type;
+	if (r->key_type == BR_KEYTYPE_RSA) {
+		ta->pkey.key.rsa.n = bytes + r->a_off;
+		ta->pkey.key.rsa.nlen = r->a_len;
+		ta->pkey.key.rsa.e = bytes + r->b_off;
+		ta->pkey.key.rsa.elen = r->b_len;
+	} else {
+		ta->pkey.key.ec.curve = r->curve;
+		ta->pkey.key.ec.q = bytes + r->a_off;
+		ta->pkey.key.ec.qlen = r->a_len;
+	}
 }
 
 /* Move the builder's anchors into one block owned by t. */
@@ -285,7 +343,7 @@ static int
 finish(struct trust *t, struct builder *b, const char *name,
     struct err *err)
 {
-	br_x509_trust_anchor *ta;
+	struct x509_anchor *ta;
 	unsigned char *bytes;
 	size_t i, head;
 
@@ -294,38 +352,24 @@ finish(struct trust *t, struct builder *b, const char *name,
 		    "out of memory", name);
 	if (b->count == 0)
 		return err_set(err, ERR_TRUST, "the CA bundle %s holds no "
-		    "usable certificate (%zu could not be decoded): it must "
-		    "be PEM (-----BEGIN CERTIFICATE-----) or DER", name,
-		    b->skipped);
+		    "usable certificate (%zu skipped): it must be PEM "
+		    "(-----BEGIN CERTIFICATE-----) or DER, with CA "
+		    "certificates usable for TLS servers", name, b->skipped);
 	head = b->count * sizeof *ta;
 	if ((ta = malloc(head + b->len)) == NULL)
 		return err_set(err, ERR_TRUST, "loading the CA bundle %s: "
 		    "out of memory", name);
 	bytes = (unsigned char *)ta + head;
 	memcpy(bytes, b->bytes, b->len);
-	for (i = 0; i < b->count; i++) {
-		const struct anchor_rec *r = &b->recs[i];
-
-		ta[i].dn.data = bytes + r->dn_off;
-		ta[i].dn.len = r->dn_len;
-		ta[i].flags = r->flags;
-		ta[i].pkey.key_type = (unsigned char)r->key_type;
-		if (r->key_type == BR_KEYTYPE_RSA) {
-			ta[i].pkey.key.rsa.n = bytes + r->a_off;
-			ta[i].pkey.key.rsa.nlen = r->a_len;
-			ta[i].pkey.key.rsa.e = bytes + r->b_off;
-			ta[i].pkey.key.rsa.elen = r->b_len;
-		} else {
-			ta[i].pkey.key.ec.curve = r->curve;
-			ta[i].pkey.key.ec.q = bytes + r->a_off;
-			ta[i].pkey.key.ec.qlen = r->a_len;
-		}
-	}
+	for (i = 0; i < b->count; i++)
+		place(&ta[i], &b->recs[i], bytes);
 	trust_free(t);
 	t->anchors = ta;
 	t->block = ta;
 	t->count = b->count;
 	t->skipped = b->skipped;
+	memcpy(t->notes, b->notes, sizeof t->notes);
+	t->nnotes = b->nnotes;
 	return 0;
 }
 
@@ -476,4 +520,5 @@ trust_free(struct trust *t)
 	t->anchors = NULL;
 	t->count = 0;
 	t->skipped = 0;
+	t->nnotes = 0;
 }

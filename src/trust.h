@@ -1,5 +1,5 @@
 /*
- * trust.h: the CA bundle as BearSSL trust anchors.
+ * trust.h: the CA bundle as trust anchors.
  *
  * The bundle is a PEM file (CRLF or LF line ends, text between blocks and
  * non-certificate blocks allowed and skipped) or DER certificates back to
@@ -17,19 +17,28 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <bearssl.h>
-
 #include "err.h"
+#include "x509.h"
 
 /* A bundle larger than this is refused: Debian's whole store is ~220 KB. */
 #define TRUST_BUNDLE_MAX (4u * 1024 * 1024)
 /* The bundle is read through a window this large; no certificate is. */
 #define TRUST_WINDOW (64u * 1024)
 
+/* Skipped certificates named in notes, for the start-up log. */
+#define TRUST_NOTES 8
+
+struct trust_note {
+	char subject[96];              /* printable */
+	const char *why;               /* static */
+};
+
 struct trust {
-	br_x509_trust_anchor *anchors; /* inside `block` */
+	struct x509_anchor *anchors;   /* inside `block` */
 	size_t count;
-	size_t skipped;                /* certificates that did not decode */
+	size_t skipped;                /* certificates not made anchors */
+	struct trust_note notes[TRUST_NOTES]; /* the first of them, named */
+	size_t nnotes;
 	void *block;                   /* one allocation; NULL when empty */
 	/* identity of the file last loaded, to notice ConfigMap swaps */
 	dev_t dev;

@@ -27,11 +27,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		/* Every anchor is usable on its own: touch all its bytes. */
 		for (size_t i = 0; i < t.count; i++) {
-			const br_x509_trust_anchor *a = &t.anchors[i];
+			const struct x509_anchor *a = &t.anchors[i];
 			volatile unsigned char sink = 0;
 
-			for (size_t j = 0; j < a->dn.len; j++)
-				sink ^= a->dn.data[j];
+			for (size_t j = 0; j < a->dn.n; j++)
+				sink ^= a->dn.p[j];
 			(void)sink;
 		}
 		/* A failed reload keeps what was loaded. */

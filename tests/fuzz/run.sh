@@ -31,6 +31,8 @@ for bin in "$@"; do
 	http) max_len=100000 ;;
 	json | exchange) max_len=70000 ;;
 	trust) max_len=65536 ;;
+	# A whole chain buffer, its anchors, and some past it.
+	x509) max_len=120000 ;;
 	*) max_len=4096 ;;
 	esac
 	seeds=

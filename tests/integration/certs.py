@@ -14,6 +14,7 @@ CA bundle holds only the root (Chain.root_cert). Everything is SHA-256.
 Usable from the command line too:  python3 certs.py OUTDIR
 """
 
+import ipaddress
 import os
 import subprocess
 import sys
@@ -151,8 +152,25 @@ extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 subjectAltName = @alt
 
+# Go and this client ignore the Common Name: a leaf without
+# subjectAltName names no host.
+[v3_leaf_ec_cn_only]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
+# Constraints the leaf's names satisfy (Go accepts the chain).
+[v3_inter_nc_permits]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+nameConstraints = critical, permitted;DNS:localhost, permitted;IP:127.0.0.0/255.0.0.0, excluded;DNS:bad.localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+
 [alt]
-DNS.1 = {host}
+{alt}
 """
 
 # `openssl ca` is the only openssl 3.0 command that takes explicit validity
@@ -178,10 +196,20 @@ organizationName = optional
 """
 
 
+def _alt_names(host):
+    """The [alt] section: IP.1 for an address, DNS.1 for a name."""
+    try:
+        ipaddress.ip_address(host)
+        return "IP.1 = %s" % host
+    except ValueError:
+        return "DNS.1 = %s" % host
+
+
 def _ext_file(directory, host):
-    path = os.path.join(directory, "ext-%s.cnf" % host.replace("*", "_"))
+    path = os.path.join(directory, "ext-%s.cnf" % host.replace("*", "_")
+                        .replace(":", "_"))
     with open(path, "w") as f:
-        f.write(_CA_EXT.format(host=host))
+        f.write(_CA_EXT.format(alt=_alt_names(host)))
     return path
 
 
@@ -498,6 +526,26 @@ def make_cert_matrix(pki, directory=None):
         cases[name] = MatrixCase(
             leaf_under("under-" + name, ic, ik, key=ec.leaf.key),
             ec.root_cert)
+    # Go parity: IP-address URLs checked against iPAddress SANs only,
+    # constraints enforced (not refused), the Common Name never used.
+    for name, host in (("ip-san-v4", "127.0.0.1"), ("ip-san-v6", "::1")):
+        cases[name] = MatrixCase(
+            leaf_under(name, ec.inter_cert, ec.inter_key, host=host,
+                       key=ec.leaf.key), ec.root_cert, host=host)
+    cases["ip-host-dns-san"] = MatrixCase(ec.leaf, ec.root_cert,
+                                          host="127.0.0.1")
+    cases["trailing-dot-host"] = MatrixCase(ec.leaf, ec.root_cert,
+                                            host=HOST + ".")
+    pk, pc = inter("inter-nc-permits", ec, "v3_inter_nc_permits")
+    cases["name-constraints-satisfied"] = MatrixCase(
+        leaf_under("under-nc-permits", pc, pk, key=ec.leaf.key),
+        ec.root_cert)
+    cases["name-constraints-excluded"] = MatrixCase(
+        leaf_under("under-nc-excluded", pc, pk, key=ec.leaf.key,
+                   host="bad.localhost"), ec.root_cert, host="bad.localhost")
+    cases["cn-only-leaf"] = MatrixCase(
+        leaf_under("cn-only", ec.inter_cert, ec.inter_key, key=ec.leaf.key,
+                   section="v3_leaf_ec_cn_only"), ec.root_cert)
     cases["rsa-1024-leaf"] = MatrixCase(
         leaf_under("rsa1024", rsa.inter_cert, rsa.inter_key,
                    flavour="rsa1024"), rsa.root_cert, ciphers=WEAK,

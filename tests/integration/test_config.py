@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from conftest import expect_success
+from conftest import expect_failure, expect_success
 
 
 def expect_config_error(sidecar, srv, res, *names):
@@ -82,12 +82,16 @@ def test_allow_insecure_http_not_boolean(sidecar):
     expect_config_error(sidecar, srv, res, "ALLOW_INSECURE_HTTP")
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "[::1]"])
-def test_https_ip_literal_refused(sidecar, host):
+def test_https_ip_literal_needs_ip_san(sidecar):
+    """As in Go: an IP-address URL is accepted at start and checked
+    against the certificate's iPAddress SANs only (test_cert_matrix has
+    the accepted case); the default leaf names only "localhost"."""
     srv = sidecar.server()
-    res = sidecar.run(srv, env={"EXCHANGE_URL": "https://%s:%d/token" %
-                                (host, srv.port)})
-    expect_config_error(sidecar, srv, res, "EXCHANGE_URL")
+    res = sidecar.run(srv, env={"EXCHANGE_URL": "https://127.0.0.1:%d/token"
+                                % srv.port})
+    expect_failure(sidecar, res)
+    assert srv.requests == [], str(res)
+    assert "IP addresses for an IP host" in res.errors[0]["_line"], str(res)
 
 
 @pytest.mark.parametrize("url", ["not a url", "ftp://localhost/token",

@@ -257,19 +257,28 @@ test_plain_http(void **state)
 }
 
 static void
-test_https_address_refused(void **state)
+test_https_address(void **state)
 {
-	static const char *const urls[] = {
-		"https://127.0.0.1/token", "https://10.1.2.3:8443/token",
-		"https://[::1]/token", "https://[2001:db8::1]:443/token",
+	static const struct {
+		const char *url;
+		enum url_host_kind kind;
+		const char *host;
+	} cases[] = {
+		{ "https://127.0.0.1/token", URL_HOST_IPV4, "127.0.0.1" },
+		{ "https://10.1.2.3:8443/token", URL_HOST_IPV4, "10.1.2.3" },
+		{ "https://[::1]/token", URL_HOST_IPV6, "::1" },
+		{ "https://[2001:DB8::1]:443/token", URL_HOST_IPV6,
+		    "2001:db8::1" },
 	};
+	struct config cfg;
 
-	/* BearSSL matches DNS names only, so these could never verify:
-	 * refuse them at start rather than fail every exchange. */
-	env_set("ALLOW_INSECURE_HTTP", "true");
-	for (size_t i = 0; i < ARRAY_LEN(urls); i++) {
-		env_set("EXCHANGE_URL", urls[i]);
-		load_fails("EXCHANGE_URL");
+	/* As in Go: an IP address is checked against iPAddress SANs. */
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		env_set("EXCHANGE_URL", cases[i].url);
+		load_ok(&cfg);
+		assert_true(cfg.url.tls);
+		assert_int_equal(cfg.url.host_kind, cases[i].kind);
+		assert_string_equal(cfg.url.host, cases[i].host);
 	}
 }
 
@@ -449,7 +458,7 @@ main(void)
 		cmocka_unit_test_setup(test_bad_durations, env_reset),
 		cmocka_unit_test_setup(test_token_file_mode, env_reset),
 		cmocka_unit_test_setup(test_plain_http, env_reset),
-		cmocka_unit_test_setup(test_https_address_refused, env_reset),
+		cmocka_unit_test_setup(test_https_address, env_reset),
 		cmocka_unit_test_setup(test_bad_url, env_reset),
 		cmocka_unit_test_setup(test_logging, env_reset),
 		cmocka_unit_test_setup(test_paths_and_field_sizes, env_reset),

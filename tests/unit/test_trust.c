@@ -153,10 +153,10 @@ assert_same_anchors(const struct trust *a, const struct trust *b)
 {
 	assert_int_equal(a->count, b->count);
 	for (size_t i = 0; i < a->count; i++) {
-		const br_x509_trust_anchor *x = &a->anchors[i],
+		const struct x509_anchor *x = &a->anchors[i],
 		    *y = &b->anchors[i];
 
-		assert_same_bytes(x->dn.data, x->dn.len, y->dn.data, y->dn.len);
+		assert_same_bytes(x->dn.p, x->dn.n, y->dn.p, y->dn.n);
 		assert_int_equal(x->flags, y->flags);
 		assert_int_equal(x->pkey.key_type, y->pkey.key_type);
 		if (x->pkey.key_type == BR_KEYTYPE_RSA) {
@@ -213,8 +213,8 @@ test_pem_lf(void **state)
 	assert_int_equal(t.skipped, 0);
 	for (size_t i = 0; i < t.count; i++) {
 		/* Every root is a CA, so every anchor may sign. */
-		assert_true(t.anchors[i].flags & BR_X509_TA_CA);
-		assert_true(t.anchors[i].dn.len > 0);
+		assert_true(t.anchors[i].flags & X509_ANCHOR_CA);
+		assert_true(t.anchors[i].dn.n > 0);
 	}
 	/* From memory: no file identity. */
 	assert_int_equal(t.ino, 0);
@@ -335,7 +335,7 @@ test_reload(void **state)
 {
 	struct trust t = { 0 };
 	struct err err = { 0 };
-	br_x509_trust_anchor *before;
+	struct x509_anchor *before;
 
 	reference(&t);
 	before = t.anchors;
@@ -345,7 +345,7 @@ test_reload(void **state)
 	assert_int_equal(t.count, NCERTS);
 	assert_ptr_equal(t.anchors, before);
 	/* Still usable: no byte of it was freed. */
-	assert_true(t.anchors[NCERTS - 1].dn.len > 0);
+	assert_true(t.anchors[NCERTS - 1].dn.n > 0);
 
 	load_ok(&t, &der[1], 1);
 	trust_free(&t);

@@ -1,0 +1,228 @@
+/*
+ * x509.h: the server's certificate chain, judged as Go's crypto/x509 (the
+ * original sidecar's verifier) and OpenSSL judge it.
+ *
+ * Everything here reads bytes the server controls. The certificates of
+ * one TLS Certificate message are buffered (bounded in count and bytes),
+ * a path is built from the leaf through the certificates sent, in any
+ * order, to a trust anchor, and the whole path is checked: signatures,
+ * validity (the anchor's too), basic constraints and path length, key
+ * usage, extended key usage, unknown critical extensions, name
+ * constraints (the anchor's too) and the server's name against the
+ * leaf's subjectAltName (DNS names and IP addresses; the Common Name is
+ * never used).
+ *
+ * x509_verify() is a pure function of the DER, the anchors, the name and
+ * the time; struct x509_ctx wraps it as the br_x509_class BearSSL calls.
+ */
+#ifndef TB_X509_H
+#define TB_X509_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bearssl.h>
+
+#include "der.h"
+
+/* What one Certificate message may hold; past this the chain is refused. */
+#define X509_CHAIN_CERTS 12
+#define X509_CHAIN_BYTES 49152
+/* Certificates in one path, the leaf included and the anchor not. */
+#define X509_PATH_MAX 8
+
+/* The anchor may issue certificates (basicConstraints cA). */
+#define X509_ANCHOR_CA 0x01
+
+/*
+ * A trust anchor with what validation needs beyond BearSSL's: its
+ * validity, its name constraints and its path length limit. Every
+ * pointer points into memory owned by the anchor's store (struct trust).
+ */
+struct x509_anchor {
+	br_x509_pkey pkey;
+	struct der dn;          /* subject Name, outer SEQUENCE included */
+	int64_t not_before;     /* Unix seconds */
+	int64_t not_after;
+	struct der constraints; /* nameConstraints' value, or empty */
+	int path_len;           /* pathLenConstraint, or -1 for none */
+	unsigned flags;         /* X509_ANCHOR_* */
+};
+
+/*
+ * One certificate's fields, as x509_cert_parse() reads them. Every
+ * struct der points into the certificate's bytes.
+ */
+struct x509_cert {
+	struct der whole;       /* the Certificate, header included */
+	struct der tbs;         /* the signed bytes: TBSCertificate, whole */
+	struct der sig_alg;     /* AlgorithmIdentifier, whole */
+	struct der sig;         /* the signature, unused-bits byte removed */
+	struct der issuer;      /* Names, outer SEQUENCE included */
+	struct der subject;
+	int64_t not_before;     /* Unix seconds */
+	int64_t not_after;
+	struct der spki;        /* SubjectPublicKeyInfo, whole */
+	int ca;                 /* basicConstraints cA */
+	int path_len;           /* pathLenConstraint, or -1 */
+	int has_ku;             /* keyUsage present... */
+	unsigned ku;            /* ...with these X509_KU_* bits */
+	int has_eku;            /* extKeyUsage present... */
+	int eku_server;         /* ...allowing serverAuth (or any) */
+	int has_san;
+	struct der san;         /* GeneralNames' content */
+	struct der constraints; /* nameConstraints' value, or empty */
+	int unknown_critical;   /* an extension this code cannot honour */
+};
+
+#define X509_KU_DIGITAL_SIGNATURE 0x80
+#define X509_KU_KEY_ENCIPHERMENT 0x20
+#define X509_KU_KEY_AGREEMENT 0x08
+#define X509_KU_KEY_CERT_SIGN 0x04
+
+/*
+ * Read the certificate at der[0..len) (exactly one element). Returns
+ * X509_OK, or X509_E_MALFORMED when it is not a well-formed X.509 v3
+ * certificate (a duplicate extension, a bad time, a malformed known
+ * extension, trailing bytes).
+ */
+enum x509_code x509_cert_parse(const unsigned char *der, size_t len,
+    struct x509_cert *c);
+
+/*
+ * The key of a SubjectPublicKeyInfo (whole element), pointing into it:
+ * RSA, or EC on P-256, P-384 or P-521. Returns X509_OK, X509_E_KEY_TYPE
+ * for another algorithm or curve, X509_E_WEAK_KEY for RSA under 2048
+ * bits, X509_E_MALFORMED.
+ */
+enum x509_code x509_spki_key(struct der spki, br_x509_pkey *pk);
+
+/*
+ * Does `key` sign `c`? Returns X509_OK, X509_E_SIGNATURE,
+ * X509_E_SIG_ALGORITHM (SHA-1, MD5 or an unknown algorithm) or
+ * X509_E_PSS (RSASSA-PSS parameters other than those Go accepts).
+ */
+enum x509_code x509_check_signature(const struct x509_cert *c,
+    const br_x509_pkey *key);
+
+/*
+ * The printable form of a Name (whole element) for messages: its Common
+ * Name, else its last attribute, with bytes outside printable ASCII
+ * replaced by '?'. Always NUL-terminates out (cap > 0).
+ */
+void x509_name_text(struct der name, char *out, size_t cap);
+
+/* The name the client asked for: a DNS name or an IP address. */
+struct x509_name {
+	char dns[254];          /* lower case, no trailing dot; "" for an IP */
+	unsigned char ip[16];
+	size_t ip_len;          /* 4 or 16 for an IP address, else 0 */
+};
+
+/* Why a chain was refused. */
+enum x509_code {
+	X509_OK = 0,
+	X509_E_EMPTY,           /* no certificate */
+	X509_E_TOO_LARGE,       /* over X509_CHAIN_CERTS or _BYTES */
+	X509_E_MALFORMED,       /* not DER X.509 v3 as RFC 5280 says */
+	X509_E_UNTRUSTED,       /* no path to an anchor */
+	X509_E_PATH_TOO_LONG,   /* no path within X509_PATH_MAX */
+	X509_E_SIGNATURE,       /* a signature does not verify */
+	X509_E_SIG_ALGORITHM,   /* SHA-1, MD5, Ed25519... */
+	X509_E_PSS,             /* RSASSA-PSS with parameters Go refuses too */
+	X509_E_WEAK_KEY,        /* RSA under 2048 bits */
+	X509_E_KEY_TYPE,        /* a key type or curve not supported */
+	X509_E_EXPIRED,         /* a certificate outside its validity */
+	X509_E_ANCHOR_EXPIRED,  /* the CA in the bundle outside its validity */
+	X509_E_NOT_CA,          /* an issuer without cA */
+	X509_E_PATH_LEN,        /* a pathLenConstraint exceeded */
+	X509_E_KEY_USAGE,       /* an issuer without keyCertSign */
+	X509_E_EKU,             /* extended key usage without serverAuth */
+	X509_E_CRITICAL,        /* an unknown critical extension */
+	X509_E_NAME_CONSTRAINT, /* a name outside the constraints */
+	X509_E_CONSTRAINT_TYPE, /* a constraint that cannot be checked */
+	X509_E_NO_SAN,          /* a leaf without subjectAltName */
+	X509_E_NAME_MISMATCH    /* the leaf does not name the server */
+};
+
+/* The outcome of a refusal: what, and on which certificate. */
+struct x509_fail {
+	enum x509_code code;
+	int depth;              /* 0 for the leaf, -1 for the anchor */
+	char subject[96];       /* that certificate's subject, printable */
+	char issuer[96];        /* its issuer's name, printable */
+};
+
+/* The leaf's key, for BearSSL's handshake: points into the chain's DER. */
+struct x509_leaf {
+	br_x509_pkey pkey;
+	unsigned usages;        /* BR_KEYTYPE_KEYX and/or BR_KEYTYPE_SIGN */
+};
+
+/*
+ * Fill `n` from a URL host: an IPv4 dotted quad or an IPv6 literal
+ * (without brackets) becomes an address, anything else a DNS name, lower
+ * cased with one trailing dot removed. Returns 0, or -1 when the name is
+ * empty or longer than a DNS name may be.
+ */
+int x509_name_set(struct x509_name *n, const char *host);
+
+/*
+ * Judge `count` certificates as the server sent them (certs[0] is the
+ * leaf, the others in any order, unrelated ones ignored) against
+ * `anchors` for `name` at Unix time `now`. Returns X509_OK and fills
+ * `leaf`, or the code of the refusal with `fail` filled. When several
+ * paths exist, the first that passes every check wins; when none does,
+ * the refusal of the most complete attempt is reported.
+ */
+enum x509_code x509_verify(const struct der *certs, size_t count,
+    const struct x509_anchor *anchors, size_t nanchors,
+    const struct x509_name *name, int64_t now, struct x509_leaf *leaf,
+    struct x509_fail *fail);
+
+/* A sentence for a code, with the fix where there is one. Static. */
+const char *x509_strerror(enum x509_code code);
+
+/*
+ * The br_x509_class BearSSL calls during the handshake: certificates are
+ * buffered through start_cert/append/end_cert, and end_chain runs
+ * x509_verify(). Caller-owned; the vtable pointer must come first.
+ */
+struct x509_ctx {
+	const br_x509_class *vtable;
+	const struct x509_anchor *anchors;
+	size_t nanchors;
+	struct x509_name name;
+	int64_t now;
+	unsigned char buf[X509_CHAIN_BYTES];
+	size_t used;                        /* bytes of buf in use */
+	struct der certs[X509_CHAIN_CERTS];
+	size_t count;                       /* certificates ended so far */
+	size_t cert_start;                  /* where the current one began */
+	size_t cert_declared;               /* its length from start_cert */
+	enum x509_code overflow;            /* X509_E_TOO_LARGE once over */
+	struct x509_leaf leaf;
+	struct x509_fail fail;
+	int done;                           /* end_chain returned X509_OK */
+};
+
+/*
+ * Prepare `x` for one handshake. `anchors` and `name` must stay valid
+ * until the handshake ends.
+ */
+void x509_ctx_init(struct x509_ctx *x, const struct x509_anchor *anchors,
+    size_t nanchors, const struct x509_name *name, int64_t now);
+
+/* Wipe the buffered certificates (they are public, but the buffer is
+ * reused) and forget the outcome. */
+void x509_ctx_clear(struct x509_ctx *x);
+
+extern const br_x509_class x509_class;
+
+/*
+ * The BearSSL error code end_chain returns for an x509_code: one of
+ * BR_ERR_X509_*, never BR_ERR_X509_OK for a refusal.
+ */
+unsigned x509_br_error(enum x509_code code);
+
+#endif
