@@ -136,11 +136,15 @@ engine_error(struct tls_conn *t, struct err *err)
 
 	const struct x509_fail *f = &t->x509.fail;
 
-	if (f->code != X509_OK && code == (int)x509_br_error(f->code))
+	if (f->code != X509_OK && code == (int)x509_br_error(f->code) &&
+	    f->subject[0] != '\0')
 		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: %s "
 		    "(certificate \"%s\", issued by \"%s\")", t->host,
 		    t->net->peer, x509_strerror(f->code), f->subject,
 		    f->issuer);
+	if (f->code != X509_OK && code == (int)x509_br_error(f->code))
+		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: %s",
+		    t->host, t->net->peer, x509_strerror(f->code));
 	if (not_tls(t))
 		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: the "
 		    "server did not answer with TLS: is the port a plain HTTP "

@@ -228,7 +228,8 @@ in_subtrees(struct der list, unsigned tag, struct der value, int excluded,
 			continue;
 		*typed = 1;
 		if (tag == GN_IP ? ip_within(value, base) :
-		    excluded && value.n > 2 && value.p[0] == '*' ?
+		    excluded && value.n > 2 && value.p[0] == '*' &&
+		    value.p[1] == '.' ?
 		    wildcard_may_enter(value, base) :
 		    dns_within(value.p, value.n, base))
 			*hit = 1;

@@ -294,3 +294,56 @@ def test_reset_storm_then_success(sidecar):
     res = run(sidecar, srv)
     assert res.rc == 0, str(res)
     assert time.monotonic() - t0 < FAST + 1
+
+
+def _padded_self_signed(sidecar, name, pad):
+    """A self-signed localhost certificate carrying a `pad`-byte
+    non-critical private extension: any server can send one."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                            "localhost")])
+    now = datetime.datetime.utcnow()
+    cert = (x509.CertificateBuilder().subject_name(subject)
+            .issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.UnrecognizedExtension(
+                x509.ObjectIdentifier("1.3.6.1.4.1.99999.1"),
+                b"\x04" + b"\x83" + len(b"x" * pad).to_bytes(3, "big") +
+                b"x" * pad), critical=False)
+            .sign(key, hashes.SHA256()))
+    cpath = sidecar.tmp / (name + ".pem")
+    kpath = sidecar.tmp / (name + ".key")
+    cpath.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    kpath.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return str(cpath), str(kpath)
+
+
+@pytest.mark.parametrize("pad,want", [
+    # The first version wrote past its 16 KiB buffer from here on; a
+    # 600 KB certificate crashed `once` with SIGSEGV.
+    (20000, r"does not lead to a CA in the CA bundle"),
+    (40000, r"does not lead to a CA in the CA bundle"),
+    (49152, r"more certificates or bytes than a chain may hold"),
+    (600000, r"more certificates or bytes than a chain may hold"),
+])
+def test_oversized_certificate(sidecar, pad, want):
+    cert, key = _padded_self_signed(sidecar, "pad%d" % pad, pad)
+    srv = ExchangeServer(server_context(cert, key))
+    srv.start()
+    sidecar.servers.append(srv)
+    res = run(sidecar, srv)
+    check(sidecar, srv, res, want, True)
+    assert srv.requests == []
