@@ -1,8 +1,7 @@
 /*
  * der.h: just enough DER to read X.509 certificates: a cursor over
- * tag-length-value elements, the fields of a certificate that trust
- * anchors and the server-certificate checks need, and extension lookup.
- * Nothing is copied: every result points into the caller's bytes.
+ * tag-length-value elements (x509.c reads the fields). Nothing is copied:
+ * every result points into the caller's bytes.
  */
 #ifndef TB_DER_H
 #define TB_DER_H
@@ -24,8 +23,8 @@ struct der {
 /*
  * Take the next element off d: its tag, its content, and the whole
  * element (header included) in *whole when not NULL. Returns 0, or -1
- * when d does not start with a well-formed element (short-form tags and
- * definite lengths of up to 3 bytes only).
+ * when d does not start with a well-formed element (short-form tags,
+ * definite lengths of up to 3 bytes in their shortest form only).
  */
 int der_take(struct der *d, unsigned *tag, struct der *content,
     struct der *whole);
@@ -36,25 +35,5 @@ int der_expect(struct der *d, unsigned want, struct der *content,
 
 /* Non-zero when d's bytes are exactly bytes[0..n). */
 int der_is(const struct der *d, const unsigned char *bytes, size_t n);
-
-struct der_cert {
-	struct der subject;     /* the whole Name, header included */
-	struct der spki;        /* SubjectPublicKeyInfo's content */
-	struct der extensions;  /* the Extensions SEQUENCE's content, or empty */
-};
-
-/*
- * Find the subject, key and extensions of the certificate at der[0..len).
- * Returns 0, or -1 when it is not a certificate.
- */
-int der_cert_fields(const unsigned char *der, size_t len,
-    struct der_cert *cert);
-
-/*
- * The value (the OCTET STRING's content) of the extension `oid` in
- * extensions. Returns 1 when found, 0 when absent, -1 when malformed.
- */
-int der_extension(struct der extensions, const unsigned char *oid,
-    size_t oid_len, struct der *value);
 
 #endif
