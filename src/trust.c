@@ -23,6 +23,8 @@ struct anchor_rec {
 	int64_t not_before, not_after;
 	int path_len;
 	unsigned flags;
+	unsigned char cert_hash[32];   /* SHA-256 of the certificate */
+	unsigned char key_id[32];      /* SHA-256 of subject and key */
 };
 
 struct builder {
@@ -33,6 +35,10 @@ struct builder {
 	size_t skipped;
 	struct trust_note notes[TRUST_NOTES];
 	size_t nnotes;
+	/* key_ids of certificates whose trust settings refuse TLS servers:
+	 * every other copy of them in the bundle goes too. */
+	unsigned char (*refused)[32];
+	size_t nrefused, refused_cap;
 	int oom;
 };
 
@@ -95,6 +101,18 @@ names_server_auth(struct der list)
 	return 0;
 }
 
+/* Is a SEQUENCE OF OID's content made of OIDs only? */
+static int
+oid_list_ok(struct der list)
+{
+	struct der oid;
+
+	while (list.n > 0)
+		if (der_expect(&list, DER_OID, &oid, NULL) == -1)
+			return 0;
+	return 1;
+}
+
 /*
  * OpenSSL's trust settings after a TRUSTED CERTIFICATE's DER (its
  * X509_CERT_AUX: trust SEQUENCE OF OID, then reject [0]). Returns NULL
@@ -105,17 +123,28 @@ aux_refusal(struct der aux)
 {
 	struct der seq, list;
 
+	static const char malformed[] = "its OpenSSL trust settings are "
+	    "malformed";
+
+	/* Fail closed: settings that cannot be read may reject. */
 	if (aux.n == 0)
 		return NULL;
-	if (der_expect(&aux, DER_SEQUENCE, &seq, NULL) == -1)
-		return "its OpenSSL trust settings are malformed";
-	if (seq.n > 0 && seq.p[0] == DER_SEQUENCE &&
-	    der_expect(&seq, DER_SEQUENCE, &list, NULL) == 0 &&
-	    !names_server_auth(list))
-		return "its OpenSSL trust settings leave out serverAuth";
-	if (seq.n > 0 && seq.p[0] == 0xa0 &&
-	    der_expect(&seq, 0xa0, &list, NULL) == 0 && names_server_auth(list))
-		return "its OpenSSL trust settings reject serverAuth";
+	if (der_expect(&aux, DER_SEQUENCE, &seq, NULL) == -1 || aux.n != 0)
+		return malformed;
+	if (seq.n > 0 && seq.p[0] == DER_SEQUENCE) {
+		if (der_expect(&seq, DER_SEQUENCE, &list, NULL) == -1 ||
+		    !oid_list_ok(list))
+			return malformed;
+		if (!names_server_auth(list))
+			return "its OpenSSL trust settings leave out serverAuth";
+	}
+	if (seq.n > 0 && seq.p[0] == 0xa0) {
+		if (der_expect(&seq, 0xa0, &list, NULL) == -1 ||
+		    !oid_list_ok(list))
+			return malformed;
+		if (names_server_auth(list))
+			return "its OpenSSL trust settings reject serverAuth";
+	}
 	return NULL;
 }
 
@@ -145,6 +174,87 @@ note(struct builder *b, const struct x509_cert *c, const char *why)
 	n = &b->notes[b->nnotes++];
 	x509_name_text(c->subject, n->subject, sizeof n->subject);
 	n->why = why;
+}
+
+static void
+sha256(const void *a, size_t alen, const void *b, size_t blen,
+    unsigned char out[32])
+{
+	br_sha256_context h;
+
+	br_sha256_init(&h);
+	br_sha256_update(&h, a, alen);
+	br_sha256_update(&h, b, blen);
+	br_sha256_out(&h, out);
+}
+
+/* A certificate's identity across copies: its subject and its key. */
+static void
+key_id(const struct x509_cert *c, unsigned char out[32])
+{
+	sha256(c->subject.p, c->subject.n, c->spki.p, c->spki.n, out);
+}
+
+static void
+refuse_key(struct builder *b, const unsigned char id[32])
+{
+	unsigned char (*p)[32];
+	size_t ncap;
+
+	if (b->nrefused == b->refused_cap) {
+		ncap = b->refused_cap ? b->refused_cap * 2 : 8;
+		if ((p = realloc(b->refused, ncap * sizeof *p)) == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->refused = p;
+		b->refused_cap = ncap;
+	}
+	memcpy(b->refused[b->nrefused++], id, 32);
+}
+
+static int
+key_refused(const struct builder *b, const unsigned char id[32])
+{
+	size_t i;
+
+	for (i = 0; i < b->nrefused; i++)
+		if (memcmp(b->refused[i], id, 32) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Drop every anchor another copy of which in the bundle has trust
+ * settings refusing TLS servers, in whichever order they came: OpenSSL
+ * keeps whichever copy comes first, and a rejection must not depend on
+ * that.
+ */
+static void
+drop_refused(struct builder *b)
+{
+	struct trust_note *n;
+	struct der dn;
+	size_t i, kept = 0;
+
+	if (b->nrefused == 0)
+		return;
+	for (i = 0; i < b->count; i++) {
+		if (!key_refused(b, b->recs[i].key_id)) {
+			b->recs[kept++] = b->recs[i];
+			continue;
+		}
+		b->skipped++;
+		if (b->nnotes == TRUST_NOTES)
+			continue;
+		n = &b->notes[b->nnotes++];
+		dn.p = b->bytes + b->recs[i].dn_off;
+		dn.n = b->recs[i].dn_len;
+		x509_name_text(dn, n->subject, sizeof n->subject);
+		n->why = "another copy of it in the bundle has OpenSSL trust "
+		    "settings that refuse TLS servers";
+	}
+	b->count = kept;
 }
 
 /* The key into the store, as offsets. */
@@ -179,6 +289,7 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 	struct anchor_rec *rec;
 	br_x509_pkey pk;
 	const char *why;
+	unsigned char id[32];
 	unsigned tag;
 	size_t start = b->len;
 
@@ -188,14 +299,21 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 		b->skipped++;
 		return;
 	}
-	if ((why = anchor_refusal(&c, x509_spki_key(c.spki, &pk))) != NULL ||
-	    (trusted && (why = aux_refusal(all)) != NULL)) {
+	key_id(&c, id);
+	if (trusted && (why = aux_refusal(all)) != NULL) {
+		refuse_key(b, id);
+		note(b, &c, why);
+		return;
+	}
+	if ((why = anchor_refusal(&c, x509_spki_key(c.spki, &pk))) != NULL) {
 		note(b, &c, why);
 		return;
 	}
 	if ((rec = new_rec(b)) == NULL)
 		return;
 	memset(rec, 0, sizeof *rec);
+	memcpy(rec->key_id, id, sizeof id);
+	sha256(whole.p, whole.n, NULL, 0, rec->cert_hash);
 	rec->dn_len = c.subject.n;
 	rec->dn_off = store(b, c.subject.p, c.subject.n);
 	rec->nc_len = c.constraints.n;
@@ -325,6 +443,7 @@ place(struct x509_anchor *ta, const struct anchor_rec *r,
 	ta->not_after = r->not_after;
 	ta->path_len = r->path_len;
 	ta->flags = r->flags;
+	memcpy(ta->cert_hash, r->cert_hash, sizeof ta->cert_hash);
 	ta->pkey.key_type = (unsigned char)r->key_type;
 	if (r->key_type == BR_KEYTYPE_RSA) {
 		ta->pkey.key.rsa.n = bytes + r->a_off;
@@ -347,6 +466,7 @@ finish(struct trust *t, struct builder *b, const char *name,
 	unsigned char *bytes;
 	size_t i, head;
 
+	drop_refused(b);
 	if (b->oom)
 		return err_set(err, ERR_TRUST, "loading the CA bundle %s: "
 		    "out of memory", name);
@@ -450,6 +570,7 @@ out:
 	free(win);
 	free(b.bytes);
 	free(b.recs);
+	free(b.refused);
 	return rc;
 }
 

@@ -14,10 +14,18 @@
 
 /*
  * Signature checks one chain may cost: a server sending many certificates
- * with the same subject must not make the client try every ordering. Go
- * stops at 100; a real chain needs at most one per certificate sent.
+ * with the same subject must not make the client try every ordering (12
+ * P-521 certificates cost 2.7 G instructions at 24). Go stops at 100; a
+ * real chain needs one per certificate on its path.
  */
-#define SIGNATURE_BUDGET 24
+#define SIGNATURE_BUDGET 8
+
+/*
+ * Name-constraint comparisons one chain may cost, Go's default
+ * (VerifyOptions.MaxConstraintComparisions): a CA's thousands of
+ * subtrees times a leaf's thousands of names would cost seconds.
+ */
+#define CONSTRAINT_BUDGET 250000
 
 /* GeneralName tags (RFC 5280, 4.2.1.6), IMPLICIT. */
 #define GN_DNS 0x82
@@ -215,7 +223,7 @@ read_subtree(struct der *list, unsigned *tag, struct der *base)
  */
 static void
 in_subtrees(struct der list, unsigned tag, struct der value, int excluded,
-    int *typed, int *hit)
+    int *typed, int *hit, long *budget)
 {
 	struct der base;
 	unsigned btag;
@@ -224,14 +232,14 @@ in_subtrees(struct der list, unsigned tag, struct der value, int excluded,
 	while (list.n > 0) {
 		if (read_subtree(&list, &btag, &base) != X509_OK)
 			return;
+		--*budget;
 		if (btag != tag)
 			continue;
 		*typed = 1;
 		if (tag == GN_IP ? ip_within(value, base) :
-		    excluded && value.n > 2 && value.p[0] == '*' &&
-		    value.p[1] == '.' ?
-		    wildcard_may_enter(value, base) :
-		    dns_within(value.p, value.n, base))
+		    dns_within(value.p, value.n, base) ||
+		    (excluded && value.n > 2 && value.p[0] == '*' &&
+		    value.p[1] == '.' && wildcard_may_enter(value, base)))
 			*hit = 1;
 	}
 }
@@ -271,7 +279,7 @@ check_constraint_shape(struct der nc, struct der *permitted,
  * type that has permitted subtrees, every name of that type in one.
  */
 static enum x509_code
-check_constraint(struct der nc, const struct x509_cert *c)
+check_constraint(struct der nc, const struct x509_cert *c, long *budget)
 {
 	struct der permitted, excluded, names, gn;
 	unsigned tag;
@@ -286,10 +294,12 @@ check_constraint(struct der nc, const struct x509_cert *c)
 			continue;
 		if (tag == GN_IP && gn.n != 4 && gn.n != 16)
 			return X509_E_MALFORMED;
-		in_subtrees(excluded, tag, gn, 1, &typed, &hit);
+		in_subtrees(excluded, tag, gn, 1, &typed, &hit, budget);
 		if (hit)
 			return X509_E_NAME_CONSTRAINT;
-		in_subtrees(permitted, tag, gn, 0, &typed, &hit);
+		in_subtrees(permitted, tag, gn, 0, &typed, &hit, budget);
+		if (*budget < 0)
+			return X509_E_CONSTRAINT_WORK;
 		if (typed && !hit)
 			return X509_E_NAME_CONSTRAINT;
 	}
@@ -318,6 +328,8 @@ struct path {
 	int steps;                       /* extend() calls left */
 	signed char edge[X509_CHAIN_CERTS][X509_CHAIN_CERTS];
 	struct x509_fail best;           /* the deepest refusal so far */
+	unsigned char leaf_hash[32];     /* SHA-256 of the leaf's DER */
+	long comparisons;                /* name-constraint work left */
 	size_t best_len;
 	struct x509_leaf leaf;
 };
@@ -378,8 +390,7 @@ check_cert(const struct path *p, size_t i)
 
 /* Every constraint on the path, the anchor's too, over the names below. */
 static enum x509_code
-check_constraints(const struct path *p, const struct x509_anchor *a,
-    int *depth)
+check_constraints(struct path *p, const struct x509_anchor *a, int *depth)
 {
 	size_t i, j;
 	enum x509_code code;
@@ -391,8 +402,8 @@ check_constraints(const struct path *p, const struct x509_anchor *a,
 		if (nc.n == 0)
 			continue;
 		for (j = 0; j < i; j++)
-			if ((code = check_constraint(nc,
-			    &p->certs[p->at[j]])) != X509_OK) {
+			if ((code = check_constraint(nc, &p->certs[p->at[j]],
+			    &p->comparisons)) != X509_OK) {
 				*depth = i < p->len ? (int)i : -1;
 				return code;
 			}
@@ -447,7 +458,8 @@ check_path(struct path *p, const struct x509_anchor *a)
 	    X509_OK)
 		return X509_OK;
 	else if (code != X509_E_NAME_CONSTRAINT &&
-	    code != X509_E_CONSTRAINT_TYPE && code != X509_E_MALFORMED)
+	    code != X509_E_CONSTRAINT_TYPE &&
+	    code != X509_E_CONSTRAINT_WORK && code != X509_E_MALFORMED)
 		depth = 0;
 	refuse(p, code, depth);
 	return code;
@@ -470,26 +482,11 @@ signed_by(struct path *p, size_t c, size_t issuer, const br_x509_pkey *key)
 	return code;
 }
 
-static int
-same_key(const br_x509_pkey *a, const br_x509_pkey *b)
-{
-	if (a->key_type != b->key_type)
-		return 0;
-	if (a->key_type == BR_KEYTYPE_RSA)
-		return a->key.rsa.nlen == b->key.rsa.nlen &&
-		    a->key.rsa.elen == b->key.rsa.elen &&
-		    memcmp(a->key.rsa.n, b->key.rsa.n, a->key.rsa.nlen) == 0 &&
-		    memcmp(a->key.rsa.e, b->key.rsa.e, a->key.rsa.elen) == 0;
-	return a->key.ec.curve == b->key.ec.curve &&
-	    a->key.ec.qlen == b->key.ec.qlen &&
-	    memcmp(a->key.ec.q, b->key.ec.q, a->key.ec.qlen) == 0;
-}
-
 /*
  * The top of the path against the anchors: a CA anchor named as its
  * issuer whose key signs it, or, for a path of the leaf alone, the leaf
- * itself in the bundle (same name and key), as Go trusts a self-signed
- * server certificate put in the pool.
+ * itself in the bundle, byte for byte, as Go trusts a self-signed server
+ * certificate put in its pool.
  */
 static enum x509_code
 try_anchors(struct path *p)
@@ -497,7 +494,6 @@ try_anchors(struct path *p)
 	size_t top = p->at[p->len - 1], i;
 	const struct x509_cert *c = &p->certs[top];
 	const struct x509_anchor *a;
-	br_x509_pkey key;
 	enum x509_code code;
 
 	for (i = 0; i < p->nanchors; i++) {
@@ -509,9 +505,8 @@ try_anchors(struct path *p)
 				return X509_OK;
 			if (code != X509_OK)
 				refuse(p, code, (int)p->len - 1);
-		} else if (p->len == 1 && der_is(&c->subject, a->dn.p,
-		    a->dn.n) && x509_spki_key(c->spki, &key) == X509_OK &&
-		    same_key(&key, &a->pkey) && check_path(p, a) == X509_OK) {
+		} else if (p->len == 1 && memcmp(p->leaf_hash, a->cert_hash,
+		    sizeof p->leaf_hash) == 0 && check_path(p, a) == X509_OK) {
 			return X509_OK;
 		}
 	}
@@ -556,6 +551,16 @@ extend(struct path *p)
 	return X509_E_UNTRUSTED;
 }
 
+static void
+hash_der(const struct der *d, unsigned char out[32])
+{
+	br_sha256_context h;
+
+	br_sha256_init(&h);
+	br_sha256_update(&h, d->p, d->n);
+	br_sha256_out(&h, out);
+}
+
 enum x509_code
 x509_verify(const struct der *certs, size_t count,
     const struct x509_anchor *anchors, size_t nanchors,
@@ -580,6 +585,8 @@ x509_verify(const struct der *certs, size_t count,
 			return X509_E_MALFORMED;
 		}
 	p.count = count;
+	hash_der(&certs[0], p.leaf_hash);
+	p.comparisons = CONSTRAINT_BUDGET;
 	p.anchors = anchors;
 	p.nanchors = nanchors;
 	p.name = name;
@@ -654,6 +661,9 @@ static const struct {
 	{ X509_E_CONSTRAINT_TYPE, BR_ERR_X509_CRITICAL_EXTENSION,
 	    "a CA's name constraints use a form this client cannot check "
 	    "(only DNS names and IP ranges are checked; others fail closed)" },
+	{ X509_E_CONSTRAINT_WORK, BR_ERR_X509_LIMIT_EXCEEDED,
+	    "checking the chain's name constraints would take more than "
+	    "250,000 comparisons (Go's limit)" },
 	{ X509_E_NO_SAN, BR_ERR_X509_BAD_SERVER_NAME,
 	    "the server's certificate has no subjectAltName; the Common Name "
 	    "is not used (as in Go since 1.15): reissue it with the host in "

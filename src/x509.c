@@ -61,6 +61,16 @@ digits(const unsigned char *p, size_t n)
 	return v;
 }
 
+static int
+days_in_month(int year, int month)
+{
+	static const unsigned char days[] = { 31, 28, 31, 30, 31, 30, 31, 31,
+		30, 31, 30, 31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return days[month - 1] + (month == 2 && leap);
+}
+
 /*
  * UTCTime (YYMMDDHHMMSSZ, years 1950-2049) or GeneralizedTime
  * (YYYYMMDDHHMMSSZ), the only forms RFC 5280 allows.
@@ -92,9 +102,11 @@ read_time(struct der *d, int64_t *out)
 	dt.hour = digits(v.p + yl + 4, 2);
 	dt.minute = digits(v.p + yl + 6, 2);
 	dt.second = digits(v.p + yl + 8, 2);
-	if (dt.month < 1 || dt.month > 12 || dt.day < 1 || dt.day > 31 ||
-	    dt.hour < 0 || dt.hour > 23 || dt.minute < 0 || dt.minute > 59 ||
-	    dt.second < 0 || dt.second > 60)
+	/* No leap seconds and no 30 February, as Go's time parser. */
+	if (dt.month < 1 || dt.month > 12 || dt.day < 1 ||
+	    dt.day > days_in_month(y, dt.month) || dt.hour < 0 ||
+	    dt.hour > 23 || dt.minute < 0 || dt.minute > 59 ||
+	    dt.second < 0 || dt.second > 59)
 		return -1;
 	*out = date_to_unix(&dt);
 	return 0;

@@ -47,6 +47,10 @@ struct x509_anchor {
 	struct der constraints; /* nameConstraints' value, or empty */
 	int path_len;           /* pathLenConstraint, or -1 for none */
 	unsigned flags;         /* X509_ANCHOR_* */
+	/* SHA-256 of the whole certificate: a server may present the anchor
+	 * itself as its leaf (a pinned self-signed certificate), but only
+	 * byte for byte, as Go's pool compares certificates. */
+	unsigned char cert_hash[32];
 };
 
 /*
@@ -141,6 +145,7 @@ enum x509_code {
 	X509_E_CRITICAL,        /* an unknown critical extension */
 	X509_E_NAME_CONSTRAINT, /* a name outside the constraints */
 	X509_E_CONSTRAINT_TYPE, /* a constraint that cannot be checked */
+	X509_E_CONSTRAINT_WORK, /* more name comparisons than Go allows */
 	X509_E_NO_SAN,          /* a leaf without subjectAltName */
 	X509_E_NAME_MISMATCH    /* the leaf does not name the server */
 };

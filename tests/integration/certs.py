@@ -505,6 +505,17 @@ def make_cert_matrix(pki, directory=None):
              "-extensions", "v3_leaf_ec_selfsigned")
     cases["self-signed-leaf"] = MatrixCase(Leaf(self_cert, self_key,
                                                 self_cert), ec.root_cert)
+    # Go trusts a leaf that is itself in the pool, byte for byte; another
+    # certificate with the same name and key is not that leaf.
+    cases["pinned-self-signed-leaf"] = MatrixCase(
+        Leaf(self_cert, self_key, self_cert), self_cert)
+    twin = os.path.join(directory, "selfsigned-twin.pem")
+    _openssl("req", "-new", "-x509", "-key", self_key, "-out", twin,
+             "-sha256", "-days", "365", "-subj", "/CN=" + HOST,
+             "-set_serial", _serial(), "-config", _ext_file(directory, HOST),
+             "-extensions", "v3_leaf_ec_selfsigned")
+    cases["pinned-leaf-twin"] = MatrixCase(Leaf(twin, self_key, twin),
+                                           self_cert)
     cases["untrusted-root"] = MatrixCase(pki.untrusted, ec.root_cert)
     cases["missing-intermediate"] = MatrixCase(pki.leaf_only, ec.root_cert)
     nk, nc = inter("inter-not-ca", ec, "v3_inter_not_ca")

@@ -40,6 +40,7 @@ REFUSED = {
     "wildcard-bare-domain": r"does not name the host in EXCHANGE_URL",
     "self-signed-leaf": r"does not lead to a CA in the CA bundle",
     "untrusted-root": r"does not lead to a CA in the CA bundle",
+    "pinned-leaf-twin": r"does not lead to a CA in the CA bundle",
     "missing-intermediate": r"does not lead to a CA in the CA bundle"
                             r".*intermediate",
     "intermediate-not-ca": r"is not a CA \(basicConstraints CA:TRUE "
@@ -67,7 +68,7 @@ ACCEPTED = ["ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-4096",
             "wildcard-one-label", "bundle-with-intermediate",
             "three-level-in-order", "three-level-out-of-order",
             "ip-san-v4", "ip-san-v6", "trailing-dot-host",
-            "name-constraints-satisfied"]
+            "name-constraints-satisfied", "pinned-self-signed-leaf"]
 
 
 @pytest.fixture(scope="module")

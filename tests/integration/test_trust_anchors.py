@@ -138,3 +138,18 @@ def test_anchor_name_constraints_satisfied(sidecar):
     ca = remade_root(sidecar, "constrained-ok-root", constraints=nc)
     srv, res = run_with(sidecar, ca)
     expect_success(sidecar, res, srv)
+
+
+def test_rejected_copy_wins_in_either_order(sidecar):
+    """A root listed twice, once with trust settings rejecting serverAuth:
+    it is not an anchor, whichever copy comes first (OpenSSL keeps the
+    first)."""
+    rejected = trusted_certificate(sidecar, "rej", "-addreject", "serverAuth")
+    plain = sidecar.pki.ec.root_cert
+    for order in ((rejected, plain), (plain, rejected)):
+        ca = bundle(sidecar, "twice", *order, sidecar.pki.untrusted_root_cert)
+        srv, res = run_with(sidecar, ca)
+        expect_failure(sidecar, res)
+        assert srv.requests == [], str(res)
+        reasons = [w["reason"] for w in res.warnings if "reason" in w]
+        assert len(reasons) == 2, str(res)
