@@ -89,9 +89,11 @@ url_for_log(const struct config *cfg, char *out, size_t cap)
 	    cfg->url.target);
 }
 
-/* Configuration and trust anchors; the exit status on failure, else 0. */
+/* Configuration, trust anchors and the token directory; the exit status
+ * on failure, else 0. */
 static int
-start(struct config *cfg, struct trust *trust, const char *mode)
+start(struct config *cfg, struct trust *trust, struct refresh_output *out,
+    const char *mode)
 {
 	struct err err;
 	char anchors[24], number[24], url[URL_AUTHORITY_MAX + URL_TARGET_MAX];
@@ -130,7 +132,11 @@ start(struct config *cfg, struct trust *trust, const char *mode)
 		    "not be read and were skipped", "path", cfg->ca_bundle_path,
 		    "skipped", number, (char *)NULL);
 	}
-	if ((swept = tokenfile_sweep(cfg->output_token_path)) > 0) {
+	if (tokendir_open(&out->dir, cfg->output_token_path, &err) == -1) {
+		log_error("cannot use the token directory", &err);
+		return err.kind == ERR_CONFIG ? EXIT_CONFIG : EXIT_FAILED;
+	}
+	if ((swept = tokenfile_sweep(&out->dir)) > 0) {
 		snprintf(number, sizeof number, "%d", swept);
 		log_event(LOG_INFO, "removed temporary files left by a killed "
 		    "process", "count", number, (char *)NULL);
@@ -142,22 +148,26 @@ static int
 cmd_once(void)
 {
 	static struct exchange_result res;
+	static struct refresh_output out;
 	struct config cfg;
 	struct trust trust;
 	struct err err;
 	int rc;
 
 	memset(&trust, 0, sizeof trust);
-	if ((rc = start(&cfg, &trust, "once")) != 0) {
+	out.dir.fd = -1;
+	if ((rc = start(&cfg, &trust, &out, "once")) != 0) {
+		tokendir_close(&out.dir);
 		trust_free(&trust);
 		return rc;
 	}
-	rc = refresh_once(&cfg, &trust, &res, &err);
+	rc = refresh_once(&cfg, &trust, &out, &res, &err);
 	if (rc == 0)
 		refresh_log_success(&cfg, &res, -1);
 	else
 		log_error("token exchange failed", &err);
 	refresh_forget(&res);
+	tokendir_close(&out.dir);
 	trust_free(&trust);
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILED;
 }
@@ -191,13 +201,16 @@ cmd_check(void)
 static int
 cmd_run(void)
 {
+	static struct refresh_output out;
 	struct config cfg;
 	struct trust trust;
 	int rc;
 
 	memset(&trust, 0, sizeof trust);
-	if ((rc = start(&cfg, &trust, "run")) == 0)
-		refresh_run(&cfg, &trust);
+	out.dir.fd = -1;
+	if ((rc = start(&cfg, &trust, &out, "run")) == 0)
+		refresh_run(&cfg, &trust, &out);
+	tokendir_close(&out.dir);
 	trust_free(&trust);
 	return rc;
 }

@@ -24,27 +24,29 @@ static size_t subject_len;
  * good token in place, so it is a warning, not a failed refresh.
  */
 static void
-record_expiry(const struct config *cfg, const struct exchange_result *res)
+record_expiry(const struct config *cfg, const struct refresh_output *out,
+    const struct exchange_result *res)
 {
-	char path[4096], text[24];
+	char name[256], text[24], shown[4352];
 	struct err err;
 
-	if (tokenfile_expiry_path(cfg->output_token_path, path,
-	    sizeof path) == -1)
+	if (tokenfile_expiry_name(out->dir.name, name, sizeof name) == -1)
 		return;
+	snprintf(shown, sizeof shown, "%.*s%s", (int)out->dir.prefix_len,
+	    out->dir.path, name);
 	if (!res->has_expires_in) {
-		if (unlink(path) == -1 && errno != ENOENT)
+		if (tokenfile_remove(&out->dir, name) == -1)
 			log_event(LOG_WARN, "removing the stale expiry record "
-			    "failed", "path", path, "error", strerror(errno),
+			    "failed", "path", shown, "error", strerror(errno),
 			    (char *)NULL);
 		return;
 	}
 	snprintf(text, sizeof text, "%lld\n",
 	    (long long)time(NULL) + (long long)res->expires_in);
-	if (tokenfile_write(path, text, strlen(text), cfg->token_file_mode,
-	    &err) == -1) {
+	if (tokenfile_write(&out->dir, name, text, strlen(text),
+	    cfg->token_file_mode, &err) == -1) {
 		/* A stale record would make `check` refuse the new token. */
-		unlink(path);
+		(void)tokenfile_remove(&out->dir, name);
 		log_event(LOG_WARN, "recording the token's expiry failed: "
 		    "`check` will rely on the token alone", "error", err.msg,
 		    (char *)NULL);
@@ -53,7 +55,8 @@ record_expiry(const struct config *cfg, const struct exchange_result *res)
 
 int
 refresh_once(const struct config *cfg, const struct trust *trust,
-    struct exchange_result *res, struct err *err)
+    struct refresh_output *out, struct exchange_result *res,
+    struct err *err)
 {
 	int rc;
 
@@ -72,11 +75,12 @@ refresh_once(const struct config *cfg, const struct trust *trust,
 	if (rc == 0) {
 		log_secret(LOG_SECRET_ACCESS, res->access_token,
 		    res->access_token_len);
-		rc = tokenfile_write(cfg->output_token_path, res->access_token,
-		    res->access_token_len, cfg->token_file_mode, err);
+		rc = tokenfile_write(&out->dir, out->dir.name,
+		    res->access_token, res->access_token_len,
+		    cfg->token_file_mode, err);
 	}
 	if (rc == 0)
-		record_expiry(cfg, res);
+		record_expiry(cfg, out, res);
 	return rc;
 }
 
@@ -216,8 +220,27 @@ after_success(const struct config *cfg, struct loop_state *st,
 	return delay;
 }
 
+/* On SIGHUP: say so when the token directory's path now names another
+ * directory; writes go on into the one opened at start. */
+static void
+recheck_dir(const struct refresh_output *out)
+{
+	struct err err;
+	int rc = tokendir_recheck(&out->dir, &err);
+
+	if (rc == -1)
+		log_event(LOG_ERROR, "the token directory is gone", "error",
+		    err.msg, (char *)NULL);
+	else if (rc == 1)
+		log_event(LOG_WARN, "the token directory's path no longer "
+		    "names the directory opened at start (replaced or "
+		    "moved): writing on into the one opened at start",
+		    "path", out->dir.dir, (char *)NULL);
+}
+
 void
-refresh_run(const struct config *cfg, struct trust *trust)
+refresh_run(const struct config *cfg, struct trust *trust,
+    struct refresh_output *out)
 {
 	static struct exchange_result res;
 	struct loop_state st;
@@ -228,7 +251,9 @@ refresh_run(const struct config *cfg, struct trust *trust)
 	memset(&st, 0, sizeof st);
 	while (!event_stop_requested()) {
 		reload_trust(cfg, trust, force_reload);
-		if (refresh_once(cfg, trust, &res, &err) == 0)
+		if (force_reload)
+			recheck_dir(out);
+		if (refresh_once(cfg, trust, out, &res, &err) == 0)
 			delay = after_success(cfg, &st, &res);
 		else if (err.kind != ERR_INTERRUPTED)
 			delay = after_failure(cfg, &st, &res, &err);
