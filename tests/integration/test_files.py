@@ -344,3 +344,55 @@ def test_subpath_mount_of_the_token_file_is_refused(sidecar, args):
     assert "mount point" in line and "subPath" in line, str(res)
     assert src.read_bytes() == b"pinned"
     sidecar.assert_output_unchanged(res)
+
+
+# ---------------------------------------------------------- check hardening
+
+def test_check_is_not_dumpable_before_it_reads_the_token(sidecar, binary):
+    # `check` reads the token back: core dumps must be off and the process
+    # not dumpable (not readable by others of its user) before it does. A
+    # FIFO as the token holds it in open(); a non-dumpable process's /proc
+    # entries belong to root even when it runs as another user.
+    import subprocess
+    import tempfile
+    d = tempfile.mkdtemp(prefix="tb-check-fifo-")
+    try:
+        os.chmod(d, 0o755)
+        fifo = os.path.join(d, "token")
+        os.mkfifo(fifo, 0o666)
+        env = sidecar.env_for(sidecar.server())
+        env["OUTPUT_TOKEN_PATH"] = fifo
+        p = subprocess.Popen([binary, "check"], env=env, cwd=d,
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             user=65534, group=65534, extra_groups=[])
+        try:
+            end = time.monotonic() + 5
+            while True:
+                try:
+                    blocked = os.readlink("/proc/%d/exe" % p.pid) == \
+                        os.path.realpath(binary) and \
+                        open("/proc/%d/wchan" % p.pid).read() != "0"
+                except OSError:
+                    blocked = False
+                if blocked:
+                    time.sleep(0.2)
+                    break
+                assert time.monotonic() < end, "check never started"
+                time.sleep(0.01)
+            owner = os.stat("/proc/%d/status" % p.pid).st_uid
+            with open("/proc/%d/limits" % p.pid) as f:
+                core = [l for l in f if l.startswith("Max core file size")]
+        finally:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            os.write(fd, b"opaque-token")
+            os.close(fd)
+            out, err = p.communicate(timeout=10)
+        assert p.returncode == 0, err
+        assert owner == 0, "check is dumpable while it reads the token " \
+            "(/proc/PID/status owned by uid %d)" % owner
+        assert core and core[0].split()[4:6] == ["0", "0"], core
+    finally:
+        for n in os.listdir(d):
+            os.unlink(os.path.join(d, n))
+        os.rmdir(d)
