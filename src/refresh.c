@@ -53,6 +53,31 @@ record_expiry(const struct config *cfg, const struct refresh_output *out,
 	}
 }
 
+/*
+ * "expires_in": 0 is no lifetime: taken literally it would make the next
+ * refresh due at once, every second for ever. Go's oauth2 reads it as
+ * "unknown", and so does this: REFRESH_INTERVAL decides.
+ */
+static void
+zero_lifetime_is_unknown(const struct config *cfg, struct refresh_output *out,
+    struct exchange_result *res)
+{
+	char interval[24];
+
+	if (!res->has_expires_in || res->expires_in != 0)
+		return;
+	res->has_expires_in = false;
+	if (out->zero_lifetime_logged)
+		return;
+	out->zero_lifetime_logged = true;
+	snprintf(interval, sizeof interval, "%.1fs",
+	    (double)cfg->refresh_interval_ms / 1000);
+	log_event(LOG_WARN, "the exchange server answered expires_in 0: "
+	    "taking the token's lifetime as unknown, so REFRESH_INTERVAL "
+	    "decides when to refresh (said once)", "refresh_interval",
+	    interval, (char *)NULL);
+}
+
 int
 refresh_once(const struct config *cfg, const struct trust *trust,
     struct refresh_output *out, struct exchange_result *res,
@@ -75,6 +100,7 @@ refresh_once(const struct config *cfg, const struct trust *trust,
 	if (rc == 0) {
 		log_secret(LOG_SECRET_ACCESS, res->access_token,
 		    res->access_token_len);
+		zero_lifetime_is_unknown(cfg, out, res);
 		rc = tokenfile_write(&out->dir, out->dir.name,
 		    res->access_token, res->access_token_len,
 		    cfg->token_file_mode, err);

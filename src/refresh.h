@@ -14,12 +14,15 @@
 /* Where the access token goes, and what the process remembers of it. */
 struct refresh_output {
 	struct tokendir dir;        /* OUTPUT_TOKEN_PATH's, opened at start */
+	bool zero_lifetime_logged;  /* "expires_in": 0 said once already */
 };
 
 /*
  * Read the subject token anew, exchange it, write the access token file
- * into out->dir. On failure returns -1 with err set for the caller to log;
- * the token file is then as it was. Both tokens stay registered with the
+ * into out->dir. An "expires_in" of 0 counts as no lifetime at all (as Go's
+ * oauth2 reads it; res->has_expires_in is cleared), logged once per
+ * process. On failure returns -1 with err set for the caller to log; the
+ * token file is then as it was. Both tokens stay registered with the
  * logger (so that a server quoting them back is redacted) until
  * refresh_forget().
  */

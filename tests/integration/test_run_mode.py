@@ -108,3 +108,39 @@ def test_run_bad_configuration_exits_2(sidecar):
     assert res.rc == 2, str(res)
     assert srv.connections == 0
     sidecar.assert_output_unchanged(res)
+
+
+def test_run_expires_in_zero_is_an_unknown_lifetime(sidecar):
+    # "expires_in": 0 taken literally made the next refresh due at once:
+    # one exchange a second, for ever. Go's oauth2 reads 0 as "unknown";
+    # so does the sidecar: REFRESH_INTERVAL decides, said once.
+    import subprocess
+    srv = sidecar.server(expires_in=0)
+    h = sidecar.spawn(srv, args=("run",), env={"REFRESH_INTERVAL": "1h"})
+    try:
+        assert wait_for(lambda: len(srv.requests) == 1, 3), h.stderr_now()
+        time.sleep(3.5)
+        assert len(srv.requests) == 1, \
+            "%d exchanges in 3.5 s with expires_in 0\n%s" % (
+                len(srv.requests), h.stderr_now())
+        # `check` accepts the token: no expiry record saying "now".
+        chk = subprocess.run([sidecar.binary, "check"],
+                             env=sidecar.env_for(srv), capture_output=True,
+                             text=True, timeout=10)
+        assert chk.returncode == 0, chk.stderr
+        h.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: len(srv.requests) == 2, 3), h.stderr_now()
+        assert wait_for(lambda: sidecar.out_path.read_bytes() ==
+                        srv.issued_tokens[1].encode(), 2)
+        time.sleep(0.3)
+    finally:
+        res = stop(sidecar, h)
+    assert res.rc == 0 and not res.errors, str(res)
+    said = [r for r in res.records if "expires_in 0" in r["msg"]]
+    assert len(said) == 1 and said[0]["level"] == "warn", str(res)
+    written = [r for r in res.records if r["msg"] == "token written"]
+    assert len(written) == 2, str(res)
+    for r in written:
+        assert r["expires_in"] == "unknown", r["_line"]
+        assert 3240 <= float(r["next_refresh_in"][:-1]) <= 3600, r["_line"]
+    sidecar.assert_output(srv.issued_tokens[1], 0o600, res, expires_in=None)
