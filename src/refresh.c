@@ -193,12 +193,34 @@ reload_trust(const struct config *cfg, struct trust *trust, int force)
 	    "trust_anchors", count, (char *)NULL);
 }
 
+/* What the loop knows of the token on disk; times on both clocks. */
 struct loop_state {
 	uint32_t attempt;      /* failures since the last success */
 	bool has_expiry;       /* a token is on disk with a known expiry */
 	bool has_token;        /* a token was written by this process */
-	int64_t expiry;        /* monotonic ms */
+	int64_t expiry;        /* event_now() ms */
+	int64_t expiry_wall;   /* event_wall_now() ms */
 };
+
+/* a + ms, saturating at EVENT_NEVER. */
+static int64_t
+later(int64_t a, uint64_t ms)
+{
+	return ms >= (uint64_t)(EVENT_NEVER - a) ? EVENT_NEVER :
+	    a + (int64_t)ms;
+}
+
+/* How long the token on disk stays valid, by the clock that says less. */
+static uint64_t
+remaining_ms(const struct loop_state *st)
+{
+	int64_t left = st->expiry - event_now();
+	int64_t wall_left = st->expiry_wall - event_wall_now();
+
+	if (wall_left < left)
+		left = wall_left;
+	return left > 0 ? (uint64_t)left : 0;
+}
 
 static uint64_t
 after_failure(const struct config *cfg, struct loop_state *st,
@@ -206,15 +228,14 @@ after_failure(const struct config *cfg, struct loop_state *st,
 {
 	char attempt[16], next[24];
 	uint64_t retry_ms = 0, remaining = 0, delay;
-	int64_t now = event_now();
 	bool valid;
 
 	if (st->attempt < UINT32_MAX)
 		st->attempt++;
 	if (res->http_status == 429 || res->http_status == 503)
 		retry_ms = res->retry_after * 1000;
-	if (st->has_expiry && st->expiry > now)
-		remaining = (uint64_t)(st->expiry - now);
+	if (st->has_expiry)
+		remaining = remaining_ms(st);
 	delay = schedule_after_failure(st->attempt, retry_ms, st->has_expiry,
 	    remaining, cfg->refresh_interval_ms, random32());
 	valid = st->has_token && (!st->has_expiry || remaining > 0);
@@ -234,14 +255,15 @@ static uint64_t
 after_success(const struct config *cfg, struct loop_state *st,
     const struct exchange_result *res)
 {
-	uint64_t delay;
+	uint64_t delay, life = res->expires_in * 1000;
 
 	st->attempt = 0;
 	st->has_token = true;
 	st->has_expiry = res->has_expires_in;
-	st->expiry = event_now() + (int64_t)res->expires_in * 1000;
-	delay = schedule_after_success(res->has_expires_in,
-	    res->expires_in * 1000, cfg->refresh_interval_ms, random32());
+	st->expiry = later(event_now(), life);
+	st->expiry_wall = later(event_wall_now(), life);
+	delay = schedule_after_success(res->has_expires_in, life,
+	    cfg->refresh_interval_ms, random32());
 	refresh_log_success(cfg, res, (int64_t)delay);
 	return delay;
 }
@@ -264,6 +286,43 @@ recheck_dir(const struct refresh_output *out)
 		    "path", out->dir.dir, (char *)NULL);
 }
 
+/*
+ * Sleep until `delay` ms from now have passed on the boot clock or on the
+ * wall clock, or the token's expiry on the wall clock has passed. Returns
+ * 1 when SIGHUP asks for a refresh at once, else 0.
+ */
+static int
+sleep_until_due(const struct loop_state *st, uint64_t delay)
+{
+	int64_t due = later(event_now(), delay);
+	int64_t due_wall = later(event_wall_now(), delay);
+	int64_t now, now_wall;
+	uint64_t left;
+	struct err err;
+
+	while (!event_stop_requested()) {
+		now = event_now();
+		now_wall = event_wall_now();
+		left = schedule_wait_left(now, due, now_wall, due_wall,
+		    st->has_expiry, st->expiry_wall);
+		if (left == 0)
+			return 0;
+		if (event_sleep(later(now, left), later(now_wall, left),
+		    &err) == 0 || event_stop_requested())
+			continue;
+		if (err.kind != ERR_SYSTEM && event_take_reload()) {
+			log_event(LOG_INFO, "SIGHUP: refreshing now and "
+			    "reloading the CA bundle", (char *)NULL);
+			return 1;
+		}
+		/* Never a tight loop, even if ppoll() keeps failing. */
+		log_event(LOG_ERROR, "waiting failed", "error", err.msg,
+		    (char *)NULL);
+		sleep(SCHEDULE_MIN_MS / 1000);
+	}
+	return 0;
+}
+
 void
 refresh_run(const struct config *cfg, struct trust *trust,
     struct refresh_output *out)
@@ -272,12 +331,12 @@ refresh_run(const struct config *cfg, struct trust *trust,
 	struct loop_state st;
 	struct err err;
 	uint64_t delay = 0;
-	int force_reload = 0;
+	int reload = 0;
 
 	memset(&st, 0, sizeof st);
 	while (!event_stop_requested()) {
-		reload_trust(cfg, trust, force_reload);
-		if (force_reload)
+		reload_trust(cfg, trust, reload);
+		if (reload)
 			recheck_dir(out);
 		if (refresh_once(cfg, trust, out, &res, &err) == 0)
 			delay = after_success(cfg, &st, &res);
@@ -286,21 +345,7 @@ refresh_run(const struct config *cfg, struct trust *trust,
 		refresh_forget(&res);
 		if (event_stop_requested())
 			break;
-		/* Sleep on the monotonic clock; only a signal ends it early. */
-		force_reload = 0;
-		if (event_wait(-1, 0, event_deadline(delay), 1, &err) != -1 ||
-		    event_stop_requested())
-			continue;
-		if (err.kind == ERR_SYSTEM) {
-			/* Never a tight loop, even if ppoll() keeps failing. */
-			log_event(LOG_ERROR, "waiting failed", "error", err.msg,
-			    (char *)NULL);
-			sleep(SCHEDULE_MIN_MS / 1000);
-		} else if (event_take_reload()) {
-			log_event(LOG_INFO, "SIGHUP: refreshing now and "
-			    "reloading the CA bundle", (char *)NULL);
-			force_reload = 1;
-		}
+		reload = sleep_until_due(&st, delay);
 	}
 	log_event(LOG_INFO, "stopping on a termination signal", (char *)NULL);
 }

@@ -49,7 +49,9 @@ void refresh_log_success(const struct config *cfg,
  * token directory's path still names the directory opened at start); the
  * CA bundle is reloaded when its file changes. `trust` must hold the
  * anchors loaded at start (empty for plain http), `out` the opened token
- * directory. Returns when told to stop.
+ * directory. Sleeps on CLOCK_BOOTTIME and the wall clock, and refreshes
+ * at once when the token's expiry on the wall clock has passed. Returns
+ * when told to stop.
  */
 void refresh_run(const struct config *cfg, struct trust *trust,
     struct refresh_output *out);

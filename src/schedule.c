@@ -72,3 +72,17 @@ schedule_after_failure(uint32_t attempt, uint64_t retry_after_ms,
 		delay = min_u64(delay, remaining_ms / 2);
 	return at_least_min(min_u64(delay, interval_ms));
 }
+
+uint64_t
+schedule_wait_left(int64_t now_boot, int64_t due_boot, int64_t now_wall,
+    int64_t due_wall, bool has_expiry, int64_t expiry_wall)
+{
+	int64_t left;
+
+	if (has_expiry && now_wall >= expiry_wall)
+		return 0;
+	left = due_boot - now_boot;
+	if (due_wall - now_wall < left)
+		left = due_wall - now_wall;
+	return left > 0 ? (uint64_t)left : 0;
+}

@@ -42,4 +42,18 @@ uint64_t schedule_after_failure(uint32_t attempt, uint64_t retry_after_ms,
     bool has_remaining, uint64_t remaining_ms, uint64_t interval_ms,
     uint32_t rnd);
 
+/*
+ * How many ms are left to wait for a refresh due at `due_boot` on the boot
+ * clock (event_now()) and at `due_wall` on the wall clock (the same moment
+ * as the wall clock saw it when the wait was scheduled), at `now_boot` and
+ * `now_wall`. The earlier of the two wins: the boot clock counts a
+ * suspend, the wall clock also what the machine cannot see (a VM held by
+ * its host); a wall clock set back is outvoted by the boot clock. 0, that
+ * is now, when the token's expiry on the wall clock (`expiry_wall`, when
+ * `has_expiry`) has passed.
+ */
+uint64_t schedule_wait_left(int64_t now_boot, int64_t due_boot,
+    int64_t now_wall, int64_t due_wall, bool has_expiry,
+    int64_t expiry_wall);
+
 #endif

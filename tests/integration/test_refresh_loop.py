@@ -578,9 +578,11 @@ def test_soak_static_asan_valgrind(tmp_path, pki, binary):
         fds = {}
         for cycle in range(1, SOAK_CYCLES + 1):
             st.wait_msg(WRITTEN, cycle, timeout=15)
+            # Sampled in the sleep that follows (at least 1 s): the token
+            # directory and the sleep's two timers, the same every cycle.
+            time.sleep(0.1)
             fds[cycle] = fd_targets(st.pid)
             if cycle in (5, SOAK_CYCLES):
-                time.sleep(0.05)
                 samples[cycle] = vm_rss_kb(st.pid)
         for name in ("asan", "valgrind"):
             runs[name].wait_msg(WRITTEN, SOAK_CYCLES, timeout=60)

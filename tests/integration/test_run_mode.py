@@ -144,3 +144,44 @@ def test_run_expires_in_zero_is_an_unknown_lifetime(sidecar):
         assert r["expires_in"] == "unknown", r["_line"]
         assert 3240 <= float(r["next_refresh_in"][:-1]) <= 3600, r["_line"]
     sidecar.assert_output(srv.issued_tokens[1], 0o600, res, expires_in=None)
+
+
+def test_run_sleeps_on_boottime_and_the_wall_clock(sidecar):
+    # Between refreshes the process sleeps in ppoll() on two timers:
+    # CLOCK_BOOTTIME (7), which goes on counting while the machine is
+    # suspended (CLOCK_MONOTONIC, and a ppoll() timeout, do not), and
+    # CLOCK_REALTIME (0), which also sees time the machine cannot (a VM
+    # held by its host). Both are due when the log says the refresh is.
+    import os
+    import re
+    srv = sidecar.server(expires_in=3600)
+    h = sidecar.spawn(srv, args=("run",))
+    try:
+        assert wait_for(lambda: "token written" in h.stderr_now(), 5), \
+            h.stderr_now()
+        time.sleep(0.3)
+        next_in = float(re.search(r"next_refresh_in=([0-9.]+)s",
+                                  h.stderr_now()).group(1))
+        timers = {}
+        for fd in os.listdir("/proc/%d/fd" % h.proc.pid):
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (h.proc.pid, fd))
+                if target != "anon_inode:[timerfd]":
+                    continue
+                with open("/proc/%d/fdinfo/%s" % (h.proc.pid, fd)) as f:
+                    info = f.read()
+            except OSError:
+                continue
+            clock = int(re.search(r"clockid:\s*(\d+)", info).group(1))
+            left = re.search(r"it_value:\s*\((\d+),\s*(\d+)\)", info)
+            timers[clock] = int(left.group(1)) + int(left.group(2)) / 1e9
+    finally:
+        res = stop(sidecar, h)
+    assert res.rc == 0, str(res)
+    assert sorted(timers) == [0, 7], \
+        "timers by clock id: %r (7 = CLOCK_BOOTTIME, 0 = CLOCK_REALTIME)" % (
+            timers,)
+    for clock, left in timers.items():
+        assert abs(left - next_in) < 5, \
+            "clock %d timer due in %.1fs, next_refresh_in %.1fs" % (
+                clock, left, next_in)

@@ -173,6 +173,47 @@ test_interval_limits_the_backoff(void **state)
 	    RND_MAX), 5 * S);
 }
 
+/*
+ * The wait decision with injected clocks. A refresh due in 40 minutes
+ * (scheduled at boot 1000 s, wall 1.7e9 s); the token expires at 60.
+ */
+#define BOOT0 (1000 * S)
+#define WALL0 (1700000000ll * 1000)
+#define DUE (40 * 60 * S)
+#define EXPIRY (60 * 60 * S)
+
+static uint64_t
+wait_left(int64_t boot_passed, int64_t wall_passed)
+{
+	return schedule_wait_left(BOOT0 + boot_passed, BOOT0 + DUE,
+	    WALL0 + wall_passed, WALL0 + DUE, true, WALL0 + EXPIRY);
+}
+
+static void
+test_wait_left_both_clocks(void **state)
+{
+	/* Nothing unusual: both clocks agree. */
+	assert_int_equal(wait_left(0, 0), DUE);
+	assert_int_equal(wait_left(10 * 60 * S, 10 * 60 * S), 30 * 60 * S);
+	assert_int_equal(wait_left(DUE, DUE), 0);
+	/* Suspended for an hour: CLOCK_BOOTTIME counts it, due at once. */
+	assert_int_equal(wait_left(70 * 60 * S, 70 * 60 * S), 0);
+	/* A VM held by its host for 25 minutes: only the wall clock saw it;
+	 * the wait shrinks by as much. */
+	assert_int_equal(wait_left(5 * 60 * S, 30 * 60 * S), 10 * 60 * S);
+	/* Held past the due time: at once. */
+	assert_int_equal(wait_left(5 * 60 * S, 45 * 60 * S), 0);
+	/* The wall clock set back an hour: the boot clock still decides. */
+	assert_int_equal(wait_left(10 * 60 * S, -50 * 60 * S), 30 * 60 * S);
+	/* The token's expiry on the wall clock has passed: at once, even
+	 * with the due time far off on both clocks. */
+	assert_int_equal(schedule_wait_left(BOOT0, BOOT0 + 2 * HOUR,
+	    WALL0 + EXPIRY, WALL0 + EXPIRY + HOUR, true, WALL0 + EXPIRY), 0);
+	/* No known expiry: only the due time counts. */
+	assert_int_equal(schedule_wait_left(BOOT0, BOOT0 + 2 * HOUR,
+	    WALL0 + EXPIRY, WALL0 + 2 * HOUR, false, WALL0), HOUR);
+}
+
 int
 main(void)
 {
@@ -190,6 +231,7 @@ main(void)
 		cmocka_unit_test(test_retry_after_is_honoured_within_bounds),
 		cmocka_unit_test(test_token_life_limits_the_wait),
 		cmocka_unit_test(test_interval_limits_the_backoff),
+		cmocka_unit_test(test_wait_left_both_clocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
