@@ -19,6 +19,12 @@ min_u64(uint64_t a, uint64_t b)
 }
 
 static uint64_t
+max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static uint64_t
 at_least_min(uint64_t ms)
 {
 	return ms < SCHEDULE_MIN_MS ? SCHEDULE_MIN_MS : ms;
@@ -65,11 +71,24 @@ schedule_after_failure(uint32_t attempt, uint64_t retry_after_ms,
 		    << shift);
 	/* Full jitter, from the floor up: spreads a fleet's retries. */
 	delay = between(SCHEDULE_MIN_MS, ceiling, rnd);
-	if (retry_after_ms > 0)
-		delay = min_u64(retry_after_ms, SCHEDULE_RETRY_AFTER_MAX_MS);
-	/* Once expired there is nothing left to save: plain backoff. */
+	if (retry_after_ms > 0) {
+		/* A floor, not a target: a fleet told the same number must
+		 * not come back in the same second. */
+		retry_after_ms = min_u64(retry_after_ms,
+		    SCHEDULE_RETRY_AFTER_MAX_MS);
+		delay = between(retry_after_ms,
+		    retry_after_ms + retry_after_ms / 2, rnd);
+	}
+	/*
+	 * While the token is valid nothing is lost by waiting, and a fleet
+	 * that meets an outage multiplies every early retry: between a
+	 * quarter and three quarters of what is left, so that each try still
+	 * leaves a quarter of it for the next. Once expired there is nothing
+	 * left to save: plain backoff.
+	 */
 	if (has_remaining && remaining_ms > 0)
-		delay = min_u64(delay, remaining_ms / 2);
+		delay = min_u64(max_u64(delay, between(remaining_ms / 4,
+		    remaining_ms / 4 * 3, rnd)), remaining_ms / 4 * 3);
 	return at_least_min(min_u64(delay, interval_ms));
 }
 

@@ -8,7 +8,9 @@
  * together spread out, and never later than REFRESH_INTERVAL. After a
  * failure the retry follows exponential backoff with full jitter, without a
  * limit on attempts, and never so late that the current token lapses first
- * when there is still time to try.
+ * when there is still time to try; while the current token is valid there
+ * is no hurry, and retries spread over its remaining life. A server's
+ * Retry-After is a floor, with jitter above it.
  */
 #ifndef TB_SCHEDULE_H
 #define TB_SCHEDULE_H
@@ -32,11 +34,13 @@ uint64_t schedule_after_success(bool has_lifetime, uint64_t lifetime_ms,
 
 /*
  * Delay in ms before retry number `attempt` (1 for the first retry).
- * `retry_after_ms` is the server's Retry-After (0 when none); when
- * `has_remaining`, `remaining_ms` is how long the current token stays valid
- * (0 once expired): while it is valid, the retry comes no later than half of
- * it, so that several tries fit before the token lapses; once expired, the
- * plain backoff applies.
+ * `retry_after_ms` is the server's Retry-After (0 when none): the retry
+ * comes between it and half as long again, never sooner. When
+ * `has_remaining`, `remaining_ms` is how long the current token stays
+ * valid (0 once expired): while it is valid, the retry comes between a
+ * quarter and three quarters of it, Retry-After or not (a fleet that meets
+ * an outage does not pile on the service, and every try leaves a quarter
+ * of the validity for the next); once expired, the plain backoff applies.
  */
 uint64_t schedule_after_failure(uint32_t attempt, uint64_t retry_after_ms,
     bool has_remaining, uint64_t remaining_ms, uint64_t interval_ms,

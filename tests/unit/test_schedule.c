@@ -138,27 +138,72 @@ test_backoff_is_uniform_jitter(void **state)
 }
 
 static void
-test_retry_after_is_honoured_within_bounds(void **state)
+test_retry_after_is_a_floor_with_jitter_above(void **state)
 {
+	uint64_t d, seen_high = 0;
+	uint32_t r;
+
 	assert_int_equal(schedule_after_failure(1, 20 * S, false, 0, HOUR,
-	    RND_MAX), 20 * S);
-	/* Beyond the cap: capped. */
+	    RND_MIN), 20 * S);
+	d = schedule_after_failure(1, 20 * S, false, 0, HOUR, RND_MAX);
+	assert_true(d <= 30 * S && d > 30 * S - 10);
+	/* A fleet told "Retry-After: 30" does not come back in step: never
+	 * sooner than 30 s, spread over the 15 s above it. */
+	for (r = 0; r < 1000; r++) {
+		d = schedule_after_failure(3, 30 * S, false, 0, HOUR,
+		    r * (RND_MAX / 999));
+		assert_true(d >= 30 * S && d <= 45 * S);
+		seen_high += d >= 37500;
+	}
+	assert_true(seen_high > 400 && seen_high < 600);
+	/* Beyond the cap: capped, jitter above the cap. */
 	assert_int_equal(schedule_after_failure(1, 24 * HOUR, false, 0, HOUR,
-	    RND_MAX), SCHEDULE_RETRY_AFTER_MAX_MS);
+	    RND_MIN), SCHEDULE_RETRY_AFTER_MAX_MS);
+	assert_true(schedule_after_failure(1, 24 * HOUR, false, 0, HOUR,
+	    RND_MAX) <= SCHEDULE_RETRY_AFTER_MAX_MS / 2 * 3);
 	/* Zero or tiny: floored, never a tight loop. */
 	assert_int_equal(schedule_after_failure(1, 1, false, 0, HOUR,
 	    RND_MAX), SCHEDULE_MIN_MS);
 }
 
+/* While the token is valid, retries spread over its remaining life, from
+ * a quarter to three quarters of it, whatever the backoff or Retry-After
+ * say. */
+static void
+test_valid_token_spreads_retries(void **state)
+{
+	uint64_t left = 20 * 60 * S, d, seen_high = 0;
+	uint32_t r;
+
+	assert_int_equal(schedule_after_failure(1, 0, true, left, 24 * HOUR,
+	    RND_MIN), left / 4);
+	d = schedule_after_failure(1, 0, true, left, 24 * HOUR, RND_MAX);
+	assert_true(d <= left / 4 * 3 && d > left / 4 * 3 - 10);
+	assert_int_equal(schedule_after_failure(1, 60 * S, true, left,
+	    24 * HOUR, RND_MIN), left / 4);
+	for (r = 0; r < 1000; r++) {
+		d = schedule_after_failure(4, 60 * S, true, left, 24 * HOUR,
+		    r * (RND_MAX / 999));
+		assert_true(d >= left / 4 && d <= left / 4 * 3);
+		seen_high += d >= left / 2;
+	}
+	assert_true(seen_high > 400 && seen_high < 600);
+	/* Never past three quarters of it, nor past REFRESH_INTERVAL. */
+	assert_int_equal(schedule_after_failure(1, 300 * S, true, 100 * S,
+	    HOUR, RND_MIN), 75 * S);
+	assert_int_equal(schedule_after_failure(1, 0, true, left, 60 * S,
+	    RND_MAX), 60 * S);
+}
+
 static void
 test_token_life_limits_the_wait(void **state)
 {
-	/* 10s of validity left: retry within 5s whatever the backoff. */
+	/* 10s of validity left: retry within 7.5s whatever the backoff. */
 	assert_int_equal(schedule_after_failure(10, 0, true, 10 * S, HOUR,
-	    RND_MAX), 5 * S);
+	    RND_MAX), 7500);
 	/* Retry-After beyond the token's life: the token's life wins. */
 	assert_int_equal(schedule_after_failure(1, 120 * S, true, 30 * S,
-	    HOUR, RND_MAX), 15 * S);
+	    HOUR, RND_MAX), 22500);
 	/* Expired: the plain backoff, not a retry every second. */
 	assert_int_equal(schedule_after_failure(5, 0, true, 0, HOUR, RND_MAX),
 	    schedule_after_failure(5, 0, false, 0, HOUR, RND_MAX));
@@ -228,7 +273,8 @@ main(void)
 		cmocka_unit_test(test_backoff_grows_and_caps),
 		cmocka_unit_test(test_backoff_attempt_counter_extremes),
 		cmocka_unit_test(test_backoff_is_uniform_jitter),
-		cmocka_unit_test(test_retry_after_is_honoured_within_bounds),
+		cmocka_unit_test(test_retry_after_is_a_floor_with_jitter_above),
+		cmocka_unit_test(test_valid_token_spreads_retries),
 		cmocka_unit_test(test_token_life_limits_the_wait),
 		cmocka_unit_test(test_interval_limits_the_backoff),
 		cmocka_unit_test(test_wait_left_both_clocks),
