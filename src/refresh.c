@@ -256,13 +256,14 @@ after_success(const struct config *cfg, struct loop_state *st,
     const struct exchange_result *res)
 {
 	uint64_t delay, life = res->expires_in * 1000;
+	bool first = !st->has_token;
 
 	st->attempt = 0;
 	st->has_token = true;
 	st->has_expiry = res->has_expires_in;
 	st->expiry = later(event_now(), life);
 	st->expiry_wall = later(event_wall_now(), life);
-	delay = schedule_after_success(res->has_expires_in, life,
+	delay = schedule_after_success(first, res->has_expires_in, life,
 	    cfg->refresh_interval_ms, random32());
 	refresh_log_success(cfg, res, (int64_t)delay);
 	return delay;

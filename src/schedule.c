@@ -30,31 +30,51 @@ at_least_min(uint64_t ms)
 	return ms < SCHEDULE_MIN_MS ? SCHEDULE_MIN_MS : ms;
 }
 
+/*
+ * Uniform in [lo, hi]. For the first refresh after start, where a fleet
+ * started in the same second would all be in step, the point the fleet's
+ * steady state would give: the usual delay, then a uniform point before it
+ * (from half the width of [lo, hi] on, so that no pod refreshes right after
+ * its first exchange). Each pod's refreshes are then evenly spread over the
+ * period from the first one on, instead of bunched in a window a tenth as
+ * wide that only slowly widens.
+ */
+static uint64_t
+spread(uint64_t lo, uint64_t hi, bool first, uint32_t rnd)
+{
+	uint64_t usual = between(lo, hi, rnd);
+
+	/* A second draw from the same value: an odd multiplier permutes the
+	 * 32-bit values, so it is uniform too. */
+	return first ? between((hi - lo) / 2, usual, rnd * 2654435761u) :
+	    usual;
+}
+
 /* The interval, early by up to a tenth of it so that pods spread out. */
 static uint64_t
-jittered_interval(uint64_t interval_ms, uint32_t rnd)
+jittered_interval(uint64_t interval_ms, bool first, uint32_t rnd)
 {
-	return between(interval_ms - interval_ms / 10, interval_ms, rnd);
+	return spread(interval_ms - interval_ms / 10, interval_ms, first, rnd);
 }
 
 uint64_t
-schedule_after_success(bool has_lifetime, uint64_t lifetime_ms,
+schedule_after_success(bool first, bool has_lifetime, uint64_t lifetime_ms,
     uint64_t interval_ms, uint32_t rnd)
 {
 	uint64_t target;
 
 	if (!has_lifetime)
-		return at_least_min(jittered_interval(interval_ms, rnd));
+		return at_least_min(jittered_interval(interval_ms, first, rnd));
 	if (lifetime_ms < SCHEDULE_SHORT_LIFETIME_MS)
 		/* Too short for a fixed margin: half, jittered by a tenth. */
 		target = between(lifetime_ms / 2 - lifetime_ms / 10,
 		    lifetime_ms / 2, rnd);
 	else
 		/* Between 65% and 75% of the lifetime. */
-		target = between(lifetime_ms / 100 * 65, lifetime_ms / 4 * 3,
-		    rnd);
+		target = spread(lifetime_ms / 100 * 65, lifetime_ms / 4 * 3,
+		    first, rnd);
 	if (target > interval_ms)
-		target = jittered_interval(interval_ms, rnd);
+		target = jittered_interval(interval_ms, first, rnd);
 	return at_least_min(target);
 }
 

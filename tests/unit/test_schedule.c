@@ -14,9 +14,9 @@
 static void
 test_long_lifetime_refreshes_between_65_and_75_percent(void **state)
 {
-	uint64_t lo = schedule_after_success(true, HOUR, 24 * HOUR, RND_MIN);
-	uint64_t hi = schedule_after_success(true, HOUR, 24 * HOUR, RND_MAX);
-	uint64_t mid = schedule_after_success(true, HOUR, 24 * HOUR,
+	uint64_t lo = schedule_after_success(false, true, HOUR, 24 * HOUR, RND_MIN);
+	uint64_t hi = schedule_after_success(false, true, HOUR, 24 * HOUR, RND_MAX);
+	uint64_t mid = schedule_after_success(false, true, HOUR, 24 * HOUR,
 	    RND_MAX / 2);
 
 	assert_int_equal(lo, HOUR * 65 / 100);
@@ -28,8 +28,8 @@ static void
 test_interval_caps_the_lifetime(void **state)
 {
 	/* A 1h token with REFRESH_INTERVAL=10m: at most 10m, jittered. */
-	uint64_t lo = schedule_after_success(true, HOUR, 600 * S, RND_MIN);
-	uint64_t hi = schedule_after_success(true, HOUR, 600 * S, RND_MAX);
+	uint64_t lo = schedule_after_success(false, true, HOUR, 600 * S, RND_MIN);
+	uint64_t hi = schedule_after_success(false, true, HOUR, 600 * S, RND_MAX);
 
 	assert_int_equal(lo, 540 * S);
 	assert_true(hi <= 600 * S && hi > 599 * S);
@@ -38,11 +38,11 @@ test_interval_caps_the_lifetime(void **state)
 static void
 test_missing_expires_in_uses_the_interval(void **state)
 {
-	assert_int_equal(schedule_after_success(false, 0, HOUR, RND_MIN),
+	assert_int_equal(schedule_after_success(false, false, 0, HOUR, RND_MIN),
 	    HOUR - HOUR / 10);
-	assert_true(schedule_after_success(false, 0, HOUR, RND_MAX) <= HOUR);
+	assert_true(schedule_after_success(false, false, 0, HOUR, RND_MAX) <= HOUR);
 	/* The lifetime argument is ignored without one. */
-	assert_int_equal(schedule_after_success(false, 5 * S, HOUR, RND_MIN),
+	assert_int_equal(schedule_after_success(false, false, 5 * S, HOUR, RND_MIN),
 	    HOUR - HOUR / 10);
 }
 
@@ -53,7 +53,7 @@ test_short_lifetime_refreshes_at_about_half(void **state)
 	uint32_t r;
 
 	for (r = 0; r < 10; r++) {
-		d = schedule_after_success(true, 10 * S, HOUR,
+		d = schedule_after_success(false, true, 10 * S, HOUR,
 		    r * (RND_MAX / 9));
 		assert_true(d >= 4 * S && d <= 5 * S);
 	}
@@ -66,13 +66,13 @@ test_tiny_lifetimes_never_loop_tightly(void **state)
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(lifetimes); i++) {
-		assert_int_equal(schedule_after_success(true, lifetimes[i],
+		assert_int_equal(schedule_after_success(false, true, lifetimes[i],
 		    HOUR, RND_MIN), SCHEDULE_MIN_MS);
-		assert_int_equal(schedule_after_success(true, lifetimes[i],
+		assert_int_equal(schedule_after_success(false, true, lifetimes[i],
 		    HOUR, RND_MAX), SCHEDULE_MIN_MS);
 	}
 	/* A sub-second interval is floored too. */
-	assert_int_equal(schedule_after_success(false, 0, 500, RND_MAX),
+	assert_int_equal(schedule_after_success(false, false, 0, 500, RND_MAX),
 	    SCHEDULE_MIN_MS);
 }
 
@@ -81,9 +81,9 @@ test_huge_lifetime_does_not_overflow(void **state)
 {
 	uint64_t ten_years = 10ull * 365 * 24 * HOUR;
 
-	assert_int_equal(schedule_after_success(true, ten_years, HOUR,
+	assert_int_equal(schedule_after_success(false, true, ten_years, HOUR,
 	    RND_MIN), HOUR - HOUR / 10);
-	assert_true(schedule_after_success(true, UINT64_MAX, UINT64_MAX,
+	assert_true(schedule_after_success(false, true, UINT64_MAX, UINT64_MAX,
 	    RND_MAX) <= UINT64_MAX / 4 * 3);
 }
 
@@ -218,6 +218,46 @@ test_interval_limits_the_backoff(void **state)
 	    RND_MAX), 5 * S);
 }
 
+/* The first refresh after start comes anywhere in one whole period, from
+ * 5% of the lifetime to the usual 65-75%, weighted as a fleet's steady
+ * state would be: evenly up to 65%, thinning out to 75%. */
+static void
+test_first_refresh_spreads_over_a_period(void **state)
+{
+	uint64_t d, lo = HOUR / 20, bins[3] = { 0, 0, 0 };
+	uint32_t r;
+
+	assert_int_equal(schedule_after_success(true, true, HOUR, 24 * HOUR,
+	    RND_MIN), lo);
+	for (r = 0; r < 3000; r++) {
+		d = schedule_after_success(true, true, HOUR, 24 * HOUR,
+		    r * (RND_MAX / 2999));
+		assert_true(d >= lo && d <= HOUR / 4 * 3);
+		bins[d < HOUR / 4 ? 0 : d < HOUR * 45 / 100 ? 1 : 2]++;
+	}
+	/* 5-25%, 25-45%, 45-75% of the hour: 20/65, 20/65 and the rest
+	 * (31%, 31%, 38%), within a few percent. */
+	assert_true(bins[0] > 840 && bins[0] < 1010);
+	assert_true(bins[1] > 840 && bins[1] < 1010);
+	assert_true(bins[2] > 1060 && bins[2] < 1240);
+	/* Interval only: 5% to 100% of it. */
+	assert_int_equal(schedule_after_success(true, false, 0, HOUR,
+	    RND_MIN), lo);
+	for (r = 0; r < 100; r++) {
+		d = schedule_after_success(true, false, 0, HOUR,
+		    r * (RND_MAX / 99));
+		assert_true(d >= lo && d <= HOUR);
+	}
+	/* The interval caps a long lifetime: the same spread over it. */
+	assert_int_equal(schedule_after_success(true, true, 24 * HOUR, HOUR,
+	    RND_MIN), lo);
+	/* Short lifetimes keep their half-life refresh, first or not. */
+	for (r = 0; r < 10; r++)
+		assert_int_equal(schedule_after_success(true, true, 10 * S,
+		    HOUR, r * (RND_MAX / 9)), schedule_after_success(false,
+		    true, 10 * S, HOUR, r * (RND_MAX / 9)));
+}
+
 /*
  * The wait decision with injected clocks. A refresh due in 40 minutes
  * (scheduled at boot 1000 s, wall 1.7e9 s); the token expires at 60.
@@ -277,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_valid_token_spreads_retries),
 		cmocka_unit_test(test_token_life_limits_the_wait),
 		cmocka_unit_test(test_interval_limits_the_backoff),
+		cmocka_unit_test(test_first_refresh_spreads_over_a_period),
 		cmocka_unit_test(test_wait_left_both_clocks),
 	};
 
