@@ -26,7 +26,8 @@ from conftest import ASAN_BIN, PLAIN_BIN, TIME_RE, VALGRIND, require_binary
 from exchange_server import Reply, random_token
 from loop_support import (ASAN_ENV, SANITIZER_MARKS,  # noqa: E402
                           AtomicDir, Issuer, LoopRun,
-                          assert_token, expiry_name, fd_targets, seconds,
+                          assert_token, expiry_name, seconds,
+                          sleeping_fd_targets,
                           slow, switch_cert, temp_files, vm_rss_kb,
                           TokenReader)
 
@@ -585,10 +586,9 @@ def test_soak_static_asan_valgrind(tmp_path, pki, binary):
         fds = {}
         for cycle in range(1, SOAK_CYCLES + 1):
             st.wait_msg(WRITTEN, cycle, timeout=15)
-            # Sampled in the sleep that follows (at least 1 s): the token
-            # directory and the sleep's two timers, the same every cycle.
-            time.sleep(0.1)
-            fds[cycle] = fd_targets(st.pid)
+            # Sampled in the sleep that follows: the token directory and
+            # the sleep's two timers, the same every cycle.
+            fds[cycle] = sleeping_fd_targets(st.pid)
             if cycle in (5, SOAK_CYCLES):
                 samples[cycle] = vm_rss_kb(st.pid)
         for name in ("asan", "valgrind"):
