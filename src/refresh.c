@@ -74,7 +74,7 @@ zero_lifetime_is_unknown(const struct config *cfg, struct refresh_output *out,
 	    (double)cfg->refresh_interval_ms / 1000);
 	log_event(LOG_WARN, "the exchange server answered expires_in 0: "
 	    "taking the token's lifetime as unknown, so REFRESH_INTERVAL "
-	    "decides when to refresh (said once)", "refresh_interval",
+	    "decides when to refresh (logged once)", "refresh_interval",
 	    interval, (char *)NULL);
 }
 
