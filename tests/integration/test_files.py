@@ -382,7 +382,8 @@ def test_check_is_not_dumpable_before_it_reads_the_token(sidecar, binary):
                 time.sleep(0.01)
             owner = os.stat("/proc/%d/status" % p.pid).st_uid
             with open("/proc/%d/limits" % p.pid) as f:
-                core = [l for l in f if l.startswith("Max core file size")]
+                core = [line for line in f
+                        if line.startswith("Max core file size")]
         finally:
             fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
             os.write(fd, b"opaque-token")
