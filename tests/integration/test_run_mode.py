@@ -190,3 +190,30 @@ def test_run_sleeps_on_boottime_and_the_wall_clock(sidecar):
         assert abs(left - next_in) < 5, \
             "clock %d timer due in %.1fs, next_refresh_in %.1fs" % (
                 clock, left, next_in)
+
+
+def test_run_retry_after_is_a_floor_with_jitter(sidecar):
+    # A fleet told "Retry-After: 2" must not come back in step: every wait
+    # is at least 2 s and at most 3 s, and they are not all the same.
+    import re
+    srv = sidecar.server()
+    srv.handler = lambda req: Reply(
+        status=503, headers=[("Retry-After", "2")],
+        body={"error": "temporarily_unavailable"})
+    h = sidecar.spawn(srv, args=("run",))
+    try:
+        assert wait_for(lambda: len(srv.requests) >= 5, 20), h.stderr_now()
+    finally:
+        res = stop(sidecar, h)
+    assert res.rc == 0, str(res)
+    failed = [r for r in res.records
+              if r["msg"].startswith("token refresh failed")]
+    waits = [float(re.fullmatch(r"([0-9.]+)s", r["next_try_in"]).group(1))
+             for r in failed]
+    times = [r.time for r in srv.requests]
+    assert len(waits) >= 4, str(res)
+    assert all(2.0 <= w <= 3.0 for w in waits), waits
+    assert len(set(waits)) > 1, "every retry after exactly %r" % waits
+    for w, (a, b) in zip(waits, zip(times, times[1:])):
+        assert b - a >= w - 0.1, "retried %.2fs after, told %.1fs" % (
+            b - a, w)
