@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -124,8 +125,13 @@ mount_id(int fd)
 		return -1;
 	for (p += 8; *p == ' ' || *p == '\t'; p++)
 		;
-	for (n = 0; *p >= '0' && *p <= '9' && n < 100000000; p++)
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (n = 0; *p >= '0' && *p <= '9'; p++) {
+		if (n > (LONG_MAX - 9) / 10)
+			return -1;
 		n = n * 10 + (*p - '0');
+	}
 	return n;
 }
 
