@@ -49,7 +49,7 @@ DBG_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-.PHONY: all deps deps-test demo test unit integration fuzz fuzz-smoke \
+.PHONY: all deps deps-test demo test unit fleet integration fuzz fuzz-smoke \
 	host-bins bench image test-image test-manifests integration-asan \
 	clean help
 
@@ -60,6 +60,7 @@ help:
 	@echo "make demo       run the sidecar once against a local HTTPS exchange server"
 	@echo "make test       build and run every test (unit, fuzz smoke, integration,"
 	@echo "                manifests, image)"
+	@echo "make fleet      the schedule under a simulated fleet of 10 000"
 	@echo "make bench      size, CPU and memory side by side with curl"
 	@echo "make image      the FROM scratch image, built offline by a private dockerd"
 	@echo "make fuzz       run every fuzz target for FUZZ_SECONDS each"
@@ -136,6 +137,17 @@ $(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(call objs,asan,$(LIB_SRCS)) \
 	$(HOST_CC) $(DBG_CFLAGS) $(SAN) $(WARN) $(DEFS) $(INCS) \
 		-DTB_SOURCE_DIR='"$(CURDIR)"' -o $@ $(filter-out %.h,$^) -lcmocka
 
+# The refresh schedule driven for a simulated fleet (tests/fleet/fleet.c):
+# the real schedule functions, a seeded generator, no clock or network.
+FLEET_BIN := $(B)/fleet/fleet
+$(FLEET_BIN): tests/fleet/fleet.c $(call objs,asan,src/schedule.c)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(DBG_CFLAGS) $(SAN) $(WARN) -Werror $(DEFS) $(INCS) \
+		-o $@ $^
+
+fleet: $(FLEET_BIN)
+	$(FLEET_BIN)
+
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 $(B)/fuzz/%: tests/fuzz/%.c $(call objs,fuzz,$(LIB_SRCS)) $(BR_HOST)
 	@mkdir -p $(@D)
@@ -176,6 +188,7 @@ integration-asan: deps-test host-bins
 
 test: deps-test $(BIN)
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fleet
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-asan

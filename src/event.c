@@ -5,7 +5,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "event.h"
 
@@ -57,13 +59,25 @@ event_setup(struct err *err)
 	return 0;
 }
 
-int64_t
-event_now(void)
+static int64_t
+clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+event_now(void)
+{
+	return clock_ms(CLOCK_BOOTTIME);
+}
+
+int64_t
+event_wall_now(void)
+{
+	return clock_ms(CLOCK_REALTIME);
 }
 
 int64_t
@@ -112,6 +126,69 @@ event_wait(int fd, short events, int64_t deadline, int wake_on_reload,
 			    strerror(errno));
 		/* n == 0 (time) or EINTR (signal): both re-checked above. */
 	}
+}
+
+/* A timer descriptor that becomes readable at `deadline` (absolute, on
+ * clock `id`); never, for EVENT_NEVER. -1 with errno set on failure. */
+static int
+timer_at(clockid_t id, int64_t deadline, int flags)
+{
+	struct itimerspec its;
+	int fd, saved;
+
+	if ((fd = timerfd_create(id, TFD_CLOEXEC | TFD_NONBLOCK)) == -1)
+		return -1;
+	if (deadline == EVENT_NEVER)
+		return fd;
+	memset(&its, 0, sizeof its);
+	/* A deadline at or before the epoch would disarm the timer. */
+	its.it_value.tv_sec = deadline > 0 ? deadline / 1000 : 0;
+	its.it_value.tv_nsec = deadline > 0 ? (deadline % 1000) * 1000000 : 1;
+	if (timerfd_settime(fd, TFD_TIMER_ABSTIME | flags, &its, NULL) == 0)
+		return fd;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
+event_sleep(int64_t deadline, int64_t wall_deadline, struct err *err)
+{
+	struct pollfd pfd[2];
+	int n, rc = 0;
+
+	pfd[0].fd = timer_at(CLOCK_BOOTTIME, deadline, 0);
+	pfd[1].fd = pfd[0].fd == -1 ? -1 : timer_at(CLOCK_REALTIME,
+	    wall_deadline, TFD_TIMER_CANCEL_ON_SET);
+	if (pfd[1].fd == -1) {
+		/* No timers (descriptors exhausted): the relative ppoll()
+		 * timeout still ends the sleep, late only across a suspend. */
+		if (pfd[0].fd != -1)
+			close(pfd[0].fd);
+		return event_wait(-1, 0, deadline, 1, err) == -1 ? -1 : 0;
+	}
+	pfd[0].events = pfd[1].events = POLLIN;
+	for (;;) {
+		if (stop_requested || reload_requested) {
+			rc = err_set(err, ERR_INTERRUPTED, stop_requested ?
+			    "stopped by a termination signal" :
+			    "woken by SIGHUP");
+			break;
+		}
+		pfd[0].revents = pfd[1].revents = 0;
+		n = ppoll(pfd, 2, NULL, &wait_mask);
+		if (n > 0)
+			break;
+		if (n == -1 && errno != EINTR) {
+			rc = err_set(err, ERR_SYSTEM, "ppoll: %s",
+			    strerror(errno));
+			break;
+		}
+	}
+	close(pfd[0].fd);
+	close(pfd[1].fd);
+	return rc;
 }
 
 int

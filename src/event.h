@@ -4,9 +4,13 @@
  * Termination and reload signals stay blocked except while the process
  * waits in ppoll(), so a signal can never slip in between a check and a
  * wait: whatever the process is doing (sleeping, resolving a name, waiting
- * for a TLS record), it notices SIGTERM within one wait. Time is the
- * monotonic clock in milliseconds; the wall clock is used only for
- * certificate validity and log timestamps.
+ * for a TLS record), it notices SIGTERM within one wait. Time is
+ * CLOCK_BOOTTIME in milliseconds: unlike CLOCK_MONOTONIC it goes on while
+ * the machine is suspended, and a token's lifetime does too. The long
+ * sleep between refreshes also watches the wall clock (event_sleep()),
+ * which catches what no clock of this machine can see, such as a VM held
+ * by its host; otherwise the wall clock is used only for certificate
+ * validity and log timestamps.
  */
 #ifndef TB_EVENT_H
 #define TB_EVENT_H
@@ -25,8 +29,11 @@
  */
 int event_setup(struct err *err);
 
-/* Milliseconds on the monotonic clock. */
+/* Milliseconds on CLOCK_BOOTTIME. */
 int64_t event_now(void);
+
+/* Milliseconds on the wall clock (CLOCK_REALTIME) since the epoch. */
+int64_t event_wall_now(void);
 
 /* now + ms, saturating at EVENT_NEVER. */
 int64_t event_deadline(uint64_t ms);
@@ -41,6 +48,19 @@ int64_t event_deadline(uint64_t ms);
  */
 int event_wait(int fd, short events, int64_t deadline, int wake_on_reload,
     struct err *err);
+
+/*
+ * Sleep until `deadline` (event_now() time) or `wall_deadline`
+ * (event_wall_now() time) passes, whichever comes first, or until the
+ * wall clock is set (a step that may have moved wall_deadline nearer or
+ * further: the caller decides again), or a signal arrives. Either deadline
+ * may be EVENT_NEVER. Both are timers in the kernel, so the process makes
+ * no system call while it sleeps, and a deadline that passed during a
+ * suspend ends the sleep on resume. Returns 0 when the sleep ended by
+ * time, or -1 with err set: ERR_INTERRUPTED on a termination signal or
+ * SIGHUP, ERR_SYSTEM otherwise.
+ */
+int event_sleep(int64_t deadline, int64_t wall_deadline, struct err *err);
 
 /* Non-zero once SIGTERM or SIGINT has arrived. */
 int event_stop_requested(void);

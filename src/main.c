@@ -66,18 +66,28 @@ log_error(const char *msg, const struct err *err)
 }
 
 /*
- * The process holds two credentials: no core dump may carry them to the
- * node, and no other process of the same user may read its memory.
+ * The process holds two credentials (`check` reads one back): no core dump
+ * may carry them to the node, and no other process of the same user may
+ * read its memory. Done first thing, for every subcommand; the error is
+ * logged once the log is set up. Returns 0, or the errno of the failure.
  */
-static void
+static int
 harden(void)
 {
 	static const struct rlimit no_core = { 0, 0 };
 
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
 	    setrlimit(RLIMIT_CORE, &no_core) == -1)
+		return errno;
+	return 0;
+}
+
+static void
+log_hardening(int hardening_errno)
+{
+	if (hardening_errno != 0)
 		log_event(LOG_WARN, "cannot disable core dumps", "error",
-		    strerror(errno), (char *)NULL);
+		    strerror(hardening_errno), (char *)NULL);
 }
 
 /* The URL without its query, which may carry an API key. */
@@ -102,9 +112,11 @@ log_trust_notes(const struct trust *trust, const char *path)
 		    "reason", trust->notes[i].why, (char *)NULL);
 }
 
-/* Configuration and trust anchors; the exit status on failure, else 0. */
+/* Configuration, trust anchors and the token directory; the exit status
+ * on failure, else 0. */
 static int
-start(struct config *cfg, struct trust *trust, const char *mode)
+start(struct config *cfg, struct trust *trust, struct refresh_output *out,
+    const char *mode, int hardening_errno)
 {
 	struct err err;
 	char anchors[24], number[24], url[URL_AUTHORITY_MAX + URL_TARGET_MAX];
@@ -116,7 +128,7 @@ start(struct config *cfg, struct trust *trust, const char *mode)
 		return EXIT_CONFIG;
 	}
 	log_setup(cfg->log_format, cfg->log_level);
-	harden();
+	log_hardening(hardening_errno);
 	url_for_log(cfg, url, sizeof url);
 	if (event_setup(&err) == -1) {
 		log_error("cannot start", &err);
@@ -145,7 +157,11 @@ start(struct config *cfg, struct trust *trust, const char *mode)
 		    "not be read and were skipped", "path", cfg->ca_bundle_path,
 		    "skipped", number, (char *)NULL);
 	}
-	if ((swept = tokenfile_sweep(cfg->output_token_path)) > 0) {
+	if (tokendir_open(&out->dir, cfg->output_token_path, &err) == -1) {
+		log_error("cannot use the token directory", &err);
+		return err.kind == ERR_CONFIG ? EXIT_CONFIG : EXIT_FAILED;
+	}
+	if ((swept = tokenfile_sweep(&out->dir)) > 0) {
 		snprintf(number, sizeof number, "%d", swept);
 		log_event(LOG_INFO, "removed temporary files left by a killed "
 		    "process", "count", number, (char *)NULL);
@@ -154,32 +170,36 @@ start(struct config *cfg, struct trust *trust, const char *mode)
 }
 
 static int
-cmd_once(void)
+cmd_once(int hardening_errno)
 {
 	static struct exchange_result res;
+	static struct refresh_output out;
 	struct config cfg;
 	struct trust trust;
 	struct err err;
 	int rc;
 
 	memset(&trust, 0, sizeof trust);
-	if ((rc = start(&cfg, &trust, "once")) != 0) {
+	out.dir.fd = -1;
+	if ((rc = start(&cfg, &trust, &out, "once", hardening_errno)) != 0) {
+		tokendir_close(&out.dir);
 		trust_free(&trust);
 		return rc;
 	}
-	rc = refresh_once(&cfg, &trust, &res, &err);
+	rc = refresh_once(&cfg, &trust, &out, &res, &err);
 	if (rc == 0)
 		refresh_log_success(&cfg, &res, -1);
 	else
 		log_error("token exchange failed", &err);
 	refresh_forget(&res);
+	tokendir_close(&out.dir);
 	trust_free(&trust);
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILED;
 }
 
 /* The probe: quick, quiet on success, one line on failure. */
 static int
-cmd_check(void)
+cmd_check(int hardening_errno)
 {
 	struct config cfg;
 	struct err err;
@@ -192,6 +212,7 @@ cmd_check(void)
 		return EXIT_CONFIG;
 	}
 	log_setup(cfg.log_format, cfg.log_level);
+	log_hardening(hardening_errno);
 	if (check_token_file(cfg.output_token_path, (int64_t)time(NULL),
 	    &expires_at, &err) == -1) {
 		log_error("token not usable", &err);
@@ -204,15 +225,18 @@ cmd_check(void)
 }
 
 static int
-cmd_run(void)
+cmd_run(int hardening_errno)
 {
+	static struct refresh_output out;
 	struct config cfg;
 	struct trust trust;
 	int rc;
 
 	memset(&trust, 0, sizeof trust);
-	if ((rc = start(&cfg, &trust, "run")) == 0)
-		refresh_run(&cfg, &trust);
+	out.dir.fd = -1;
+	if ((rc = start(&cfg, &trust, &out, "run", hardening_errno)) == 0)
+		refresh_run(&cfg, &trust, &out);
+	tokendir_close(&out.dir);
 	trust_free(&trust);
 	return rc;
 }
@@ -221,16 +245,17 @@ int
 main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	int hardening_errno = harden();
 
 	if (cmd == NULL)
-		return cmd_run();
+		return cmd_run(hardening_errno);
 	if (argc == 2) {
 		if (strcmp(cmd, "run") == 0)
-			return cmd_run();
+			return cmd_run(hardening_errno);
 		if (strcmp(cmd, "once") == 0)
-			return cmd_once();
+			return cmd_once(hardening_errno);
 		if (strcmp(cmd, "check") == 0)
-			return cmd_check();
+			return cmd_check(hardening_errno);
 		if (strcmp(cmd, "version") == 0) {
 			puts("tokenbridge-sidecar " TB_VERSION);
 			return EXIT_SUCCESS;

@@ -24,36 +24,64 @@ static size_t subject_len;
  * good token in place, so it is a warning, not a failed refresh.
  */
 static void
-record_expiry(const struct config *cfg, const struct exchange_result *res)
+record_expiry(const struct config *cfg, const struct refresh_output *out,
+    const struct exchange_result *res)
 {
-	char path[4096], text[24];
+	char name[256], text[24], shown[4352];
 	struct err err;
 
-	if (tokenfile_expiry_path(cfg->output_token_path, path,
-	    sizeof path) == -1)
+	if (tokenfile_expiry_name(out->dir.name, name, sizeof name) == -1)
 		return;
+	snprintf(shown, sizeof shown, "%.*s%s", (int)out->dir.prefix_len,
+	    out->dir.path, name);
 	if (!res->has_expires_in) {
-		if (unlink(path) == -1 && errno != ENOENT)
+		if (tokenfile_remove(&out->dir, name) == -1)
 			log_event(LOG_WARN, "removing the stale expiry record "
-			    "failed", "path", path, "error", strerror(errno),
+			    "failed", "path", shown, "error", strerror(errno),
 			    (char *)NULL);
 		return;
 	}
 	snprintf(text, sizeof text, "%lld\n",
 	    (long long)time(NULL) + (long long)res->expires_in);
-	if (tokenfile_write(path, text, strlen(text), cfg->token_file_mode,
-	    &err) == -1) {
+	if (tokenfile_write(&out->dir, name, text, strlen(text),
+	    cfg->token_file_mode, &err) == -1) {
 		/* A stale record would make `check` refuse the new token. */
-		unlink(path);
+		(void)tokenfile_remove(&out->dir, name);
 		log_event(LOG_WARN, "recording the token's expiry failed: "
 		    "`check` will rely on the token alone", "error", err.msg,
 		    (char *)NULL);
 	}
 }
 
+/*
+ * "expires_in": 0 is no lifetime: taken literally it would make the next
+ * refresh due at once, every second for ever. Go's oauth2 reads it as
+ * "unknown", and so does this: REFRESH_INTERVAL decides.
+ */
+static void
+zero_lifetime_is_unknown(const struct config *cfg, struct refresh_output *out,
+    struct exchange_result *res)
+{
+	char interval[24];
+
+	if (!res->has_expires_in || res->expires_in != 0)
+		return;
+	res->has_expires_in = false;
+	if (out->zero_lifetime_logged)
+		return;
+	out->zero_lifetime_logged = true;
+	snprintf(interval, sizeof interval, "%.1fs",
+	    (double)cfg->refresh_interval_ms / 1000);
+	log_event(LOG_WARN, "the exchange server answered expires_in 0: "
+	    "taking the token's lifetime as unknown, so REFRESH_INTERVAL "
+	    "decides when to refresh (logged once)", "refresh_interval",
+	    interval, (char *)NULL);
+}
+
 int
 refresh_once(const struct config *cfg, const struct trust *trust,
-    struct exchange_result *res, struct err *err)
+    struct refresh_output *out, struct exchange_result *res,
+    struct err *err)
 {
 	int rc;
 
@@ -72,11 +100,13 @@ refresh_once(const struct config *cfg, const struct trust *trust,
 	if (rc == 0) {
 		log_secret(LOG_SECRET_ACCESS, res->access_token,
 		    res->access_token_len);
-		rc = tokenfile_write(cfg->output_token_path, res->access_token,
-		    res->access_token_len, cfg->token_file_mode, err);
+		zero_lifetime_is_unknown(cfg, out, res);
+		rc = tokenfile_write(&out->dir, out->dir.name,
+		    res->access_token, res->access_token_len,
+		    cfg->token_file_mode, err);
 	}
 	if (rc == 0)
-		record_expiry(cfg, res);
+		record_expiry(cfg, out, res);
 	return rc;
 }
 
@@ -163,12 +193,34 @@ reload_trust(const struct config *cfg, struct trust *trust, int force)
 	    "trust_anchors", count, (char *)NULL);
 }
 
+/* What the loop knows of the token on disk; times on both clocks. */
 struct loop_state {
 	uint32_t attempt;      /* failures since the last success */
 	bool has_expiry;       /* a token is on disk with a known expiry */
 	bool has_token;        /* a token was written by this process */
-	int64_t expiry;        /* monotonic ms */
+	int64_t expiry;        /* event_now() ms */
+	int64_t expiry_wall;   /* event_wall_now() ms */
 };
+
+/* a + ms, saturating at EVENT_NEVER. */
+static int64_t
+later(int64_t a, uint64_t ms)
+{
+	return ms >= (uint64_t)(EVENT_NEVER - a) ? EVENT_NEVER :
+	    a + (int64_t)ms;
+}
+
+/* How long the token on disk stays valid, by the clock that says less. */
+static uint64_t
+remaining_ms(const struct loop_state *st)
+{
+	int64_t left = st->expiry - event_now();
+	int64_t wall_left = st->expiry_wall - event_wall_now();
+
+	if (wall_left < left)
+		left = wall_left;
+	return left > 0 ? (uint64_t)left : 0;
+}
 
 static uint64_t
 after_failure(const struct config *cfg, struct loop_state *st,
@@ -176,15 +228,14 @@ after_failure(const struct config *cfg, struct loop_state *st,
 {
 	char attempt[16], next[24];
 	uint64_t retry_ms = 0, remaining = 0, delay;
-	int64_t now = event_now();
 	bool valid;
 
 	if (st->attempt < UINT32_MAX)
 		st->attempt++;
 	if (res->http_status == 429 || res->http_status == 503)
 		retry_ms = res->retry_after * 1000;
-	if (st->has_expiry && st->expiry > now)
-		remaining = (uint64_t)(st->expiry - now);
+	if (st->has_expiry)
+		remaining = remaining_ms(st);
 	delay = schedule_after_failure(st->attempt, retry_ms, st->has_expiry,
 	    remaining, cfg->refresh_interval_ms, random32());
 	valid = st->has_token && (!st->has_expiry || remaining > 0);
@@ -204,52 +255,98 @@ static uint64_t
 after_success(const struct config *cfg, struct loop_state *st,
     const struct exchange_result *res)
 {
-	uint64_t delay;
+	uint64_t delay, life = res->expires_in * 1000;
+	bool first = !st->has_token;
 
 	st->attempt = 0;
 	st->has_token = true;
 	st->has_expiry = res->has_expires_in;
-	st->expiry = event_now() + (int64_t)res->expires_in * 1000;
-	delay = schedule_after_success(res->has_expires_in,
-	    res->expires_in * 1000, cfg->refresh_interval_ms, random32());
+	st->expiry = later(event_now(), life);
+	st->expiry_wall = later(event_wall_now(), life);
+	delay = schedule_after_success(first, res->has_expires_in, life,
+	    cfg->refresh_interval_ms, random32());
 	refresh_log_success(cfg, res, (int64_t)delay);
 	return delay;
 }
 
+/* On SIGHUP: say so when the token directory's path now names another
+ * directory; writes go on into the one opened at start. */
+static void
+recheck_dir(const struct refresh_output *out)
+{
+	struct err err;
+	int rc = tokendir_recheck(&out->dir, &err);
+
+	if (rc == -1)
+		log_event(LOG_ERROR, "the token directory is gone", "error",
+		    err.msg, (char *)NULL);
+	else if (rc == 1)
+		log_event(LOG_WARN, "the token directory's path no longer "
+		    "names the directory opened at start (replaced or "
+		    "moved): writing on into the one opened at start",
+		    "path", out->dir.dir, (char *)NULL);
+}
+
+/*
+ * Sleep until `delay` ms from now have passed on the boot clock or on the
+ * wall clock, or the token's expiry on the wall clock has passed. Returns
+ * 1 when SIGHUP asks for a refresh at once, else 0.
+ */
+static int
+sleep_until_due(const struct loop_state *st, uint64_t delay)
+{
+	int64_t due = later(event_now(), delay);
+	int64_t due_wall = later(event_wall_now(), delay);
+	int64_t now, now_wall;
+	uint64_t left;
+	struct err err;
+
+	while (!event_stop_requested()) {
+		now = event_now();
+		now_wall = event_wall_now();
+		left = schedule_wait_left(now, due, now_wall, due_wall,
+		    st->has_expiry, st->expiry_wall);
+		if (left == 0)
+			return 0;
+		if (event_sleep(later(now, left), later(now_wall, left),
+		    &err) == 0 || event_stop_requested())
+			continue;
+		if (err.kind != ERR_SYSTEM && event_take_reload()) {
+			log_event(LOG_INFO, "SIGHUP: refreshing now and "
+			    "reloading the CA bundle", (char *)NULL);
+			return 1;
+		}
+		/* Never a tight loop, even if ppoll() keeps failing. */
+		log_event(LOG_ERROR, "waiting failed", "error", err.msg,
+		    (char *)NULL);
+		sleep(SCHEDULE_MIN_MS / 1000);
+	}
+	return 0;
+}
+
 void
-refresh_run(const struct config *cfg, struct trust *trust)
+refresh_run(const struct config *cfg, struct trust *trust,
+    struct refresh_output *out)
 {
 	static struct exchange_result res;
 	struct loop_state st;
 	struct err err;
 	uint64_t delay = 0;
-	int force_reload = 0;
+	int reload = 0;
 
 	memset(&st, 0, sizeof st);
 	while (!event_stop_requested()) {
-		reload_trust(cfg, trust, force_reload);
-		if (refresh_once(cfg, trust, &res, &err) == 0)
+		reload_trust(cfg, trust, reload);
+		if (reload)
+			recheck_dir(out);
+		if (refresh_once(cfg, trust, out, &res, &err) == 0)
 			delay = after_success(cfg, &st, &res);
 		else if (err.kind != ERR_INTERRUPTED)
 			delay = after_failure(cfg, &st, &res, &err);
 		refresh_forget(&res);
 		if (event_stop_requested())
 			break;
-		/* Sleep on the monotonic clock; only a signal ends it early. */
-		force_reload = 0;
-		if (event_wait(-1, 0, event_deadline(delay), 1, &err) != -1 ||
-		    event_stop_requested())
-			continue;
-		if (err.kind == ERR_SYSTEM) {
-			/* Never a tight loop, even if ppoll() keeps failing. */
-			log_event(LOG_ERROR, "waiting failed", "error", err.msg,
-			    (char *)NULL);
-			sleep(SCHEDULE_MIN_MS / 1000);
-		} else if (event_take_reload()) {
-			log_event(LOG_INFO, "SIGHUP: refreshing now and "
-			    "reloading the CA bundle", (char *)NULL);
-			force_reload = 1;
-		}
+		reload = sleep_until_due(&st, delay);
 	}
 	log_event(LOG_INFO, "stopping on a termination signal", (char *)NULL);
 }

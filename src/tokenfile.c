@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -85,35 +86,164 @@ tokenfile_read_subject(const char *path, char *buf, size_t cap,
 	return -1;
 }
 
-/* Split path into a directory descriptor and the final name. */
+/* Split td->path into the directory (td->dir) and the final name. */
 static int
-open_parent(const char *path, const char **name, struct err *err)
+split_path(struct tokendir *td, struct err *err)
 {
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
+	const char *slash = strrchr(td->path, '/');
 	size_t n;
+
+	td->name = slash == NULL ? td->path : slash + 1;
+	td->prefix_len = (size_t)(td->name - td->path);
+	if (*td->name == '\0')
+		return err_set(err, ERR_CONFIG, "the token path %.80s names a "
+		    "directory, not a file", td->path);
+	if (slash == NULL) {
+		strcpy(td->dir, ".");
+		return 0;
+	}
+	n = slash == td->path ? 1 : (size_t)(slash - td->path);
+	if (n >= sizeof td->dir)
+		return err_set(err, ERR_CONFIG, "the token path %.80s... is "
+		    "too long", td->path);
+	memcpy(td->dir, td->path, n);
+	td->dir[n] = '\0';
+	return 0;
+}
+
+/* The mount id of an open descriptor (from /proc/self/fdinfo), or -1 when
+ * /proc cannot say. */
+static long
+mount_id(int fd)
+{
+	char path[64], text[512], *p;
+	long n;
+
+	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+	if ((n = tokenfile_read_small(path, text, sizeof text)) <= 0 ||
+	    (p = memmem(text, (size_t)n, "\nmnt_id:", 8)) == NULL)
+		return -1;
+	for (p += 8; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (n = 0; *p >= '0' && *p <= '9'; p++) {
+		if (n > (LONG_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	return n;
+}
+
+/*
+ * Is the token file a mount point of its own? A subPath mount (or any
+ * bind mount of the file) pins the file's first inode: the rename that
+ * replaces the token reaches the directory, never the mount. A mount
+ * from another device shows in st_dev; a bind mount from the same device
+ * only in the mount id.
+ */
+static int
+refuse_mount_point(const struct tokendir *td, const struct stat *dir,
+    struct err *err)
+{
+	struct stat st;
+	long dir_mnt, file_mnt;
 	int fd;
 
-	if (slash == NULL) {
-		strcpy(dir, ".");
-		*name = path;
-	} else {
-		n = slash == path ? 1 : (size_t)(slash - path);
-		if (n >= sizeof dir)
-			return err_set(err, ERR_FILE, "the token path %.80s... "
-			    "is too long", path);
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-		*name = slash + 1;
+	if (fstatat(td->fd, td->name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;       /* not there yet: nothing is mounted on it */
+	if (st.st_dev == dir->st_dev) {
+		fd = openat(td->fd, td->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1)
+			return 0;
+		dir_mnt = mount_id(td->fd);
+		file_mnt = mount_id(fd);
+		close(fd);
+		if (dir_mnt == -1 || file_mnt == -1 || dir_mnt == file_mnt)
+			return 0;
 	}
-	if (**name == '\0')
-		return err_set(err, ERR_FILE, "the token path %s names a "
-		    "directory, not a file", path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd == -1)
+	return err_set(err, ERR_CONFIG, "the token file %s is a mount point "
+	    "of its own (a Kubernetes subPath mount or a bind mount of the "
+	    "file): a refreshed token is never seen through it; mount the "
+	    "whole directory and point OUTPUT_TOKEN_PATH at the file in it",
+	    td->path);
+}
+
+int
+tokendir_open(struct tokendir *td, const char *path, struct err *err)
+{
+	struct stat st;
+	int saved;
+
+	td->fd = -1;
+	td->path = path;
+	if (split_path(td, err) == -1)
+		return -1;
+	/* O_NOFOLLOW: the last component of the directory must be the
+	 * directory itself, not a link that someone can repoint later. */
+	td->fd = open(td->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (td->fd == -1) {
+		saved = errno;
+		if (saved == ELOOP || (saved == ENOTDIR &&
+		    lstat(td->dir, &st) == 0 && S_ISLNK(st.st_mode)))
+			return err_set(err, ERR_CONFIG, "the token directory %s "
+			    "is a symlink: give the path of the directory "
+			    "itself", td->dir);
 		return err_set(err, ERR_FILE, "opening the token directory "
-		    "%s: %s", dir, strerror(errno));
-	return fd;
+		    "%s: %s", td->dir, strerror(saved));
+	}
+	if (fstat(td->fd, &st) == -1) {
+		saved = errno;
+		tokendir_close(td);
+		return err_set(err, ERR_FILE, "reading the token directory %s: "
+		    "%s", td->dir, strerror(saved));
+	}
+	td->dev = st.st_dev;
+	td->ino = st.st_ino;
+	if (refuse_mount_point(td, &st, err) == -1) {
+		tokendir_close(td);
+		return -1;
+	}
+	return 0;
+}
+
+void
+tokendir_close(struct tokendir *td)
+{
+	if (td->fd != -1)
+		close(td->fd);
+	td->fd = -1;
+}
+
+/* The directory opened at start has been removed: nothing written into
+ * it could ever be read. */
+static int
+refuse_removed(const struct tokendir *td, struct err *err)
+{
+	struct stat st;
+
+	if (fstat(td->fd, &st) == -1)
+		return err_set(err, ERR_FILE, "reading the token directory %s: "
+		    "%s", td->dir, strerror(errno));
+	if (st.st_nlink == 0)
+		return err_set(err, ERR_FILE, "the token directory %s opened "
+		    "at start has been removed: not writing the token "
+		    "anywhere else; restart the sidecar", td->dir);
+	return 0;
+}
+
+int
+tokendir_recheck(const struct tokendir *td, struct err *err)
+{
+	struct stat st;
+
+	if (refuse_removed(td, err) == -1)
+		return -1;
+	if (lstat(td->dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    (unsigned long long)st.st_dev == td->dev &&
+	    (unsigned long long)st.st_ino == td->ino)
+		return 0;
+	return 1;
 }
 
 static int
@@ -141,6 +271,15 @@ write_all(int fd, const char *data, size_t len)
  */
 #define TEMP_STALE_S 60
 
+int
+tokenfile_temp_prefix(const char *name, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, ".%.*s" TEMP_SUFFIX,
+	    TOKENFILE_TEMP_NAME_MAX, name);
+
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
 /*
  * Create a new, exclusive temporary file next to the target: a dot name so
  * that globbing readers skip it, a random suffix so that two writers never
@@ -150,15 +289,20 @@ static int
 create_temp(int dirfd, const char *name, char *tmp, size_t tmpsz,
     unsigned mode)
 {
-	unsigned char rnd[6];
+	unsigned char rnd[TEMP_RANDOM_HEX / 2];
+	size_t n, i;
 	int tries, fd;
 
+	if (tokenfile_temp_prefix(name, tmp, tmpsz) == -1 ||
+	    (n = strlen(tmp)) + TEMP_RANDOM_HEX >= tmpsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	for (tries = 0; tries < 8; tries++) {
 		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
 			return -1;
-		snprintf(tmp, tmpsz, ".%.200s" TEMP_SUFFIX
-		    "%02x%02x%02x%02x%02x%02x",
-		    name, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+		for (i = 0; i < sizeof rnd; i++)
+			snprintf(tmp + n + 2 * i, 3, "%02x", rnd[i]);
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_CLOEXEC | O_NOFOLLOW, mode);
 		if (fd != -1 || errno != EEXIST)
@@ -168,21 +312,18 @@ create_temp(int dirfd, const char *name, char *tmp, size_t tmpsz,
 }
 
 int
-tokenfile_write(const char *path, const char *data, size_t len,
-    unsigned mode, struct err *err)
+tokenfile_write(const struct tokendir *td, const char *name,
+    const char *data, size_t len, unsigned mode, struct err *err)
 {
 	char tmp[256];
-	const char *name, *step;
-	int dirfd, fd, saved;
+	const char *step;
+	int fd, saved, pl = (int)td->prefix_len;
 
-	if ((dirfd = open_parent(path, &name, err)) == -1)
+	if (refuse_removed(td, err) == -1)
 		return -1;
-	if ((fd = create_temp(dirfd, name, tmp, sizeof tmp, mode)) == -1) {
-		saved = errno;
-		close(dirfd);
+	if ((fd = create_temp(td->fd, name, tmp, sizeof tmp, mode)) == -1)
 		return err_set(err, ERR_FILE, "creating a temporary file next "
-		    "to %s: %s", path, strerror(saved));
-	}
+		    "to %.*s%s: %s", pl, td->path, name, strerror(errno));
 	/* fchmod: the umask may have taken bits the mode asks for. */
 	step = write_all(fd, data, len) == -1 ? "writing" :
 	    fchmod(fd, mode) == -1 ? "setting the mode of" :
@@ -192,15 +333,14 @@ tokenfile_write(const char *path, const char *data, size_t len,
 		step = "closing";
 		saved = errno;
 	}
-	if (step == NULL && renameat(dirfd, tmp, dirfd, name) == -1) {
+	if (step == NULL && renameat(td->fd, tmp, td->fd, name) == -1) {
 		step = "renaming over";
 		saved = errno;
 	}
 	if (step != NULL) {
-		unlinkat(dirfd, tmp, 0);
-		close(dirfd);
-		return err_set(err, ERR_FILE, "%s the token file %s: %s",
-		    step, path, strerror(saved));
+		unlinkat(td->fd, tmp, 0);
+		return err_set(err, ERR_FILE, "%s the token file %.*s%s: %s",
+		    step, pl, td->path, name, strerror(saved));
 	}
 	/*
 	 * The rename is durable only once the directory is on disk too. The
@@ -208,9 +348,24 @@ tokenfile_write(const char *path, const char *data, size_t len,
 	 * undone, and readers already see the new token, so it counts as
 	 * written (an emptyDir in memory has no disk to sync to anyway).
 	 */
-	(void)fsync(dirfd);
-	close(dirfd);
+	(void)fsync(td->fd);
 	return 0;
+}
+
+int
+tokenfile_remove(const struct tokendir *td, const char *name)
+{
+	if (unlinkat(td->fd, name, 0) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int
+tokenfile_expiry_name(const char *name, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, ".%s.expiry", name);
+
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
 int
@@ -256,16 +411,20 @@ tokenfile_read_small(const char *path, char *buf, size_t cap)
 	return (long)n;
 }
 
-/* Is `entry` ".NAME.tmp-" followed by the random hex create_temp uses? */
+/* Is `entry` the temporary name create_temp() makes for `name`: its
+ * prefix, then exactly the random hex? */
 static int
 is_own_temp(const char *entry, const char *name)
 {
-	size_t n = strlen(name), i;
+	char prefix[256];
+	size_t n, i;
 
-	if (entry[0] != '.' || strncmp(entry + 1, name, n) != 0 ||
-	    strncmp(entry + 1 + n, TEMP_SUFFIX, strlen(TEMP_SUFFIX)) != 0)
+	if (tokenfile_temp_prefix(name, prefix, sizeof prefix) == -1)
 		return 0;
-	entry += 1 + n + strlen(TEMP_SUFFIX);
+	n = strlen(prefix);
+	if (strncmp(entry, prefix, n) != 0)
+		return 0;
+	entry += n;
 	for (i = 0; i < TEMP_RANDOM_HEX; i++)
 		if (!((entry[i] >= '0' && entry[i] <= '9') ||
 		    (entry[i] >= 'a' && entry[i] <= 'f')))
@@ -274,26 +433,31 @@ is_own_temp(const char *entry, const char *name)
 }
 
 int
-tokenfile_sweep(const char *path)
+tokenfile_sweep(const struct tokendir *td)
 {
-	struct err ignored;
+	char expiry[256];
 	struct stat st;
 	struct dirent *de;
-	const char *name;
 	DIR *dir;
-	int dirfd, removed = 0;
+	int fd, removed = 0;
 
-	if ((dirfd = open_parent(path, &name, &ignored)) == -1)
+	if (tokenfile_expiry_name(td->name, expiry, sizeof expiry) == -1)
+		expiry[0] = '\0';
+	/* A descriptor of its own (fdopendir takes it over, and readdir
+	 * moves its offset), for the same directory, not the path. */
+	if ((fd = openat(td->fd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
 		return 0;
-	if ((dir = fdopendir(dirfd)) == NULL) {
-		close(dirfd);
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
 		return 0;
 	}
 	while ((de = readdir(dir)) != NULL)
-		if (is_own_temp(de->d_name, name) &&
-		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    time(NULL) - st.st_mtime >= TEMP_STALE_S &&
-		    unlinkat(dirfd, de->d_name, 0) == 0)
+		if ((is_own_temp(de->d_name, td->name) ||
+		    (expiry[0] != '\0' && is_own_temp(de->d_name, expiry))) &&
+		    fstatat(td->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+		    0 && time(NULL) - st.st_mtime >= TEMP_STALE_S &&
+		    unlinkat(td->fd, de->d_name, 0) == 0)
 			removed++;
 	closedir(dir);
 	return removed;

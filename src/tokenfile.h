@@ -6,7 +6,8 @@
  * the directory fsync'd. A reader sees the old token or the new one, never
  * an empty or partial file; on any failure the old file is untouched and no
  * temporary file is left (only SIGKILL between creating and renaming can
- * leave one, and tokenfile_sweep() removes it at the next start).
+ * leave one, and tokenfile_sweep() removes it at the next start). Every
+ * write goes through the directory opened at start (struct tokendir).
  */
 #ifndef TB_TOKENFILE_H
 #define TB_TOKENFILE_H
@@ -25,21 +26,84 @@ int tokenfile_read_subject(const char *path, char *buf, size_t cap,
     size_t *len, struct err *err);
 
 /*
- * Replace the file at `path` with data[0..len) and permission bits `mode`.
- * Returns 0 once the rename is done (a failed directory sync after it
- * cannot be undone and is not reported), or -1 with err set (ERR_FILE).
+ * The directory of the token file, opened once at start and used for
+ * every later create, rename, unlink and sweep: a container that can write
+ * to the volume may replace the directory's name by a symlink, and the
+ * token must not follow it.
  */
-int tokenfile_write(const char *path, const char *data, size_t len,
-    unsigned mode, struct err *err);
+struct tokendir {
+	int fd;                 /* the directory, O_RDONLY | O_DIRECTORY */
+	const char *path;       /* the token file's path as configured */
+	const char *name;       /* its last component, inside path */
+	size_t prefix_len;      /* bytes of path before name */
+	char dir[4096];         /* the directory as given ("." for none) */
+	unsigned long long dev; /* the directory's identity when opened */
+	unsigned long long ino;
+};
 
 /*
- * Remove temporary files an earlier process left next to `path` when it
- * was killed between creating and renaming one (SIGKILL cannot be held
- * off): they may hold a token. Only this program's own names, and only
- * those a minute old or more (another sidecar may be writing the same file
- * right now), are touched. Returns the number removed.
+ * Open the directory of the token file `path` (which must outlive td):
+ * the last component of the directory is not followed if it is a symlink.
+ * Refuses (ERR_CONFIG) a directory path that is a symlink, and a token
+ * file that is a mount point of its own (a Kubernetes subPath or any bind
+ * mount of the file), which an atomic rename can never update; ERR_FILE
+ * when the directory cannot be opened. Returns 0 or -1 with err set.
  */
-int tokenfile_sweep(const char *path);
+int tokendir_open(struct tokendir *td, const char *path, struct err *err);
+
+/* Close the directory; td->fd is -1 afterwards. */
+void tokendir_close(struct tokendir *td);
+
+/*
+ * Does the directory path still name the directory opened at start?
+ * Returns 0 when it does, 1 when the path now names something else (or
+ * nothing) while the opened directory still exists (writes go on into
+ * it), or -1 with err set (ERR_FILE) when the opened directory has been
+ * removed.
+ */
+int tokendir_recheck(const struct tokendir *td, struct err *err);
+
+/*
+ * Replace the file `name` in td's directory with data[0..len) and
+ * permission bits `mode`. Refused when the directory has been removed
+ * since it was opened. Returns 0 once the rename is done (a failed
+ * directory sync after it cannot be undone and is not reported), or -1
+ * with err set (ERR_FILE) naming the file's path.
+ */
+int tokenfile_write(const struct tokendir *td, const char *name,
+    const char *data, size_t len, unsigned mode, struct err *err);
+
+/*
+ * Remove `name` from td's directory. Returns 0 (also when it did not
+ * exist), or -1 with errno set.
+ */
+int tokenfile_remove(const struct tokendir *td, const char *name);
+
+/*
+ * Remove temporary files an earlier process left in td's directory when it
+ * was killed between creating and renaming one (SIGKILL cannot be held
+ * off): they may hold a token. Only this program's own names for the token
+ * file and its expiry record, and only those a minute old or more (another
+ * sidecar may be writing the same file right now), are touched. Returns
+ * the number removed.
+ */
+int tokenfile_sweep(const struct tokendir *td);
+
+/*
+ * The temporary name tokenfile_write() uses for `name`, without its random
+ * part: "." + name (cut to TOKENFILE_TEMP_NAME_MAX bytes, so that the whole
+ * name fits in NAME_MAX) + ".tmp-". The one definition used both to create
+ * temporary files and to recognise leftovers. Returns 0, or -1 when it
+ * does not fit in cap.
+ */
+#define TOKENFILE_TEMP_NAME_MAX 200
+int tokenfile_temp_prefix(const char *name, char *out, size_t cap);
+
+/*
+ * The name of the file that records the token's expiry next to it:
+ * ".NAME.expiry". Returns 0, or -1 when it does not fit in cap.
+ */
+int tokenfile_expiry_name(const char *name, char *out, size_t cap);
 
 /*
  * The path of the file that records the token's expiry next to it:

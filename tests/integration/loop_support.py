@@ -195,6 +195,20 @@ def fd_targets(pid):
     return out
 
 
+def sleeping_fd_targets(pid, timeout=2.0):
+    """fd_targets(pid) once the process sleeps between refreshes: the sleep
+    holds two timers (CLOCK_BOOTTIME and the wall clock), which exist only
+    then, so descriptors compare equal only when sampled in the same state.
+    After `timeout` whatever is open is returned (and will differ)."""
+    end = time.monotonic() + timeout
+    while True:
+        fds = fd_targets(pid)
+        timers = [t for t in fds.values() if t == "anon_inode:[timerfd]"]
+        if len(timers) == 2 or time.monotonic() >= end:
+            return fds
+        time.sleep(0.005)
+
+
 def seconds(text):
     """'1.7s' or '12s' -> float; anything else raises ValueError."""
     m = re.fullmatch(r"(\d+(?:\.\d+)?)s", text or "")

@@ -44,8 +44,8 @@ from exchange_server import Reply, tls_alert_record
 # loop_support's asserts are rewritten only if registered before import.
 pytest.register_assert_rewrite("loop_support")
 from loop_support import (ASAN_ENV, SANITIZER_MARKS,  # noqa: E402
-                          LoopRun, assert_token, fd_targets, temp_files,
-                          vm_rss_kb)
+                          LoopRun, assert_token, sleeping_fd_targets,
+                          temp_files, vm_rss_kb)
 
 CYCLES_STATIC = 40
 CYCLES_ASAN = 11
@@ -145,7 +145,7 @@ def soak(sidecar, binary, cycles, extra_env=None, strict_log=True):
                 assert re.search(pattern, rec.get("error", "")), \
                     "attempt %d (%s): error does not match %r: %r" % (
                         i + 1, name, pattern, rec["_line"])
-            fds = fd_targets(run.pid)
+            fds = sleeping_fd_targets(run.pid)
             if fds0 is None:
                 fds0 = fds
             elif fds != fds0:

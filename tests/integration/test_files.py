@@ -1,6 +1,8 @@
 """The ServiceAccount token file in, the access token file out."""
 
 import os
+import signal
+import time
 
 import pytest
 
@@ -206,3 +208,192 @@ def test_concurrent_writers(sidecar):
     assert token_dir_listing(sidecar.out_dir) == ["token"]
     assert sidecar.out_path.read_bytes().decode() in srv.issued_tokens
     assert len(srv.issued_tokens) == 4
+
+
+# ---------------------------------------------------------- the directory
+
+def test_directory_swapped_for_a_symlink_is_not_followed(sidecar):
+    # OUTPUT_TOKEN_PATH=.../app/token. A container that can write to the
+    # volume replaces `app` by a symlink between two refreshes: the token,
+    # its expiry record and the sweep must stay in the directory opened at
+    # start, and a SIGHUP (reload) says that the path was replaced.
+    from loop_support import LoopRun
+    app = sidecar.out_dir / "app"
+    app.mkdir()
+    token = app / "token"
+    moved = sidecar.out_dir / "app-moved"
+    elsewhere = sidecar.tmp / "elsewhere"
+    elsewhere.mkdir()
+    srv = sidecar.server(expires_in=3600)
+    run = LoopRun(sidecar, srv, env={"OUTPUT_TOKEN_PATH": str(token)})
+    try:
+        run.wait_msg("token written", timeout=10)
+        os.rename(app, moved)
+        os.symlink(elsewhere, app)
+        mark = run.mark()
+        run.signal(signal.SIGHUP)
+        run.wait_msg("token written", timeout=10, start=mark)
+        warn = run.wait_for(lambda r: "no longer names the directory" in
+                            r["msg"], 5, "the replaced-path warning", mark)
+        assert warn["level"] == "warn" and warn["path"] == str(app), \
+            warn["_line"]
+        assert run.stop() is not None
+    finally:
+        run.close()
+    assert run.finish() == 0, run
+    assert os.listdir(elsewhere) == [], \
+        "written through the symlink: %r\n%s" % (os.listdir(elsewhere), run)
+    assert (moved / "token").read_bytes() == srv.issued_tokens[-1].encode()
+    assert len(srv.issued_tokens) == 2
+    assert token_dir_listing(moved) == ["token"]
+
+
+def test_directory_removed_after_start_is_refused(sidecar):
+    # The directory opened at start is gone (and its path now a symlink):
+    # the token is written nowhere, and the error says why.
+    from loop_support import LoopRun
+    app = sidecar.out_dir / "app"
+    app.mkdir()
+    elsewhere = sidecar.tmp / "elsewhere"
+    elsewhere.mkdir()
+    srv = sidecar.server(expires_in=3600)
+    run = LoopRun(sidecar, srv, env={"OUTPUT_TOKEN_PATH": str(app / "token")})
+    try:
+        run.wait_msg("token written", timeout=10)
+        for name in os.listdir(app):
+            os.unlink(app / name)
+        os.rmdir(app)
+        os.symlink(elsewhere, app)
+        mark = run.mark()
+        run.signal(signal.SIGHUP)
+        fail = run.wait_msg("token refresh failed", timeout=10, start=mark)
+        assert "has been removed" in fail["error"], fail["_line"]
+        assert run.stop() is not None
+    finally:
+        run.close()
+    assert run.finish() == 0, run
+    assert os.listdir(elsewhere) == [], os.listdir(elsewhere)
+
+
+def test_symlinked_output_directory_refused_at_start(sidecar):
+    real = sidecar.tmp / "real"
+    real.mkdir()
+    link = sidecar.tmp / "link"
+    os.symlink(real, link)
+    srv = sidecar.server()
+    res = sidecar.run(srv, env={"OUTPUT_TOKEN_PATH": str(link / "token")})
+    assert res.rc == 2, str(res)
+    assert srv.connections == 0
+    assert any("symlink" in r["_line"] for r in res.errors), str(res)
+    assert os.listdir(real) == []
+
+
+def test_leftovers_of_long_names_and_expiry_records_are_swept(sidecar):
+    # What a SIGKILL between create and rename leaves: the writer cuts the
+    # name to 200 bytes, the expiry record's (.NAME.expiry) too (a short
+    # name's record gives ..NAME.expiry.tmp-*: see test_tokenfile.c).
+    name = "t" * 230
+    old = time.time() - 3600
+    left = [".%s.tmp-00112233aabb" % name[:200],
+            "..%s.tmp-00112233aabb" % name[:199]]
+    for n in left:
+        p = sidecar.out_dir / n
+        p.write_bytes(b"old-secret")
+        os.utime(p, (old, old))
+    srv = sidecar.server()
+    res = sidecar.run(srv, env={
+        "OUTPUT_TOKEN_PATH": str(sidecar.out_dir / name)})
+    assert res.rc == 0, str(res)
+    assert [r.get("count") for r in res.records
+            if r["msg"].startswith("removed temporary files")] == ["2"], \
+        str(res)
+    assert sorted(os.listdir(sidecar.out_dir)) == sorted(
+        ["token", name, "." + name + ".expiry"]), os.listdir(sidecar.out_dir)
+    assert sidecar.out_path.read_bytes() == sidecar.snapshot[1]["token"][0]
+
+
+# ---------------------------------------------------------- subPath
+
+SUBPATH_SCRIPT = r'''
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+src="$1"; dst="$2"; shift 2
+mount --bind "$src" "$dst" || exit 90
+exec "$@"
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root for a mount "
+                    "namespace")
+@pytest.mark.parametrize("args", [("once",), ("run",)])
+def test_subpath_mount_of_the_token_file_is_refused(sidecar, args):
+    # The kubelet's subPath mount bind-mounts the file itself: the rename
+    # of a refresh replaces the name in the directory, never the mounted
+    # inode. Here a file on the same file system is bind-mounted over
+    # OUTPUT_TOKEN_PATH in a private mount namespace (same st_dev: only
+    # the mount id tells).
+    from conftest import UNSHARE
+    src = sidecar.tmp / "pinned"
+    src.write_bytes(b"pinned")
+    srv = sidecar.server()
+    wrapper = [UNSHARE, "-m", "/bin/sh", "-c", SUBPATH_SCRIPT, "sh",
+               str(src), str(sidecar.out_path)]
+    res = sidecar.run(srv, wrapper=wrapper, args=args, timeout=10)
+    assert res.rc == 2, str(res)
+    assert srv.connections == 0
+    line = " ".join(r["_line"] for r in res.errors)
+    assert "mount point" in line and "subPath" in line, str(res)
+    assert src.read_bytes() == b"pinned"
+    sidecar.assert_output_unchanged(res)
+
+
+# ---------------------------------------------------------- check hardening
+
+def test_check_is_not_dumpable_before_it_reads_the_token(sidecar, binary):
+    # `check` reads the token back: core dumps must be off and the process
+    # not dumpable (not readable by others of its user) before it does. A
+    # FIFO as the token holds it in open(); a non-dumpable process's /proc
+    # entries belong to root even when it runs as another user.
+    import subprocess
+    import tempfile
+    d = tempfile.mkdtemp(prefix="tb-check-fifo-")
+    try:
+        os.chmod(d, 0o755)
+        fifo = os.path.join(d, "token")
+        os.mkfifo(fifo, 0o666)
+        env = sidecar.env_for(sidecar.server())
+        env["OUTPUT_TOKEN_PATH"] = fifo
+        p = subprocess.Popen([binary, "check"], env=env, cwd=d,
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             user=65534, group=65534, extra_groups=[])
+        try:
+            end = time.monotonic() + 5
+            while True:
+                try:
+                    blocked = os.readlink("/proc/%d/exe" % p.pid) == \
+                        os.path.realpath(binary) and \
+                        open("/proc/%d/wchan" % p.pid).read() != "0"
+                except OSError:
+                    blocked = False
+                if blocked:
+                    time.sleep(0.2)
+                    break
+                assert time.monotonic() < end, "check never started"
+                time.sleep(0.01)
+            owner = os.stat("/proc/%d/status" % p.pid).st_uid
+            with open("/proc/%d/limits" % p.pid) as f:
+                core = [line for line in f
+                        if line.startswith("Max core file size")]
+        finally:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            os.write(fd, b"opaque-token")
+            os.close(fd)
+            out, err = p.communicate(timeout=10)
+        assert p.returncode == 0, err
+        assert owner == 0, "check is dumpable while it reads the token " \
+            "(/proc/PID/status owned by uid %d)" % owner
+        assert core and core[0].split()[4:6] == ["0", "0"], core
+    finally:
+        for n in os.listdir(d):
+            os.unlink(os.path.join(d, n))
+        os.rmdir(d)

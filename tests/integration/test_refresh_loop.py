@@ -26,7 +26,8 @@ from conftest import ASAN_BIN, PLAIN_BIN, TIME_RE, VALGRIND, require_binary
 from exchange_server import Reply, random_token
 from loop_support import (ASAN_ENV, SANITIZER_MARKS,  # noqa: E402
                           AtomicDir, Issuer, LoopRun,
-                          assert_token, expiry_name, fd_targets, seconds,
+                          assert_token, expiry_name, seconds,
+                          sleeping_fd_targets,
                           slow, switch_cert, temp_files, vm_rss_kb,
                           TokenReader)
 
@@ -191,7 +192,8 @@ def test_outage_backoff_and_recovery(sidecar, loops):
     Retry-After: 1 as the server comes back, then success: the sidecar
     recovers by itself; the previous token file is untouched throughout;
     attempts count 1, 2, 3...; each wait follows the backoff (uniform in
-    [1 s, min(30 s, 2^(n-1) s)]) or the server's Retry-After."""
+    [1 s, min(30 s, 2^(n-1) s)]) or the server's Retry-After (a floor, with
+    up to half as much again above it)."""
     timeout = 2.0
     srv = sidecar.server()
     issuer = Issuer(srv, expires_in=3600)
@@ -238,8 +240,9 @@ def test_outage_backoff_and_recovery(sidecar, loops):
             assert f["kind"] == kind, "attempt %d\n%s" % (n, run)
         w = waits[n - 1]
         if ra is not None:
-            assert w == ra, "attempt %d: Retry-After %gs not honoured, " \
-                "next_try_in %s\n%s" % (n, ra, f["next_try_in"], run)
+            assert ra <= w <= ra * 1.5, "attempt %d: Retry-After %gs not " \
+                "honoured, next_try_in %s\n%s" % (n, ra, f["next_try_in"],
+                                                  run)
         else:
             ceiling = min(30.0, 2.0 ** (n - 1))
             assert 1.0 <= w <= ceiling, \
@@ -274,7 +277,7 @@ def test_outage_backoff_and_recovery(sidecar, loops):
 
 def test_backoff_keeps_growing_after_the_token_expired(sidecar, loops):
     """A 3-second token, then an outage that outlasts it. While the token
-    is valid each retry comes within half its remaining life (warn); once
+    is valid each retry comes within 3/4 of its remaining life (warn); once
     it has expired the records say so (error) and the retries back off
     again instead of hammering the server at the 1 s floor for ever."""
     srv = sidecar.server()
@@ -294,7 +297,7 @@ def test_backoff_keeps_growing_after_the_token_expired(sidecar, loops):
     for f in valid:
         assert f["level"] == "warn" and "still valid" in f["msg"], f["_line"]
         left = exp + 0.1 - f["_t"]
-        assert seconds(f["next_try_in"]) <= max(1.0, left / 2 + 0.05), \
+        assert seconds(f["next_try_in"]) <= max(1.0, left * 0.75 + 0.05), \
             "retry after %s with %.2fs of validity left\n%s" % (
                 f["next_try_in"], left, run)
     assert expired, run
@@ -322,10 +325,12 @@ def test_retry_after_date_and_not_reused_by_a_later_failure(sidecar, loops):
              Reply(status=503, headers=[("Retry-After", "5")],
                    body={"error": "temporarily_unavailable"}))
     run = loops(sidecar, srv)
+    # Retry-After is a floor with up to half as much again above it.
     f1 = run.wait_msg(FAILED, 1, timeout=10)
-    assert seconds(f1["next_try_in"]) in (3.0, 4.0), f1["_line"]
+    assert 3.0 <= seconds(f1["next_try_in"]) <= 6.0, f1["_line"]
     f2 = run.wait_msg(FAILED, 2, timeout=10)
-    assert seconds(f2["next_try_in"]) == 5.0, f2["_line"]
+    assert 5.0 <= seconds(f2["next_try_in"]) <= 7.5, f2["_line"]
+    assert f2["_t"] - f1["_t"] >= seconds(f1["next_try_in"]) - 0.1, run
     assert f2["_t"] - f1["_t"] >= 2.9, run
     saved = sidecar.sa_path.read_bytes()
     sidecar.sa_path.unlink()
@@ -383,7 +388,10 @@ def test_termination_signal_in_every_wait(sidecar, loops, dns, phase):
         srv.push(Reply(status=503, headers=[("Retry-After", "60")]))
         run.signal(signal.SIGHUP)
         f = run.wait_msg(FAILED, timeout=10)
-        assert f["next_try_in"] == "60.0s" and f["level"] == "warn", f["_line"]
+        # The token is valid for an hour more: the retry waits a quarter
+        # to three quarters of that, above the server's Retry-After.
+        assert 900.0 <= seconds(f["next_try_in"]) <= 2700.0 and \
+            f["level"] == "warn", f["_line"]
     elif phase == "stalled-request":
         _wait_until(lambda: srv.requests, 10, "a request", run)
     elif phase == "stalled-handshake":
@@ -578,9 +586,10 @@ def test_soak_static_asan_valgrind(tmp_path, pki, binary):
         fds = {}
         for cycle in range(1, SOAK_CYCLES + 1):
             st.wait_msg(WRITTEN, cycle, timeout=15)
-            fds[cycle] = fd_targets(st.pid)
+            # Sampled in the sleep that follows: the token directory and
+            # the sleep's two timers, the same every cycle.
+            fds[cycle] = sleeping_fd_targets(st.pid)
             if cycle in (5, SOAK_CYCLES):
-                time.sleep(0.05)
                 samples[cycle] = vm_rss_kb(st.pid)
         for name in ("asan", "valgrind"):
             runs[name].wait_msg(WRITTEN, SOAK_CYCLES, timeout=60)

@@ -155,6 +155,19 @@ def test_app_as_another_user_reads_through_fsgroup(name, spec):
             side["securityContext"]["runAsUser"], c["name"]
 
 
+@pytest.mark.parametrize("name,spec", PODS, ids=POD_IDS)
+def test_token_volume_never_mounted_by_subpath(name, spec):
+    # A subPath mount pins the token file's first inode: the rename of
+    # every refresh would never reach the app (nor the sidecar).
+    side = sidecar(spec)
+    tokens = mount_of(side, env_of(side)["OUTPUT_TOKEN_PATH"])["name"]
+    for c in containers(spec):
+        for m in c.get("volumeMounts", []):
+            if m["name"] == tokens:
+                assert "subPath" not in m and "subPathExpr" not in m, \
+                    c["name"]
+
+
 # ---- the sidecar's own settings ----
 
 @pytest.mark.parametrize("name,spec", PODS, ids=POD_IDS)

@@ -88,9 +88,12 @@ static void
 put(const char *path, const char *text)
 {
 	struct err err = { 0 };
+	struct tokendir td;
 
-	if (tokenfile_write(path, text, strlen(text), 0600, &err) != 0)
+	if (tokendir_open(&td, path, &err) != 0 ||
+	    tokenfile_write(&td, td.name, text, strlen(text), 0600, &err) != 0)
 		fail_msg("%s", err.msg);
+	tokendir_close(&td);
 }
 
 static void

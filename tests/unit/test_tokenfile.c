@@ -86,6 +86,36 @@ dir_entries(const char *path)
 	return n;
 }
 
+/* tokenfile_write() through a directory opened for this one call. */
+static int
+write_path(const char *path, const char *data, size_t len, unsigned mode,
+    struct err *err)
+{
+	struct tokendir td;
+	int rc;
+
+	if (tokendir_open(&td, path, err) == -1)
+		return -1;
+	rc = tokenfile_write(&td, td.name, data, len, mode, err);
+	tokendir_close(&td);
+	return rc;
+}
+
+/* tokenfile_sweep() through a directory opened for this one call. */
+static int
+sweep_path(const char *path)
+{
+	struct tokendir td;
+	struct err err;
+	int n;
+
+	if (tokendir_open(&td, path, &err) == -1)
+		fail_msg("%s", err.msg);
+	n = tokenfile_sweep(&td);
+	tokendir_close(&td);
+	return n;
+}
+
 /* ---- tokenfile_read_subject ---- */
 
 static void
@@ -196,7 +226,7 @@ test_write_new(void **state)
 	struct err err = { 0 };
 	struct stat st;
 
-	assert_int_equal(tokenfile_write(d->file, LIT("token-1"), 0640, &err),
+	assert_int_equal(write_path(d->file, LIT("token-1"), 0640, &err),
 	    0);
 	assert_file(d->file, LIT("token-1"));
 	assert_int_equal(stat(d->file, &st), 0);
@@ -216,7 +246,7 @@ test_write_replaces(void **state)
 	assert_int_equal(chmod(d->file, 0600), 0);
 	assert_int_equal(stat(d->file, &before), 0);
 
-	assert_int_equal(tokenfile_write(d->file, LIT("new"), 0644, &err), 0);
+	assert_int_equal(write_path(d->file, LIT("new"), 0644, &err), 0);
 	assert_file(d->file, LIT("new"));
 	assert_int_equal(stat(d->file, &after), 0);
 	assert_int_equal(after.st_mode & 07777, 0644);
@@ -235,7 +265,7 @@ test_write_mode_despite_umask(void **state)
 	struct stat st;
 	mode_t old = umask(0277);
 
-	assert_int_equal(tokenfile_write(d->file, LIT("t"), 0644, &err), 0);
+	assert_int_equal(write_path(d->file, LIT("t"), 0644, &err), 0);
 	umask(old);
 	assert_int_equal(stat(d->file, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
@@ -251,7 +281,7 @@ test_write_large(void **state)
 
 	for (size_t i = 0; i < sizeof data; i++)
 		data[i] = (char)('A' + i % 26);
-	assert_int_equal(tokenfile_write(d->file, data, sizeof data, 0600,
+	assert_int_equal(write_path(d->file, data, sizeof data, 0600,
 	    &err), 0);
 	assert_int_equal(stat(d->file, &st), 0);
 	assert_int_equal(st.st_size, sizeof data);
@@ -265,7 +295,7 @@ test_write_missing_dir(void **state)
 	char path[256];
 
 	snprintf(path, sizeof path, "%s/no-such-dir/token", d->path);
-	assert_int_equal(tokenfile_write(path, LIT("t"), 0600, &err), -1);
+	assert_int_equal(write_path(path, LIT("t"), 0600, &err), -1);
 	assert_int_equal(err.kind, ERR_FILE);
 	assert_contains(err.msg, "no-such-dir");
 	assert_int_equal(dir_entries(d->path), 0);
@@ -282,7 +312,7 @@ test_write_over_directory(void **state)
 	assert_int_equal(mkdir(d->file, 0700), 0);
 	snprintf(inner, sizeof inner, "%s/keep", d->file);
 	write_file(inner, "k", 1);
-	assert_int_equal(tokenfile_write(d->file, LIT("t"), 0600, &err), -1);
+	assert_int_equal(write_path(d->file, LIT("t"), 0600, &err), -1);
 	assert_err(&err, ERR_FILE, d->file);
 	assert_int_equal(dir_entries(d->path), 1);
 	assert_file(inner, "k", 1);
@@ -313,7 +343,7 @@ test_write_failure_keeps_old(void **state)
 	small.rlim_cur = 4096;
 	old_handler = signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
-	assert_int_equal(tokenfile_write(d->file, data, sizeof data, 0600,
+	assert_int_equal(write_path(d->file, data, sizeof data, 0600,
 	    &err), -1);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, old_handler);
@@ -337,7 +367,7 @@ test_write_read_only_dir(void **state)
 		skip();
 	write_file(d->file, "old-token", 9);
 	assert_int_equal(chmod(d->path, 0500), 0);
-	assert_int_equal(tokenfile_write(d->file, LIT("new"), 0600, &err), -1);
+	assert_int_equal(write_path(d->file, LIT("new"), 0600, &err), -1);
 	assert_int_equal(chmod(d->path, 0700), 0);
 	assert_err(&err, ERR_FILE, d->file);
 	assert_file(d->file, LIT("old-token"));
@@ -372,7 +402,7 @@ test_sweep(void **state)
 		snprintf(p, sizeof p, "%s/%s", d->path, theirs[i]);
 		write_file(p, "keep", 4);
 	}
-	assert_int_equal(tokenfile_sweep(d->file), ARRAY_LEN(ours));
+	assert_int_equal(sweep_path(d->file), ARRAY_LEN(ours));
 	for (i = 0; i < ARRAY_LEN(ours); i++) {
 		snprintf(p, sizeof p, "%s/%s", d->path, ours[i]);
 		assert_int_equal(access(p, F_OK), -1);
@@ -381,7 +411,149 @@ test_sweep(void **state)
 		snprintf(p, sizeof p, "%s/%s", d->path, theirs[i]);
 		assert_int_equal(access(p, F_OK), 0);
 	}
-	assert_int_equal(tokenfile_sweep(d->file), 0);
+	assert_int_equal(sweep_path(d->file), 0);
+}
+
+/* A leftover as a killed writer leaves it: `prefix` and 12 hex digits,
+ * a minute old. */
+static void
+leftover(struct dir *d, const char *prefix)
+{
+	static const struct timespec old[2] = { { 1, 0 }, { 1, 0 } };
+	char p[512];
+
+	snprintf(p, sizeof p, "%s/%s0123456789ab", d->path, prefix);
+	write_file(p, "secret", 6);
+	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+}
+
+/*
+ * Names are cut to 200 bytes when a temporary file is made (so that it
+ * fits in NAME_MAX); the sweep must recognise the cut name, and the
+ * temporary files of the expiry record (".NAME.expiry" gives
+ * "..NAME.expiry.tmp-") too.
+ */
+static void
+test_sweep_long_name_and_expiry_record(void **state)
+{
+	struct dir *d = *state;
+	char name[231], path[512], prefix[256];
+
+	memset(name, 'n', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	snprintf(path, sizeof path, "%s/%s", d->path, name);
+	/* As the writer has always cut it: the first 200 bytes. */
+	snprintf(prefix, sizeof prefix, ".%.200s.tmp-", name);
+	leftover(d, prefix);
+	assert_int_equal(sweep_path(path), 1);
+	leftover(d, "..token.expiry.tmp-");
+	leftover(d, ".token.tmp-");
+	assert_int_equal(sweep_path(d->file), 2);
+	assert_int_equal(dir_entries(d->path), 0);
+}
+
+/* The one naming function: what it makes fits, and is what is swept. */
+static void
+test_temp_prefix(void **state)
+{
+	char name[256], out[256];
+
+	assert_int_equal(tokenfile_temp_prefix("token", out, sizeof out), 0);
+	assert_string_equal(out, ".token.tmp-");
+	memset(name, 'x', 255);
+	name[255] = '\0';
+	assert_int_equal(tokenfile_temp_prefix(name, out, sizeof out), 0);
+	/* "." + 200 + ".tmp-" + 12 random hex digits: within NAME_MAX. */
+	assert_int_equal(strlen(out), 1 + TOKENFILE_TEMP_NAME_MAX + 5);
+	assert_true(strlen(out) + 12 <= 255);
+	assert_int_equal(tokenfile_temp_prefix("token", out, 8), -1);
+}
+
+/* A long name is written, and leaves nothing behind when it fails. */
+static void
+test_write_long_name(void **state)
+{
+	struct dir *d = *state;
+	struct err err = { 0 };
+	char name[256], path[512];
+
+	memset(name, 'n', 250);
+	name[250] = '\0';
+	snprintf(path, sizeof path, "%s/%s", d->path, name);
+	assert_int_equal(write_path(path, LIT("t"), 0600, &err), 0);
+	assert_file(path, LIT("t"));
+	assert_int_equal(dir_entries(d->path), 1);
+}
+
+/*
+ * The directory's name is replaced by a symlink after it was opened: the
+ * next write still goes into the directory opened at start, never through
+ * the link, and the recheck says the path was replaced.
+ */
+static void
+test_directory_swapped_for_a_symlink(void **state)
+{
+	struct dir *d = *state;
+	struct tokendir td;
+	struct err err = { 0 };
+	char sub[128], moved[128], elsewhere[128], p[256];
+
+	snprintf(sub, sizeof sub, "%s/app", d->path);
+	snprintf(moved, sizeof moved, "%s/app-moved", d->path);
+	snprintf(elsewhere, sizeof elsewhere, "%s/elsewhere", d->path);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(mkdir(elsewhere, 0700), 0);
+	snprintf(p, sizeof p, "%s/token", sub);
+	assert_int_equal(tokendir_open(&td, p, &err), 0);
+	assert_int_equal(tokendir_recheck(&td, &err), 0);
+
+	assert_int_equal(rename(sub, moved), 0);
+	assert_int_equal(symlink("elsewhere", sub), 0);
+	assert_int_equal(tokendir_recheck(&td, &err), 1);
+	assert_int_equal(tokenfile_write(&td, td.name, LIT("t"), 0600, &err),
+	    0);
+	tokenfile_sweep(&td);
+	assert_int_equal(dir_entries(elsewhere), 0);
+	snprintf(p, sizeof p, "%s/token", moved);
+	assert_file(p, LIT("t"));
+	tokendir_close(&td);
+
+	/* At start, a symlinked directory is refused outright. */
+	snprintf(p, sizeof p, "%s/token", sub);
+	assert_int_equal(tokendir_open(&td, p, &err), -1);
+	assert_err(&err, ERR_CONFIG, "symlink");
+	assert_int_equal(td.fd, -1);
+
+	snprintf(p, sizeof p, "%s/token", moved);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(unlink(sub), 0);
+	assert_int_equal(rmdir(moved), 0);
+	assert_int_equal(rmdir(elsewhere), 0);
+}
+
+/* The directory opened at start is removed: writes are refused, with the
+ * reason, rather than going anywhere else. */
+static void
+test_directory_removed(void **state)
+{
+	struct dir *d = *state;
+	struct tokendir td;
+	struct err err = { 0 };
+	char sub[128], p[256];
+
+	snprintf(sub, sizeof sub, "%s/app", d->path);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(p, sizeof p, "%s/token", sub);
+	assert_int_equal(tokendir_open(&td, p, &err), 0);
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(tokendir_recheck(&td, &err), -1);
+	assert_err(&err, ERR_FILE, "has been removed");
+	assert_int_equal(tokenfile_write(&td, td.name, LIT("t"), 0600, &err),
+	    -1);
+	assert_err(&err, ERR_FILE, sub);
+	/* Nothing was made at the old path either. */
+	assert_int_equal(access(sub, F_OK), -1);
+	tokendir_close(&td);
 }
 
 int
@@ -402,6 +574,11 @@ main(void)
 		T(test_write_failure_keeps_old),
 		T(test_write_read_only_dir),
 		T(test_sweep),
+		T(test_sweep_long_name_and_expiry_record),
+		T(test_temp_prefix),
+		T(test_write_long_name),
+		T(test_directory_swapped_for_a_symlink),
+		T(test_directory_removed),
 	};
 #undef T
 
