@@ -49,14 +49,18 @@ DBG_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-.PHONY: all deps deps-test demo test unit integration fuzz fuzz-smoke \
+.PHONY: all build deps deps-test demo test unit integration fuzz fuzz-smoke \
 	host-bins bench image test-image test-manifests integration-asan \
 	clean help
 
 all: $(BIN)
 
+# The same as `make`; phony, so the build/ directory never stands for it.
+build: $(BIN)
+
 help:
 	@echo "make            build $(BIN) (static, musl, stripped)"
+	@echo "make build      the same"
 	@echo "make demo       run the sidecar once against a local HTTPS exchange server"
 	@echo "make test       build and run every test (unit, fuzz smoke, integration,"
 	@echo "                manifests, image)"
