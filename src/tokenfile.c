@@ -135,6 +135,7 @@ write_all(int fd, const char *data, size_t len)
 
 #define TEMP_SUFFIX ".tmp-"
 #define TEMP_RANDOM_HEX 12
+#define TEMP_NAME_KEPT 200	/* bytes of the name a temporary file keeps */
 /*
  * A write holds its temporary file for milliseconds: one this old was left
  * by a killed process, never by another sidecar writing the same file now.
@@ -156,8 +157,8 @@ create_temp(int dirfd, const char *name, char *tmp, size_t tmpsz,
 	for (tries = 0; tries < 8; tries++) {
 		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
 			return -1;
-		snprintf(tmp, tmpsz, ".%.200s" TEMP_SUFFIX
-		    "%02x%02x%02x%02x%02x%02x",
+		(void)snprintf(tmp, tmpsz, ".%.*s" TEMP_SUFFIX
+		    "%02x%02x%02x%02x%02x%02x", TEMP_NAME_KEPT,
 		    name, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_CLOEXEC | O_NOFOLLOW, mode);
@@ -260,7 +261,7 @@ tokenfile_read_small(const char *path, char *buf, size_t cap)
 static int
 is_own_temp(const char *entry, const char *name)
 {
-	size_t n = strlen(name), i;
+	size_t n = strnlen(name, TEMP_NAME_KEPT), i;
 
 	if (entry[0] != '.' || strncmp(entry + 1, name, n) != 0 ||
 	    strncmp(entry + 1 + n, TEMP_SUFFIX, strlen(TEMP_SUFFIX)) != 0)

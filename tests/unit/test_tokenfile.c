@@ -384,6 +384,27 @@ test_sweep(void **state)
 	assert_int_equal(tokenfile_sweep(d->file), 0);
 }
 
+/*
+ * A name longer than the 200 bytes a temporary file keeps of it: the
+ * leftover of a killed write is still recognised as this file's own.
+ */
+static void
+test_sweep_long_name(void **state)
+{
+	static const struct timespec old[2] = { { 1, 0 }, { 1, 0 } };
+	struct dir *d = *state;
+	char name[231], path[512], tmp[512];
+
+	memset(name, 'n', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	snprintf(path, sizeof path, "%s/%s", d->path, name);
+	snprintf(tmp, sizeof tmp, "%s/.%.200s.tmp-0123456789ab", d->path, name);
+	write_file(tmp, "secret", 6);
+	assert_int_equal(utimensat(AT_FDCWD, tmp, old, 0), 0);
+	assert_int_equal(tokenfile_sweep(path), 1);
+	assert_int_equal(access(tmp, F_OK), -1);
+}
+
 int
 main(void)
 {
@@ -402,6 +423,7 @@ main(void)
 		T(test_write_failure_keeps_old),
 		T(test_write_read_only_dir),
 		T(test_sweep),
+		T(test_sweep_long_name),
 	};
 #undef T
 
