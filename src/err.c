@@ -8,28 +8,28 @@
 #include "err.h"
 
 int
-err_set(struct err *err, enum err_kind kind, const char *fmt, ...)
+(err_set)(struct err *err, enum err_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
 	err->kind = kind;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	(void)vsnprintf(err->msg, sizeof err->msg, fmt, ap);	/* cut if long */
 	va_end(ap);
 	return -1;
 }
 
 int
-err_wrap(struct err *err, const char *fmt, ...)
+(err_wrap)(struct err *err, const char *fmt, ...)
 {
 	char prefix[ERR_MSG_MAX], old[ERR_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	(void)vsnprintf(prefix, sizeof prefix, fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof old);
-	snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+	(void)snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
 	return -1;
 }
 

@@ -45,6 +45,17 @@ int err_set(struct err *err, enum err_kind kind, const char *fmt, ...)
 int err_wrap(struct err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Both return -1 whatever happens, and callers rely on it (`if (f() == -1)`
+ * after `return err_set(...)`). The clang static analyzer reads one file at
+ * a time: these macros show it the -1, instead of letting it invent paths
+ * where a failure "returned 0" and left an output unset.
+ */
+#ifdef __clang_analyzer__
+#define err_set(...) (err_set(__VA_ARGS__), -1)
+#define err_wrap(...) (err_wrap(__VA_ARGS__), -1)
+#endif
+
 /* A short lower-case name for an error kind, for the log's `error` key. */
 const char *err_kind_name(enum err_kind kind);
 
