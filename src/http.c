@@ -47,7 +47,7 @@ http_request_write(const struct http_request *req, char *buf, size_t cap,
 	    req->url->authority, "\r\n");
 	bad |= append(buf, cap, len, "User-Agent: ", req->user_agent, "\r\n");
 	if (req->content_type != NULL) {
-		snprintf(clen, sizeof clen, "%zu", req->body_len);
+		(void)snprintf(clen, sizeof clen, "%zu", req->body_len);
 		bad |= append(buf, cap, len, "Content-Type: ",
 		    req->content_type, "\r\n");
 		bad |= append(buf, cap, len, "Content-Length: ", clen, "\r\n");
@@ -562,7 +562,7 @@ imf_fixdate(const char *v, int64_t *t)
 	    v[11] != ' ' || v[16] != ' ' || v[19] != ':' || v[22] != ':' ||
 	    memcmp(v + 25, " GMT", 4) != 0)
 		return -1;
-	for (m = 0; m < 12 && memcmp(months + 3 * m, v + 8, 3) != 0; m++)
+	for (m = 0; m < 12 && memcmp(months + (size_t)m * 3, v + 8, 3) != 0; m++)
 		;
 	d.year = digits_at(v + 12, 4);
 	d.month = m + 1;

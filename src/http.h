@@ -19,8 +19,8 @@
 #include "stream.h"
 #include "url.h"
 
-#define HTTP_HEADERS_MAX (16u * 1024)  /* status line and headers */
-#define HTTP_BODY_MAX (64u * 1024)     /* decoded body */
+#define HTTP_HEADERS_MAX 16384u        /* 16 KiB: status line and headers */
+#define HTTP_BODY_MAX 65536u           /* 64 KiB: decoded body */
 #define HTTP_CHUNK_LINE_MAX 1024u      /* chunk size line or trailer line */
 /* A buffer this large never runs out of room within the limits above. */
 #define HTTP_READER_BUF (HTTP_HEADERS_MAX + HTTP_BODY_MAX + \

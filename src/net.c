@@ -42,7 +42,7 @@ lookup(const char *host, uint16_t port, struct answer *a)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(service, sizeof service, "%u", (unsigned)port);
+	(void)snprintf(service, sizeof service, "%u", (unsigned)port);
 	a->gai_error = getaddrinfo(host, service, &hints, &res);
 	if (a->gai_error != 0) {
 		a->sys_errno = errno;
@@ -156,7 +156,7 @@ format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
 	    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
 
 	if (inet_ntop(ss->ss_family, src, out, (socklen_t)cap) == NULL)
-		snprintf(out, cap, "?");
+		(void)snprintf(out, cap, "?");
 }
 
 /* Connect to one address before `until`; the socket, or -1 and errno. */
