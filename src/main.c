@@ -84,7 +84,7 @@ harden(void)
 static void
 url_for_log(const struct config *cfg, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s://%s%.*s", cfg->url.tls ? "https" : "http",
+	(void)snprintf(out, cap, "%s://%s%.*s", cfg->url.tls ? "https" : "http",
 	    cfg->url.authority, (int)strcspn(cfg->url.target, "?"),
 	    cfg->url.target);
 }
@@ -118,20 +118,20 @@ start(struct config *cfg, struct trust *trust, const char *mode)
 		log_error("invalid CA bundle", &err);
 		return EXIT_CONFIG;
 	}
-	snprintf(anchors, sizeof anchors, "%zu", trust->count);
+	(void)snprintf(anchors, sizeof anchors, "%zu", trust->count);
 	log_event(LOG_INFO, "tokenbridge-sidecar starting",
 	    "version", TB_VERSION, "mode", mode, "url", url,
 	    "output", cfg->output_token_path,
 	    "ca_bundle", cfg->url.tls ? cfg->ca_bundle_path : "none",
 	    "trust_anchors", anchors, (char *)NULL);
 	if (trust->skipped > 0) {
-		snprintf(number, sizeof number, "%zu", trust->skipped);
+		(void)snprintf(number, sizeof number, "%zu", trust->skipped);
 		log_event(LOG_WARN, "some certificates in the CA bundle could "
 		    "not be read and were skipped", "path", cfg->ca_bundle_path,
 		    "skipped", number, (char *)NULL);
 	}
 	if ((swept = tokenfile_sweep(cfg->output_token_path)) > 0) {
-		snprintf(number, sizeof number, "%d", swept);
+		(void)snprintf(number, sizeof number, "%d", swept);
 		log_event(LOG_INFO, "removed temporary files left by a killed "
 		    "process", "count", number, (char *)NULL);
 	}
@@ -182,7 +182,7 @@ cmd_check(void)
 		log_error("token not usable", &err);
 		return EXIT_FAILED;
 	}
-	snprintf(when, sizeof when, "%lld", (long long)expires_at);
+	(void)snprintf(when, sizeof when, "%lld", (long long)expires_at);
 	log_event(LOG_DEBUG, "token usable", "path", cfg.output_token_path,
 	    "expires_at", expires_at ? when : "unknown", (char *)NULL);
 	return EXIT_SUCCESS;
@@ -222,10 +222,10 @@ main(int argc, char **argv)
 		}
 		if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 		    strcmp(cmd, "help") == 0) {
-			fputs(usage, stdout);
+			(void)fputs(usage, stdout);
 			return EXIT_SUCCESS;
 		}
 	}
-	fputs(usage, stderr);
+	(void)fputs(usage, stderr);
 	return EXIT_CONFIG;
 }
