@@ -139,15 +139,15 @@ test_opaque_token_uses_recorded_expiry(void **state)
 
 	put(d->token, "opaque-secret");
 	/* Nothing recorded: a present token is all that can be known. */
-	expect(d, NOW, 1, NULL);
+	expect(d, NOW, 1, "");
 	snprintf(text, sizeof text, "%d\n", NOW + 3600);
 	put(d->expiry, text);
-	expect(d, NOW, 1, NULL);
+	expect(d, NOW, 1, "");
 	expect(d, NOW + 3600 - CHECK_MIN_VALIDITY_S + 1, 0, "margin");
 	expect(d, NOW + 3601, 0, "expired 1 s ago");
 	/* A malformed record is no record. */
 	put(d->expiry, "soon\n");
-	expect(d, NOW + 999999, 1, NULL);
+	expect(d, NOW + 999999, 1, "");
 }
 
 static void
@@ -161,7 +161,7 @@ test_jwt_exp_wins_over_record(void **state)
 	put(d->token, t);
 	snprintf(text, sizeof text, "%d\n", NOW + 3600);
 	put(d->expiry, text);
-	expect(d, NOW, 1, NULL);
+	expect(d, NOW, 1, "");
 	expect(d, NOW + 95, 0, "margin");
 	expect(d, NOW + 200, 0, "expired 100 s ago");
 }
