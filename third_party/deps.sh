@@ -41,6 +41,8 @@ fi
 echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 # A fresh machine has no package lists yet; refresh them once, then install.
+# $missing is a list of package names, split on purpose.
+# shellcheck disable=SC2086
 if ! apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1; then
 	apt-get update -q >/dev/null
 	apt-get install -y -q --no-install-recommends $missing >/dev/null
