@@ -7,8 +7,12 @@
 
 #include "err.h"
 
+/* The functions themselves, not the analyzer's view of them (err.h). */
+#undef err_set
+#undef err_wrap
+
 int
-(err_set)(struct err *err, enum err_kind kind, const char *fmt, ...)
+err_set(struct err *err, enum err_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -20,7 +24,7 @@ int
 }
 
 int
-(err_wrap)(struct err *err, const char *fmt, ...)
+err_wrap(struct err *err, const char *fmt, ...)
 {
 	char prefix[ERR_MSG_MAX], old[ERR_MSG_MAX];
 	va_list ap;

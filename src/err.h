@@ -49,7 +49,8 @@ int err_wrap(struct err *err, const char *fmt, ...)
  * Both return -1 whatever happens, and callers rely on it (`if (f() == -1)`
  * after `return err_set(...)`). The clang static analyzer reads one file at
  * a time: these macros show it the -1, instead of letting it invent paths
- * where a failure "returned 0" and left an output unset.
+ * where a failure "returned 0" and left an output unset. err.c undefines
+ * them.
  */
 #ifdef __clang_analyzer__
 #define err_set(...) (err_set(__VA_ARGS__), -1)
