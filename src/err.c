@@ -18,7 +18,7 @@ err_set(struct err *err, enum err_kind kind, const char *fmt, ...)
 
 	err->kind = kind;
 	va_start(ap, fmt);
-	(void)vsnprintf(err->msg, sizeof err->msg, fmt, ap);	/* cut if long */
+	(void)vsnprintf(err->msg, sizeof err->msg, fmt, ap); /* cut if long */
 	va_end(ap);
 	return -1;
 }
@@ -41,12 +41,19 @@ const char *
 err_kind_name(enum err_kind kind)
 {
 	static const char *const names[] = {
-		[ERR_NONE] = "none", [ERR_CONFIG] = "config",
-		[ERR_FILE] = "file", [ERR_TRUST] = "trust", [ERR_DNS] = "dns",
-		[ERR_CONNECT] = "connect", [ERR_TIMEOUT] = "timeout",
-		[ERR_TLS] = "tls", [ERR_HTTP] = "http",
-		[ERR_STATUS] = "status", [ERR_RESPONSE] = "response",
-		[ERR_INTERRUPTED] = "interrupted", [ERR_SYSTEM] = "system",
+		[ERR_NONE] = "none",
+		[ERR_CONFIG] = "config",
+		[ERR_FILE] = "file",
+		[ERR_TRUST] = "trust",
+		[ERR_DNS] = "dns",
+		[ERR_CONNECT] = "connect",
+		[ERR_TIMEOUT] = "timeout",
+		[ERR_TLS] = "tls",
+		[ERR_HTTP] = "http",
+		[ERR_STATUS] = "status",
+		[ERR_RESPONSE] = "response",
+		[ERR_INTERRUPTED] = "interrupted",
+		[ERR_SYSTEM] = "system",
 	};
 
 	if ((unsigned)kind >= sizeof names / sizeof names[0])

@@ -95,8 +95,8 @@ secret_at(const char *s, size_t left)
 		if (left < LOG_SECRET_PIECE ||
 		    memmem(p, len, s, LOG_SECRET_PIECE) == NULL)
 			continue;
-		for (k = LOG_SECRET_PIECE; k < left && memmem(p, len, s,
-		    k + 1) != NULL; k++)
+		for (k = LOG_SECRET_PIECE;
+		     k < left && memmem(p, len, s, k + 1) != NULL; k++)
 			;
 		if (k > best)
 			best = k;
@@ -213,8 +213,7 @@ put_time(struct line *l)
 void
 log_event(enum log_level level, const char *msg, ...)
 {
-	static const char *const names[] = { "debug", "info", "warn",
-		"error" };
+	static const char *const names[] = { "debug", "info", "warn", "error" };
 	struct line l;
 	const char *key, *value;
 	va_list ap;
@@ -243,4 +242,3 @@ log_event(enum log_level level, const char *msg, ...)
 		if ((w = write(STDERR_FILENO, l.buf + off, l.len - off)) <= 0)
 			return;
 }
-

@@ -21,8 +21,8 @@
  * a NUL or control character is an error. Returns 0 and the length in
  * *len, or -1 with err set (ERR_FILE).
  */
-int tokenfile_read_subject(const char *path, char *buf, size_t cap,
-    size_t *len, struct err *err);
+int tokenfile_read_subject(const char *path, char *buf, size_t cap, size_t *len,
+    struct err *err);
 
 /*
  * Replace the file at `path` with data[0..len) and permission bits `mode`.

@@ -37,14 +37,13 @@ static void
 test_not_a_jwt(void **state)
 {
 	static const char *const tokens[] = {
-		"opaque-token-without-dots",
-		"a.b",                       /* two segments */
-		"a.b.c.d",                   /* four segments (JWE has five) */
+		"opaque-token-without-dots", "a.b", /* two segments */
+		"a.b.c.d", /* four segments (JWE has five) */
 		"eyJhbGciOiJub25lIn0.!!!.c2ln", /* payload not base64url */
-		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.c2ln", /* no exp */
+		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.c2ln",    /* no exp */
 		"eyJhbGciOiJub25lIn0.eyJleHAiOiIxMjMifQ.c2ln", /* exp "123" */
-		"eyJhbGciOiJub25lIn0.eyJleHAiOi0xfQ.c2ln",  /* exp -1 */
-		"eyJhbGciOiJub25lIn0.bm90IGpzb24.c2ln",      /* "not json" */
+		"eyJhbGciOiJub25lIn0.eyJleHAiOi0xfQ.c2ln",     /* exp -1 */
+		"eyJhbGciOiJub25lIn0.bm90IGpzb24.c2ln",        /* "not json" */
 	};
 	size_t i;
 
@@ -68,7 +67,8 @@ setup(void **state)
 	assert_non_null(mkdtemp(d.path));
 	snprintf(d.token, sizeof d.token, "%s/token", d.path);
 	assert_int_equal(tokenfile_expiry_path(d.token, d.expiry,
-	    sizeof d.expiry), 0);
+	                     sizeof d.expiry),
+	    0);
 	*state = &d;
 	return 0;
 }
@@ -114,7 +114,8 @@ test_expiry_path(void **state)
 	char out[64];
 
 	assert_int_equal(tokenfile_expiry_path("/var/run/t/token", out,
-	    sizeof out), 0);
+	                     sizeof out),
+	    0);
 	assert_string_equal(out, "/var/run/t/.token.expiry");
 	assert_int_equal(tokenfile_expiry_path("token", out, sizeof out), 0);
 	assert_string_equal(out, ".token.expiry");

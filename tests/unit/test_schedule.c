@@ -67,9 +67,11 @@ test_tiny_lifetimes_never_loop_tightly(void **state)
 
 	for (i = 0; i < ARRAY_LEN(lifetimes); i++) {
 		assert_int_equal(schedule_after_success(true, lifetimes[i],
-		    HOUR, RND_MIN), SCHEDULE_MIN_MS);
+		                     HOUR, RND_MIN),
+		    SCHEDULE_MIN_MS);
 		assert_int_equal(schedule_after_success(true, lifetimes[i],
-		    HOUR, RND_MAX), SCHEDULE_MIN_MS);
+		                     HOUR, RND_MAX),
+		    SCHEDULE_MIN_MS);
 	}
 	/* A sub-second interval is floored too. */
 	assert_int_equal(schedule_after_success(false, 0, 500, RND_MAX),
@@ -81,10 +83,10 @@ test_huge_lifetime_does_not_overflow(void **state)
 {
 	uint64_t ten_years = 10ull * 365 * 24 * HOUR;
 
-	assert_int_equal(schedule_after_success(true, ten_years, HOUR,
-	    RND_MIN), HOUR - HOUR / 10);
+	assert_int_equal(schedule_after_success(true, ten_years, HOUR, RND_MIN),
+	    HOUR - HOUR / 10);
 	assert_true(schedule_after_success(true, UINT64_MAX, UINT64_MAX,
-	    RND_MAX) <= UINT64_MAX / 4 * 3);
+	                RND_MAX) <= UINT64_MAX / 4 * 3);
 }
 
 static void
@@ -99,11 +101,11 @@ test_backoff_grows_and_caps(void **state)
 			ceiling = SCHEDULE_BACKOFF_CAP_MS;
 		if (ceiling < SCHEDULE_MIN_MS)
 			ceiling = SCHEDULE_MIN_MS;
-		d = schedule_after_failure(attempt, 0, false, 0, HOUR,
-		    RND_MAX);
+		d = schedule_after_failure(attempt, 0, false, 0, HOUR, RND_MAX);
 		assert_true(d <= ceiling && d + 1 >= ceiling);
 		assert_int_equal(schedule_after_failure(attempt, 0, false, 0,
-		    HOUR, RND_MIN), SCHEDULE_MIN_MS);
+		                     HOUR, RND_MIN),
+		    SCHEDULE_MIN_MS);
 	}
 }
 
@@ -111,10 +113,10 @@ static void
 test_backoff_attempt_counter_extremes(void **state)
 {
 	/* Attempt 0 is treated as the first; huge counts do not shift out. */
-	assert_int_equal(schedule_after_failure(0, 0, false, 0, HOUR,
-	    RND_MAX), schedule_after_failure(1, 0, false, 0, HOUR, RND_MAX));
+	assert_int_equal(schedule_after_failure(0, 0, false, 0, HOUR, RND_MAX),
+	    schedule_after_failure(1, 0, false, 0, HOUR, RND_MAX));
 	assert_true(schedule_after_failure(UINT32_MAX, 0, false, 0, HOUR,
-	    RND_MAX) <= SCHEDULE_BACKOFF_CAP_MS);
+	                RND_MAX) <= SCHEDULE_BACKOFF_CAP_MS);
 	assert_true(schedule_after_failure(64, 0, false, 0, HOUR, RND_MAX) >=
 	    SCHEDULE_BACKOFF_CAP_MS - S);
 }
@@ -141,13 +143,15 @@ static void
 test_retry_after_is_honoured_within_bounds(void **state)
 {
 	assert_int_equal(schedule_after_failure(1, 20 * S, false, 0, HOUR,
-	    RND_MAX), 20 * S);
+	                     RND_MAX),
+	    20 * S);
 	/* Beyond the cap: capped. */
 	assert_int_equal(schedule_after_failure(1, 24 * HOUR, false, 0, HOUR,
-	    RND_MAX), SCHEDULE_RETRY_AFTER_MAX_MS);
+	                     RND_MAX),
+	    SCHEDULE_RETRY_AFTER_MAX_MS);
 	/* Zero or tiny: floored, never a tight loop. */
-	assert_int_equal(schedule_after_failure(1, 1, false, 0, HOUR,
-	    RND_MAX), SCHEDULE_MIN_MS);
+	assert_int_equal(schedule_after_failure(1, 1, false, 0, HOUR, RND_MAX),
+	    SCHEDULE_MIN_MS);
 }
 
 static void
@@ -155,10 +159,12 @@ test_token_life_limits_the_wait(void **state)
 {
 	/* 10s of validity left: retry within 5s whatever the backoff. */
 	assert_int_equal(schedule_after_failure(10, 0, true, 10 * S, HOUR,
-	    RND_MAX), 5 * S);
+	                     RND_MAX),
+	    5 * S);
 	/* Retry-After beyond the token's life: the token's life wins. */
-	assert_int_equal(schedule_after_failure(1, 120 * S, true, 30 * S,
-	    HOUR, RND_MAX), 15 * S);
+	assert_int_equal(schedule_after_failure(1, 120 * S, true, 30 * S, HOUR,
+	                     RND_MAX),
+	    15 * S);
 	/* Expired: the plain backoff, not a retry every second. */
 	assert_int_equal(schedule_after_failure(5, 0, true, 0, HOUR, RND_MAX),
 	    schedule_after_failure(5, 0, false, 0, HOUR, RND_MAX));
@@ -170,7 +176,8 @@ static void
 test_interval_limits_the_backoff(void **state)
 {
 	assert_int_equal(schedule_after_failure(10, 0, false, 0, 5 * S,
-	    RND_MAX), 5 * S);
+	                     RND_MAX),
+	    5 * S);
 }
 
 int
