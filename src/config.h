@@ -27,11 +27,11 @@
 struct config {
 	const char *sa_token_path;
 	const char *output_token_path;
-	const char *exchange_url;       /* as given, for messages */
+	const char *exchange_url; /* as given, for messages */
 	struct url url;
-	const char *audience;           /* NULL when unset */
+	const char *audience; /* NULL when unset */
 	const char *subject_token_type;
-	const char *ca_bundle_path;     /* NULL for plain http */
+	const char *ca_bundle_path; /* NULL for plain http */
 	uint64_t refresh_interval_ms;
 	uint64_t exchange_timeout_ms;
 	unsigned token_file_mode;

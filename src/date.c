@@ -33,10 +33,11 @@ date_to_unix(const struct date *d)
 {
 	int64_t y = d->year - (d->month <= 2);
 	int64_t era = floor_div(y, 400), yoe = y - era * 400;
-	int64_t doy = (153 * (d->month > 2 ? d->month - 3 : d->month + 9) +
-	    2) / 5 + d->day - 1;
+	int64_t doy = (153 * (d->month > 2 ? d->month - 3 : d->month + 9) + 2) /
+	        5 +
+	    d->day - 1;
 	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 
-	return (era * 146097 + doe - 719468) * 86400 + d->hour * 3600 +
-	    d->minute * 60 + d->second;
+	return (era * 146097 + doe - 719468) * 86400 + (int64_t)d->hour * 3600 +
+	    (int64_t)d->minute * 60 + d->second;
 }

@@ -9,8 +9,8 @@
 
 struct date {
 	int64_t year;
-	int month;   /* 1-12 */
-	int day;     /* 1-31 */
+	int month; /* 1-12 */
+	int day;   /* 1-31 */
 	int hour, minute, second;
 };
 

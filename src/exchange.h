@@ -27,11 +27,11 @@ struct exchange_result {
 	char access_token[EXCHANGE_TOKEN_MAX];
 	size_t access_token_len;
 	bool has_expires_in;
-	uint64_t expires_in;        /* seconds */
+	uint64_t expires_in; /* seconds */
 	char token_type[64];
 	char issued_token_type[128];
-	int http_status;            /* 0 when no response arrived */
-	uint64_t retry_after;       /* seconds, 0 when none */
+	int http_status;      /* 0 when no response arrived */
+	uint64_t retry_after; /* seconds, 0 when none */
 };
 
 /*

@@ -40,31 +40,32 @@ http_request_write(const struct http_request *req, char *buf, size_t cap,
 	if (has_crlf(req->method) || has_crlf(req->url->target) ||
 	    has_crlf(req->url->authority) || has_crlf(req->user_agent) ||
 	    (req->content_type != NULL && has_crlf(req->content_type)))
-		return err_set(err, ERR_CONFIG, "an HTTP request line or header "
-		    "value holds a line break");
+		return err_set(err, ERR_CONFIG,
+		    "an HTTP request line or header value holds a line break");
 	bad |= append(buf, cap, len, req->method, " ", req->url->target);
-	bad |= append(buf, cap, len, " HTTP/1.1\r\nHost: ",
-	    req->url->authority, "\r\n");
+	bad |= append(buf, cap, len, " HTTP/1.1\r\nHost: ", req->url->authority,
+	    "\r\n");
 	bad |= append(buf, cap, len, "User-Agent: ", req->user_agent, "\r\n");
 	if (req->content_type != NULL) {
-		snprintf(clen, sizeof clen, "%zu", req->body_len);
-		bad |= append(buf, cap, len, "Content-Type: ",
-		    req->content_type, "\r\n");
+		(void)snprintf(clen, sizeof clen, "%zu", req->body_len);
+		bad |= append(buf, cap, len,
+		    "Content-Type: ", req->content_type, "\r\n");
 		bad |= append(buf, cap, len, "Content-Length: ", clen, "\r\n");
 	}
 	for (i = 0; i < req->extra_count; i++) {
 		if (has_crlf(req->extra[i].name) ||
 		    has_crlf(req->extra[i].value))
-			return err_set(err, ERR_CONFIG, "the %s header value "
-			    "holds a line break", req->extra[i].name);
+			return err_set(err, ERR_CONFIG,
+			    "the %s header value holds a line break",
+			    req->extra[i].name);
 		bad |= append(buf, cap, len, req->extra[i].name, ": ",
 		    req->extra[i].value);
 		bad |= append(buf, cap, len, "\r\n", "", "");
 	}
 	bad |= append(buf, cap, len, "Connection: close\r\n\r\n", "", "");
 	if (bad || req->body_len > cap - *len)
-		return err_set(err, ERR_SYSTEM, "the HTTP request is larger "
-		    "than its %zu-byte buffer", cap);
+		return err_set(err, ERR_SYSTEM,
+		    "the HTTP request is larger than its %zu-byte buffer", cap);
 	if (req->body_len > 0)
 		memcpy(buf + *len, req->body, req->body_len);
 	*len += req->body_len;
@@ -111,8 +112,8 @@ static int
 tchar(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~",
-	    c) != NULL);
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 static void
@@ -131,25 +132,26 @@ printable(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+		    s[i] == 0x7f)
 			return 0;
 	return 1;
 }
 
 static int
-parse_status(struct http_reader *r, const char *s, size_t n,
-    struct err *err)
+parse_status(struct http_reader *r, const char *s, size_t n, struct err *err)
 {
 	if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 ||
-	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' ||
-	    s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' ||
-	    s[11] < '0' || s[11] > '9' || (n > 12 && s[12] != ' '))
-		return err_set(err, ERR_HTTP, "the response does not start "
+	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' || s[9] < '1' ||
+	    s[9] > '5' || s[10] < '0' || s[10] > '9' || s[11] < '0' ||
+	    s[11] > '9' || (n > 12 && s[12] != ' '))
+		return err_set(err, ERR_HTTP,
+		    "the response does not start "
 		    "with an HTTP/1.x status line: is the URL's port an "
 		    "HTTP server?");
 	if (!printable(s + 12, n - 12))
-		return err_set(err, ERR_HTTP, "the response's status line holds "
-		    "a control character");
+		return err_set(err, ERR_HTTP,
+		    "the response's status line holds a control character");
 	r->resp->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 +
 	    (s[11] - '0');
 	return 0;
@@ -167,17 +169,17 @@ parse_length(struct http_reader *r, struct head_fields *h, const char *v,
 	size_t i;
 
 	if (n == 0 || n > 19)
-		return err_set(err, ERR_HTTP, "the Content-Length header is "
-		    "not a number");
+		return err_set(err, ERR_HTTP,
+		    "the Content-Length header is not a number");
 	for (i = 0; i < n; i++) {
 		if (v[i] < '0' || v[i] > '9')
-			return err_set(err, ERR_HTTP, "the Content-Length "
-			    "header is not a number");
+			return err_set(err, ERR_HTTP,
+			    "the Content-Length header is not a number");
 		cl = cl * 10 + (uint64_t)(v[i] - '0');
 	}
 	if (h->has_length && cl != r->content_length)
-		return err_set(err, ERR_HTTP, "the response has two different "
-		    "Content-Length headers");
+		return err_set(err, ERR_HTTP,
+		    "the response has two different Content-Length headers");
 	h->has_length = 1;
 	r->content_length = cl;
 	return 0;
@@ -192,19 +194,19 @@ parse_field(struct http_reader *r, struct head_fields *h, const char *s,
 	size_t name_len, vlen, i;
 
 	if (n > 0 && (s[0] == ' ' || s[0] == '\t'))
-		return err_set(err, ERR_HTTP, "the response uses obsolete "
-		    "header line folding");
+		return err_set(err, ERR_HTTP,
+		    "the response uses obsolete header line folding");
 	if (colon == NULL)
-		return err_set(err, ERR_HTTP, "a response header line has no "
-		    "colon");
+		return err_set(err, ERR_HTTP,
+		    "a response header line has no colon");
 	name_len = (size_t)(colon - s);
 	for (i = 0; i < name_len; i++)
 		if (!tchar(s[i]))
-			return err_set(err, ERR_HTTP, "a response header name "
-			    "is malformed");
+			return err_set(err, ERR_HTTP,
+			    "a response header name is malformed");
 	if (name_len == 0)
-		return err_set(err, ERR_HTTP, "a response header name is "
-		    "empty");
+		return err_set(err, ERR_HTTP,
+		    "a response header name is empty");
 	v = colon + 1;
 	vlen = n - name_len - 1;
 	while (vlen > 0 && (*v == ' ' || *v == '\t'))
@@ -212,15 +214,16 @@ parse_field(struct http_reader *r, struct head_fields *h, const char *s,
 	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
 		vlen--;
 	if (!printable(v, vlen))
-		return err_set(err, ERR_HTTP, "a response header value holds a "
-		    "control character");
-#define IS(name) (name_len == sizeof(name) - 1 && \
-	strncasecmp(s, name, name_len) == 0)
+		return err_set(err, ERR_HTTP,
+		    "a response header value holds a control character");
+#define IS(name) \
+	(name_len == sizeof(name) - 1 && strncasecmp(s, name, name_len) == 0)
 	if (IS("Content-Length"))
 		return parse_length(r, h, v, vlen, err);
 	if (IS("Transfer-Encoding")) {
 		if (h->has_te || vlen != 7 || strncasecmp(v, "chunked", 7) != 0)
-			return err_set(err, ERR_HTTP, "the response uses a "
+			return err_set(err, ERR_HTTP,
+			    "the response uses a "
 			    "transfer coding other than chunked");
 		h->has_te = h->chunked = 1;
 	} else if (IS("Content-Type")) {
@@ -245,8 +248,8 @@ parse_head(struct http_reader *r, size_t end, struct err *err)
 	int status;
 
 	if (memchr(r->buf, '\0', end) != NULL)
-		return err_set(err, ERR_HTTP, "the response headers hold a "
-		    "NUL byte");
+		return err_set(err, ERR_HTTP,
+		    "the response headers hold a NUL byte");
 	next = line_end(r, 0);
 	if (parse_status(r, r->buf, content_len(r->buf, next), err) == -1)
 		return -1;
@@ -255,12 +258,13 @@ parse_head(struct http_reader *r, size_t end, struct err *err)
 		if (content_len(r->buf + pos, next - pos) == 0)
 			break;
 		if (parse_field(r, &h, r->buf + pos,
-		    content_len(r->buf + pos, next - pos), err) == -1)
+		        content_len(r->buf + pos, next - pos), err) == -1)
 			return -1;
 	}
 	status = r->resp->status;
 	if (h.has_te && h.has_length)
-		return err_set(err, ERR_HTTP, "the response has both "
+		return err_set(err, ERR_HTTP,
+		    "the response has both "
 		    "Content-Length and Transfer-Encoding");
 	if (status == 204 || status == 304)
 		r->framing = HTTP_FRAME_NONE;
@@ -272,8 +276,8 @@ parse_head(struct http_reader *r, size_t end, struct err *err)
 		r->framing = HTTP_FRAME_CLOSE;
 	if (r->framing == HTTP_FRAME_LENGTH &&
 	    r->content_length > HTTP_BODY_MAX)
-		return err_set(err, ERR_HTTP, "the response body of %llu "
-		    "bytes is over the %u-byte limit",
+		return err_set(err, ERR_HTTP,
+		    "the response body of %llu bytes is over the %u-byte limit",
 		    (unsigned long long)r->content_length, HTTP_BODY_MAX);
 	return 0;
 }
@@ -285,8 +289,8 @@ head_end(struct http_reader *r)
 	size_t next;
 
 	while ((next = line_end(r, r->scan)) != 0) {
-		if (r->scan > 0 && content_len(r->buf + r->scan,
-		    next - r->scan) == 0)
+		if (r->scan > 0 &&
+		    content_len(r->buf + r->scan, next - r->scan) == 0)
 			return next;
 		r->scan = next;
 	}
@@ -300,26 +304,32 @@ read_head(struct http_reader *r, struct err *err)
 
 	for (;;) {
 		if ((end = head_end(r)) == 0) {
-			if (r->len > HTTP_HEADERS_MAX || r->scan > HTTP_HEADERS_MAX)
-				return err_set(err, ERR_HTTP, "the response "
+			if (r->len > HTTP_HEADERS_MAX ||
+			    r->scan > HTTP_HEADERS_MAX)
+				return err_set(err, ERR_HTTP,
+				    "the response "
 				    "headers are over the %u-byte limit",
 				    HTTP_HEADERS_MAX);
 			if (r->eof)
-				return err_set(err, ERR_HTTP, r->len == 0 ?
-				    "the server closed the connection without "
-				    "answering" : "the connection closed "
-				    "in the middle of the response headers");
+				return err_set(err, ERR_HTTP,
+				    r->len == 0 ?
+				        "the server closed the connection without "
+				        "answering" :
+				        "the connection closed "
+				        "in the middle of the response headers");
 			return HTTP_MORE;
 		}
 		if (end > HTTP_HEADERS_MAX)
-			return err_set(err, ERR_HTTP, "the response headers are "
-			    "over the %u-byte limit", HTTP_HEADERS_MAX);
+			return err_set(err, ERR_HTTP,
+			    "the response headers are over the %u-byte limit",
+			    HTTP_HEADERS_MAX);
 		if (parse_head(r, end, err) == -1)
 			return HTTP_FAIL;
 		if (r->resp->status >= 200)
 			break;
 		if (r->resp->status == 101)
-			return err_set(err, ERR_HTTP, "the server switched "
+			return err_set(err, ERR_HTTP,
+			    "the server switched "
 			    "protocols (101), which a token exchange never "
 			    "asks for");
 		/* 100 Continue, 103 Early Hints: the real answer follows. */
@@ -351,20 +361,21 @@ chunk_size(struct http_reader *r, const char *s, size_t n, struct err *err)
 			break;
 		size = size * 16 + (uint64_t)v;
 		if (size > HTTP_BODY_MAX)
-			return err_set(err, ERR_HTTP, "a response chunk is "
-			    "over the %u-byte body limit", HTTP_BODY_MAX);
+			return err_set(err, ERR_HTTP,
+			    "a response chunk is over the %u-byte body limit",
+			    HTTP_BODY_MAX);
 	}
 	if (i == 0)
-		return err_set(err, ERR_HTTP, "a chunk size line does not "
-		    "start with a hexadecimal size");
+		return err_set(err, ERR_HTTP,
+		    "a chunk size line does not start with a hexadecimal size");
 	while (i < n && (s[i] == ' ' || s[i] == '\t'))
 		i++;
 	if (i < n && s[i] != ';')
-		return err_set(err, ERR_HTTP, "a chunk size line holds junk "
-		    "after the size");
+		return err_set(err, ERR_HTTP,
+		    "a chunk size line holds junk after the size");
 	if (!printable(s + i, n - i))
-		return err_set(err, ERR_HTTP, "a chunk extension holds a control "
-		    "character");
+		return err_set(err, ERR_HTTP,
+		    "a chunk extension holds a control character");
 	r->chunk_left = size;
 	return 0;
 }
@@ -372,8 +383,9 @@ chunk_size(struct http_reader *r, const char *s, size_t n, struct err *err)
 static int
 chunk_line_too_long(struct err *err)
 {
-	return err_set(err, ERR_HTTP, "a chunk size or trailer line is over "
-	    "%u bytes", HTTP_CHUNK_LINE_MAX);
+	return err_set(err, ERR_HTTP,
+	    "a chunk size or trailer line is over %u bytes",
+	    HTTP_CHUNK_LINE_MAX);
 }
 
 /*
@@ -391,7 +403,8 @@ chunk_line(struct http_reader *r, struct err *err)
 		if (r->len - r->raw > HTTP_CHUNK_LINE_MAX)
 			return chunk_line_too_long(err);
 		if (r->eof)
-			return err_set(err, ERR_HTTP, "the connection closed "
+			return err_set(err, ERR_HTTP,
+			    "the connection closed "
 			    "before the last chunk of the response");
 		return HTTP_MORE;
 	}
@@ -399,19 +412,21 @@ chunk_line(struct http_reader *r, struct err *err)
 	if (n > HTTP_CHUNK_LINE_MAX)
 		return chunk_line_too_long(err);
 	if (memchr(s, '\0', n) != NULL)
-		return err_set(err, ERR_HTTP, "the chunked body holds a NUL "
+		return err_set(err, ERR_HTTP,
+		    "the chunked body holds a NUL "
 		    "byte in a size or trailer line");
 	r->raw = next;
 	if (r->chunk_state == CS_TRAILER) {
 		r->scan += next - (size_t)(s - r->buf);
 		if (r->scan > HTTP_HEADERS_MAX)
-			return err_set(err, ERR_HTTP, "the response trailers "
-			    "are over the %u-byte limit", HTTP_HEADERS_MAX);
+			return err_set(err, ERR_HTTP,
+			    "the response trailers are over the %u-byte limit",
+			    HTTP_HEADERS_MAX);
 		if (n == 0)
 			r->chunk_state = CS_DONE;
 		else if (memchr(s, ':', n) == NULL)
-			return err_set(err, ERR_HTTP, "a trailer line has no "
-			    "colon");
+			return err_set(err, ERR_HTTP,
+			    "a trailer line has no colon");
 		return HTTP_DONE;
 	}
 	if (chunk_size(r, s, n, err) == -1)
@@ -419,10 +434,11 @@ chunk_line(struct http_reader *r, struct err *err)
 	if (r->chunk_left == 0) {
 		r->chunk_state = CS_TRAILER;
 	} else {
-		if (r->chunk_left > HTTP_BODY_MAX - (r->body_end -
-		    r->body_start))
-			return err_set(err, ERR_HTTP, "the response body is "
-			    "over the %u-byte limit", HTTP_BODY_MAX);
+		if (r->chunk_left >
+		    HTTP_BODY_MAX - (r->body_end - r->body_start))
+			return err_set(err, ERR_HTTP,
+			    "the response body is over the %u-byte limit",
+			    HTTP_BODY_MAX);
 		r->chunk_state = CS_DATA;
 	}
 	return HTTP_DONE;
@@ -454,9 +470,11 @@ read_chunked(struct http_reader *r, struct err *err)
 			r->raw += take;
 			r->chunk_left -= take;
 			if (r->chunk_left > 0)
-				st = r->eof ? err_set(err, ERR_HTTP,
-				    "the connection closed in the middle of a "
-				    "chunk") : HTTP_MORE;
+				st = r->eof ?
+				    err_set(err, ERR_HTTP,
+				        "the connection closed in the middle of a "
+				        "chunk") :
+				    HTTP_MORE;
 			else
 				r->chunk_state = CS_DATA_END;
 			break;
@@ -468,12 +486,14 @@ read_chunked(struct http_reader *r, struct err *err)
 				r->raw += 2;
 			} else if (r->len - r->raw >= 2 ||
 			    (r->len > r->raw && r->buf[r->raw] != '\r')) {
-				return err_set(err, ERR_HTTP, "a chunk is "
-				    "longer than its stated size");
+				return err_set(err, ERR_HTTP,
+				    "a chunk is longer than its stated size");
 			} else {
-				st = r->eof ? err_set(err, ERR_HTTP,
-				    "the connection closed before the last "
-				    "chunk of the response") : HTTP_MORE;
+				st = r->eof ?
+				    err_set(err, ERR_HTTP,
+				        "the connection closed before the last "
+				        "chunk of the response") :
+				    HTTP_MORE;
 				break;
 			}
 			r->chunk_state = CS_SIZE;
@@ -501,14 +521,16 @@ read_body(struct http_reader *r, struct err *err)
 			return HTTP_DONE;
 		}
 		if (r->eof)
-			return err_set(err, ERR_HTTP, "the connection closed "
-			    "after %zu of %llu body bytes", have,
-			    (unsigned long long)r->content_length);
+			return err_set(err, ERR_HTTP,
+			    "the connection closed "
+			    "after %zu of %llu body bytes",
+			    have, (unsigned long long)r->content_length);
 		return HTTP_MORE;
 	case HTTP_FRAME_CLOSE:
 		if (have > HTTP_BODY_MAX)
-			return err_set(err, ERR_HTTP, "the response body is "
-			    "over the %u-byte limit", HTTP_BODY_MAX);
+			return err_set(err, ERR_HTTP,
+			    "the response body is over the %u-byte limit",
+			    HTTP_BODY_MAX);
 		r->body_end = r->len;
 		return r->eof ? HTTP_DONE : HTTP_MORE;
 	case HTTP_FRAME_CHUNKED:
@@ -562,7 +584,8 @@ imf_fixdate(const char *v, int64_t *t)
 	    v[11] != ' ' || v[16] != ' ' || v[19] != ':' || v[22] != ':' ||
 	    memcmp(v + 25, " GMT", 4) != 0)
 		return -1;
-	for (m = 0; m < 12 && memcmp(months + 3 * m, v + 8, 3) != 0; m++)
+	for (m = 0; m < 12 && memcmp(months + (size_t)m * 3, v + 8, 3) != 0;
+	     m++)
 		;
 	d.year = digits_at(v + 12, 4);
 	d.month = m + 1;
@@ -570,9 +593,9 @@ imf_fixdate(const char *v, int64_t *t)
 	d.hour = digits_at(v + 17, 2);
 	d.minute = digits_at(v + 20, 2);
 	d.second = digits_at(v + 23, 2);
-	if (m == 12 || d.year < 1970 || d.day < 1 || d.day > 31 ||
-	    d.hour < 0 || d.hour > 23 || d.minute < 0 || d.minute > 59 ||
-	    d.second < 0 || d.second > 60)
+	if (m == 12 || d.year < 1970 || d.day < 1 || d.day > 31 || d.hour < 0 ||
+	    d.hour > 23 || d.minute < 0 || d.minute > 59 || d.second < 0 ||
+	    d.second > 60)
 		return -1;
 	*t = date_to_unix(&d);
 	return 0;
@@ -615,8 +638,9 @@ http_roundtrip(struct stream *s, const char *req_buf, size_t req_len,
 	do {
 		p = http_reader_space(r, &avail);
 		if (avail == 0)
-			return err_set(err, ERR_HTTP, "the response is larger "
-			    "than the %zu-byte buffer", r->cap);
+			return err_set(err, ERR_HTTP,
+			    "the response is larger than the %zu-byte buffer",
+			    r->cap);
 		if ((n = s->read(s->ctx, p, avail, err)) == -1)
 			return err_wrap(err, "reading the response");
 		st = http_reader_commit(r, (size_t)n, err);

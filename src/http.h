@@ -19,12 +19,12 @@
 #include "stream.h"
 #include "url.h"
 
-#define HTTP_HEADERS_MAX (16u * 1024)  /* status line and headers */
-#define HTTP_BODY_MAX (64u * 1024)     /* decoded body */
-#define HTTP_CHUNK_LINE_MAX 1024u      /* chunk size line or trailer line */
+#define HTTP_HEADERS_MAX 16384u   /* 16 KiB: status line and headers */
+#define HTTP_BODY_MAX 65536u      /* 64 KiB: decoded body */
+#define HTTP_CHUNK_LINE_MAX 1024u /* chunk size line or trailer line */
 /* A buffer this large never runs out of room within the limits above. */
-#define HTTP_READER_BUF (HTTP_HEADERS_MAX + HTTP_BODY_MAX + \
-	HTTP_CHUNK_LINE_MAX + 16)
+#define HTTP_READER_BUF \
+	(HTTP_HEADERS_MAX + HTTP_BODY_MAX + HTTP_CHUNK_LINE_MAX + 16)
 
 struct http_header {
 	const char *name;
@@ -35,7 +35,7 @@ struct http_request {
 	const char *method;
 	const struct url *url;
 	const char *user_agent;
-	const char *content_type;      /* NULL: no body headers */
+	const char *content_type;        /* NULL: no body headers */
 	const struct http_header *extra; /* more headers, may be NULL */
 	size_t extra_count;
 	const char *body;
@@ -49,8 +49,12 @@ struct http_request {
 int http_request_write(const struct http_request *req, char *buf, size_t cap,
     size_t *len, struct err *err);
 
-enum http_framing { HTTP_FRAME_NONE, HTTP_FRAME_LENGTH, HTTP_FRAME_CHUNKED,
-	HTTP_FRAME_CLOSE };
+enum http_framing {
+	HTTP_FRAME_NONE,
+	HTTP_FRAME_LENGTH,
+	HTTP_FRAME_CHUNKED,
+	HTTP_FRAME_CLOSE
+};
 
 struct http_response {
 	int status;
@@ -68,16 +72,16 @@ enum http_step { HTTP_MORE = 0, HTTP_DONE = 1, HTTP_FAIL = -1 };
 struct http_reader {
 	char *buf;
 	size_t cap;
-	size_t len;           /* bytes held */
-	size_t high;          /* most bytes ever held: what to wipe */
-	size_t scan;          /* head: where the search for its end resumes;
-	                         chunked body: trailer bytes seen */
-	size_t body_start;    /* offset of the body (after the headers) */
-	size_t body_end;      /* decoded body bytes end here */
-	size_t raw;           /* next undecoded byte (chunked) */
+	size_t len;        /* bytes held */
+	size_t high;       /* most bytes ever held: what to wipe */
+	size_t scan;       /* head: where the search for its end resumes;
+	                      chunked body: trailer bytes seen */
+	size_t body_start; /* offset of the body (after the headers) */
+	size_t body_end;   /* decoded body bytes end here */
+	size_t raw;        /* next undecoded byte (chunked) */
 	enum http_framing framing;
 	uint64_t content_length;
-	uint64_t chunk_left;  /* bytes left in the current chunk */
+	uint64_t chunk_left; /* bytes left in the current chunk */
 	int chunk_state;
 	bool head_done;
 	bool eof;

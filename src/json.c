@@ -69,8 +69,9 @@ hex4(const char *s)
 	int i;
 
 	for (i = 0; i < 4; i++)
-		v = v * 16 + (unsigned)(s[i] <= '9' ? s[i] - '0' :
-		    (s[i] | 0x20) - 'a' + 10);
+		v = v * 16 +
+		    (unsigned)(s[i] <= '9' ? s[i] - '0' :
+		                             (s[i] | 0x20) - 'a' + 10);
 	return v;
 }
 
@@ -124,7 +125,7 @@ string_ok(const char *s, size_t n)
 			return 0;
 		if (s[i] != '\\') {
 			if ((l = utf8_len((const unsigned char *)s + i,
-			    n - i)) == 0)
+			         n - i)) == 0)
 				return 0;
 			i += l;
 			continue;
@@ -136,8 +137,7 @@ string_ok(const char *s, size_t n)
 			continue;
 		}
 		if (s[i] != 'u' || n - i < 5 || !is_hex(s[i + 1]) ||
-		    !is_hex(s[i + 2]) || !is_hex(s[i + 3]) ||
-		    !is_hex(s[i + 4]))
+		    !is_hex(s[i + 2]) || !is_hex(s[i + 3]) || !is_hex(s[i + 4]))
 			return 0;
 		u = hex4(s + i + 1);
 		i += 5;
@@ -206,6 +206,7 @@ primitive_ok(const char *s, size_t n)
 
 /* Validate token *i and its subtree; *i moves past it. */
 static int
+/* NOLINTNEXTLINE(misc-no-recursion): depth stops at JSON_DEPTH_MAX */
 walk(const struct json_doc *d, int *i, int depth)
 {
 	const jsmntok_t *t = &d->tok[*i];
@@ -252,8 +253,8 @@ walk(const struct json_doc *d, int *i, int depth)
 }
 
 int
-json_parse(struct json_doc *d, const char *text, size_t len,
-    jsmntok_t *tok, unsigned ntok, struct err *err)
+json_parse(struct json_doc *d, const char *text, size_t len, jsmntok_t *tok,
+    unsigned ntok, struct err *err)
 {
 	jsmn_parser p;
 	int n, i = 0;
@@ -266,8 +267,8 @@ json_parse(struct json_doc *d, const char *text, size_t len,
 		return err_set(err, ERR_RESPONSE,
 		    "the response body is not JSON: it holds a NUL byte");
 	if (ntok == 0 || len > INT_MAX / 2)
-		return err_set(err, ERR_RESPONSE, "the JSON document is too "
-		    "large to read");
+		return err_set(err, ERR_RESPONSE,
+		    "the JSON document is too large to read");
 	/*
 	 * jsmn's strict mode refuses a lone top-level literal or number
 	 * unless white space follows it: check those here directly.
@@ -292,7 +293,8 @@ json_parse(struct json_doc *d, const char *text, size_t len,
 	jsmn_init(&p);
 	n = jsmn_parse(&p, text, len, tok, ntok);
 	if (n == JSMN_ERROR_NOMEM)
-		return err_set(err, ERR_RESPONSE, "the response JSON has more "
+		return err_set(err, ERR_RESPONSE,
+		    "the response JSON has more "
 		    "than %u values, far more than a token response holds",
 		    ntok);
 	if (n <= 0)
@@ -322,6 +324,7 @@ json_type(const struct json_doc *d, int i)
 
 /* Index after the subtree rooted at i (the document is valid). */
 static int
+/* NOLINTNEXTLINE(misc-no-recursion): walk() bounded the depth already */
 skip(const struct json_doc *d, int i)
 {
 	int k, size = d->tok[i].size;
@@ -420,9 +423,12 @@ decode(const struct json_doc *d, int i, char *out, size_t cap, size_t *len,
 				k += 6;
 			}
 		} else {
-			u = (unsigned char)(c == 'b' ? '\b' : c == 'f' ? '\f' :
-			    c == 'n' ? '\n' : c == 'r' ? '\r' :
-			    c == 't' ? '\t' : c);
+			u = (unsigned char)(c == 'b' ? '\b' :
+			        c == 'f'             ? '\f' :
+			        c == 'n'             ? '\n' :
+			        c == 'r'             ? '\r' :
+			        c == 't'             ? '\t' :
+			                               c);
 		}
 		if (put_utf8(out, cap, &o, u) == -1)
 			goto full;
@@ -442,8 +448,7 @@ full:
 }
 
 int
-json_string(const struct json_doc *d, int i, char *out, size_t cap,
-    size_t *len)
+json_string(const struct json_doc *d, int i, char *out, size_t cap, size_t *len)
 {
 	return decode(d, i, out, cap, len, 0);
 }

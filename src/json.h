@@ -34,8 +34,8 @@ struct json_doc {
  * caller checks for an object); tokens go into the caller's array.
  * Returns 0, or -1 with err set (kind ERR_RESPONSE).
  */
-int json_parse(struct json_doc *d, const char *text, size_t len,
-    jsmntok_t *tok, unsigned ntok, struct err *err);
+int json_parse(struct json_doc *d, const char *text, size_t len, jsmntok_t *tok,
+    unsigned ntok, struct err *err);
 
 /* Non-zero when the document's top-level value is an object. */
 int json_is_object(const struct json_doc *d);
@@ -63,8 +63,8 @@ int json_string(const struct json_doc *d, int i, char *out, size_t cap,
  * (text for messages, where a prefix beats nothing). Fails only when token
  * i is not a string.
  */
-int json_string_prefix(const struct json_doc *d, int i, char *out,
-    size_t cap, size_t *len);
+int json_string_prefix(const struct json_doc *d, int i, char *out, size_t cap,
+    size_t *len);
 
 /*
  * Read token i as a non-negative integer: a number without fraction or

@@ -95,8 +95,8 @@ secret_at(const char *s, size_t left)
 		if (left < LOG_SECRET_PIECE ||
 		    memmem(p, len, s, LOG_SECRET_PIECE) == NULL)
 			continue;
-		for (k = LOG_SECRET_PIECE; k < left && memmem(p, len, s,
-		    k + 1) != NULL; k++)
+		for (k = LOG_SECRET_PIECE;
+		     k < left && memmem(p, len, s, k + 1) != NULL; k++)
 			;
 		if (k > best)
 			best = k;
@@ -143,7 +143,7 @@ put_escaped(struct line *l, const char *v)
 		} else if (c == '\t') {
 			puts_l(l, "\\t");
 		} else if (c < 0x20 || c >= 0x7f) {
-			snprintf(esc, sizeof esc,
+			(void)snprintf(esc, sizeof esc,
 			    fmt == LOG_JSON ? "\\u%04x" : "\\x%02x", c);
 			puts_l(l, esc);
 		} else {
@@ -191,7 +191,7 @@ log_format_time(char *out, size_t cap, int64_t t)
 	struct date d;
 
 	date_from_unix(t, &d);
-	snprintf(out, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
+	(void)snprintf(out, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
 	    (long long)d.year, d.month, d.day, d.hour, d.minute, d.second);
 }
 
@@ -204,7 +204,7 @@ put_time(struct line *l)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	date_from_unix(ts.tv_sec, &d);
-	snprintf(t, sizeof t, "%04lld-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	(void)snprintf(t, sizeof t, "%04lld-%02d-%02dT%02d:%02d:%02d.%03ldZ",
 	    (long long)d.year, d.month, d.day, d.hour, d.minute, d.second,
 	    ts.tv_nsec / 1000000);
 	put_pair(l, "time", t);
@@ -213,8 +213,7 @@ put_time(struct line *l)
 void
 log_event(enum log_level level, const char *msg, ...)
 {
-	static const char *const names[] = { "debug", "info", "warn",
-		"error" };
+	static const char *const names[] = { "debug", "info", "warn", "error" };
 	struct line l;
 	const char *key, *value;
 	va_list ap;
@@ -243,4 +242,3 @@ log_event(enum log_level level, const char *msg, ...)
 		if ((w = write(STDERR_FILENO, l.buf + off, l.len - off)) <= 0)
 			return;
 }
-

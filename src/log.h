@@ -25,7 +25,7 @@ void log_setup(enum log_format format, enum log_level min_level);
  * ended by a NULL key. A NULL value prints as an empty string.
  */
 void log_event(enum log_level level, const char *msg, ...)
-	__attribute__((sentinel));
+    __attribute__((sentinel));
 
 /*
  * Register a secret (at most LOG_SECRETS of them, by slot): every

@@ -42,7 +42,7 @@ lookup(const char *host, uint16_t port, struct answer *a)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(service, sizeof service, "%u", (unsigned)port);
+	(void)snprintf(service, sizeof service, "%u", (unsigned)port);
 	a->gai_error = getaddrinfo(host, service, &hints, &res);
 	if (a->gai_error != 0) {
 		a->sys_errno = errno;
@@ -70,15 +70,18 @@ await_answer(int fd, struct answer *a, const char *host, int64_t deadline,
 		if ((w = event_wait(fd, POLLIN, deadline, 0, err)) == -1)
 			return -1;
 		if (w == 0)
-			return err_set(err, ERR_TIMEOUT, "resolving %s timed out "
+			return err_set(err, ERR_TIMEOUT,
+			    "resolving %s timed out "
 			    "(EXCHANGE_TIMEOUT): is the DNS server reachable?",
 			    host);
 		r = read(fd, (char *)a + got, sizeof *a - got);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			return err_set(err, ERR_DNS, "resolving %s: the "
-			    "resolver process ended without an answer", host);
+			return err_set(err, ERR_DNS,
+			    "resolving %s: the "
+			    "resolver process ended without an answer",
+			    host);
 		got += (size_t)r;
 	}
 	return 0;
@@ -130,11 +133,15 @@ answer_error(const struct answer *a, const char *host, struct err *err)
 #ifdef EAI_NODATA
 	case EAI_NODATA:
 #endif
-		return err_set(err, ERR_DNS, "resolving %s: no such host "
-		    "(check EXCHANGE_URL and the pod's DNS)", host);
+		return err_set(err, ERR_DNS,
+		    "resolving %s: no such host "
+		    "(check EXCHANGE_URL and the pod's DNS)",
+		    host);
 	case EAI_AGAIN:
-		return err_set(err, ERR_DNS, "resolving %s: the DNS server "
-		    "did not answer or failed temporarily", host);
+		return err_set(err, ERR_DNS,
+		    "resolving %s: the DNS server "
+		    "did not answer or failed temporarily",
+		    host);
 	case EAI_SYSTEM:
 		return err_set(err, ERR_DNS, "resolving %s: %s", host,
 		    strerror(a->sys_errno));
@@ -143,8 +150,7 @@ answer_error(const struct answer *a, const char *host, struct err *err)
 		    gai_strerror(a->gai_error));
 	}
 	if (a->count == 0)
-		return err_set(err, ERR_DNS, "resolving %s: no address",
-		    host);
+		return err_set(err, ERR_DNS, "resolving %s: no address", host);
 	return 0;
 }
 
@@ -156,7 +162,7 @@ format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
 	    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
 
 	if (inet_ntop(ss->ss_family, src, out, (socklen_t)cap) == NULL)
-		snprintf(out, cap, "?");
+		(void)snprintf(out, cap, "?");
 }
 
 /* Connect to one address before `until`; the socket, or -1 and errno. */
@@ -227,8 +233,9 @@ net_connect(struct net_conn *c, const char *host, uint16_t port,
 		saved = errno;
 	}
 	if (saved == ETIMEDOUT || saved == 0 || event_now() >= deadline)
-		return err_set(err, ERR_TIMEOUT, "connecting to %s port %u "
-		    "timed out (EXCHANGE_TIMEOUT)", host, (unsigned)port);
+		return err_set(err, ERR_TIMEOUT,
+		    "connecting to %s port %u timed out (EXCHANGE_TIMEOUT)",
+		    host, (unsigned)port);
 	return err_set(err, ERR_CONNECT, "connecting to %s port %u (%s%s): %s",
 	    host, (unsigned)port, c->peer, a.count > 1 ? " and others" : "",
 	    strerror(saved));
@@ -238,8 +245,8 @@ static int
 io_error(struct net_conn *c, const char *what, struct err *err)
 {
 	if (errno == ECONNRESET || errno == EPIPE)
-		return err_set(err, ERR_CONNECT, "the server %s reset the "
-		    "connection", c->peer);
+		return err_set(err, ERR_CONNECT,
+		    "the server %s reset the connection", c->peer);
 	return err_set(err, ERR_CONNECT, "%s %s: %s", what, c->peer,
 	    strerror(errno));
 }
@@ -250,8 +257,8 @@ wait_ready(struct net_conn *c, short events, struct err *err)
 	int w = event_wait(c->fd, events, c->deadline, 0, err);
 
 	if (w == 0)
-		return err_set(err, ERR_TIMEOUT, "the server %s did not %s "
-		    "within EXCHANGE_TIMEOUT", c->peer,
+		return err_set(err, ERR_TIMEOUT,
+		    "the server %s did not %s within EXCHANGE_TIMEOUT", c->peer,
 		    events == POLLIN ? "answer" : "take the request");
 	return w == 1 ? 0 : -1;
 }

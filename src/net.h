@@ -17,8 +17,8 @@
 
 struct net_conn {
 	int fd;
-	int64_t deadline;   /* monotonic ms, for every read and write */
-	char peer[64];      /* the address connected to, for messages */
+	int64_t deadline; /* monotonic ms, for every read and write */
+	char peer[64];    /* the address connected to, for messages */
 };
 
 /*

@@ -41,7 +41,7 @@ record_expiry(const struct config *cfg, const struct refresh_output *out,
 			    (char *)NULL);
 		return;
 	}
-	snprintf(text, sizeof text, "%lld\n",
+	(void)snprintf(text, sizeof text, "%lld\n",
 	    (long long)time(NULL) + (long long)res->expires_in);
 	if (tokenfile_write(&out->dir, name, text, strlen(text),
 	    cfg->token_file_mode, &err) == -1) {
@@ -135,12 +135,12 @@ refresh_log_success(const struct config *cfg,
 	char next_in[24] = "", next_at[32] = "";
 
 	if (res->has_expires_in) {
-		snprintf(expires_in, sizeof expires_in, "%llus",
+		(void)snprintf(expires_in, sizeof expires_in, "%llus",
 		    (unsigned long long)res->expires_in);
 		wall_after(expires_at, sizeof expires_at, res->expires_in);
 	}
 	if (next_ms >= 0) {
-		snprintf(next_in, sizeof next_in, "%.1fs",
+		(void)snprintf(next_in, sizeof next_in, "%.1fs",
 		    (double)next_ms / 1000);
 		wall_after(next_at, sizeof next_at, (uint64_t)next_ms / 1000);
 	}
@@ -188,7 +188,7 @@ reload_trust(const struct config *cfg, struct trust *trust, int force)
 		    "previous one", "error", err.msg, (char *)NULL);
 		return;
 	}
-	snprintf(count, sizeof count, "%zu", trust->count);
+	(void)snprintf(count, sizeof count, "%zu", trust->count);
 	log_event(LOG_INFO, "CA bundle reloaded", "path", cfg->ca_bundle_path,
 	    "trust_anchors", count, (char *)NULL);
 }
@@ -239,8 +239,8 @@ after_failure(const struct config *cfg, struct loop_state *st,
 	delay = schedule_after_failure(st->attempt, retry_ms, st->has_expiry,
 	    remaining, cfg->refresh_interval_ms, random32());
 	valid = st->has_token && (!st->has_expiry || remaining > 0);
-	snprintf(attempt, sizeof attempt, "%u", st->attempt);
-	snprintf(next, sizeof next, "%.1fs", (double)delay / 1000);
+	(void)snprintf(attempt, sizeof attempt, "%u", st->attempt);
+	(void)snprintf(next, sizeof next, "%.1fs", (double)delay / 1000);
 	log_event(valid ? LOG_WARN : LOG_ERROR,
 	    !st->has_token ? "token refresh failed: no token written yet" :
 	    valid ? "token refresh failed: the current token is still valid" :

@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SCHEDULE_MIN_MS 1000u            /* no delay is shorter */
+#define SCHEDULE_MIN_MS 1000u             /* no delay is shorter */
 #define SCHEDULE_SHORT_LIFETIME_MS 60000u /* below: refresh at half */
 #define SCHEDULE_BACKOFF_BASE_MS 1000u
 #define SCHEDULE_BACKOFF_CAP_MS 30000u

@@ -22,8 +22,8 @@
  * a NUL or control character is an error. Returns 0 and the length in
  * *len, or -1 with err set (ERR_FILE).
  */
-int tokenfile_read_subject(const char *path, char *buf, size_t cap,
-    size_t *len, struct err *err);
+int tokenfile_read_subject(const char *path, char *buf, size_t cap, size_t *len,
+    struct err *err);
 
 /*
  * The directory of the token file, opened once at start and used for

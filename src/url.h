@@ -23,10 +23,10 @@
 enum url_host_kind { URL_HOST_NAME, URL_HOST_IPV4, URL_HOST_IPV6 };
 
 struct url {
-	bool tls;                          /* https */
+	bool tls; /* https */
 	enum url_host_kind host_kind;
-	char host[URL_HOST_MAX];           /* lower case, no brackets */
-	uint16_t port;                     /* explicit or the scheme's default */
+	char host[URL_HOST_MAX]; /* lower case, no brackets */
+	uint16_t port;           /* explicit or the scheme's default */
 	char authority[URL_AUTHORITY_MAX]; /* the Host header's value */
 	char target[URL_TARGET_MAX];       /* "/" when the URL has no path */
 };

@@ -1,12 +1,15 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, and only those missing.
-# Usage: deps.sh build|test|demo|bench|image|manifests|node
+# Usage: deps.sh build|test|lint|demo|bench|image|manifests|node
 # Without root or apt-get it prints the exact package list and fails, so a
 # user on another system knows what to provide.
 set -eu
 
 build_pkgs="make gcc musl-tools libjsmn-dev dpkg-dev xz-utils ca-certificates openssl"
 test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest nginx-light valgrind clang libclang-rt-14-dev util-linux curl"
+# make lint: the analysers (scan-build is in clang-tools), over the build's
+# fetched headers.
+lint_pkgs="$build_pkgs clang-tidy clang-format clang-tools cppcheck shellcheck python3-flake8"
 demo_pkgs="$build_pkgs python3"
 bench_pkgs="$build_pkgs python3 valgrind curl strace binutils"
 # The image test runs its own dockerd and builds its base from Debian.
@@ -18,12 +21,13 @@ node_pkgs="nodejs npm"
 case "${1:-build}" in
 build) want=$build_pkgs ;;
 test) want=$test_pkgs ;;
+lint) want=$lint_pkgs ;;
 demo) want=$demo_pkgs ;;
 bench) want=$bench_pkgs ;;
 image) want=$image_pkgs ;;
 manifests) want=$manifests_pkgs ;;
 node) want=$node_pkgs ;;
-*) echo "deps.sh: unknown set '$1' (build, test, demo, bench, image, manifests, node)" >&2; exit 2 ;;
+*) echo "deps.sh: unknown set '$1' (build, test, lint, demo, bench, image, manifests, node)" >&2; exit 2 ;;
 esac
 
 missing=
@@ -41,6 +45,8 @@ fi
 echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 # A fresh machine has no package lists yet; refresh them once, then install.
+# $missing is a list of package names, split on purpose.
+# shellcheck disable=SC2086
 if ! apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1; then
 	apt-get update -q >/dev/null
 	apt-get install -y -q --no-install-recommends $missing >/dev/null

@@ -21,6 +21,8 @@ dest=${1:?usage: fetch-bearssl.sh DEST}
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
 
+# The machine's own file, not part of the repository.
+# shellcheck source=/dev/null
 . /etc/os-release
 codename=${VERSION_CODENAME:?cannot tell the Debian release from /etc/os-release}
 

@@ -166,8 +166,8 @@ def run_timed(cmd):
 
 def finish(cmd, rc):
     if rc != 0:
-        raise BenchError("%s exited %d:\n%s" % (" ".join(cmd.argv), rc,
-                                                 tail(cmd.log)))
+        raise BenchError("%s exited %d:\n%s" % (
+            " ".join(cmd.argv), rc, tail(cmd.log)))
     if cmd.check:
         cmd.check()
 

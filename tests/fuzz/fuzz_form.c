@@ -104,7 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memcpy(before, buf, cap + 1);
 		fits[i] = form_append(buf, cap, &len, keys[i], value[i],
-		    vlen[i]) == 0;
+		              vlen[i]) == 0;
 		if (!fits[i] && (len != old || memcmp(buf, before, cap + 1)))
 			abort();
 		if (len > cap || buf[cap] != '#')

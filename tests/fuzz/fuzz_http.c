@@ -15,7 +15,7 @@ struct outcome {
 	enum http_step step;
 	int status;
 	size_t body_len;
-	char *body;      /* a copy */
+	char *body; /* a copy */
 };
 
 static void

@@ -16,7 +16,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static jsmntok_t tok[JSON_TOKENS_MAX];
 	static char out[1 << 17];
 	static const char *const keys[] = {
-		"access_token", "expires_in", "error", "error_description", "",
+		"access_token",
+		"expires_in",
+		"error",
+		"error_description",
+		"",
 	};
 	struct json_doc d;
 	struct err err;

@@ -23,8 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Exactly three segments. */
 	if (exp < 0 || (dot = memchr(token, '.', size)) == NULL ||
 	    (dot = memchr(dot + 1, '.', size - (size_t)(dot + 1 - token))) ==
-	    NULL || memchr(dot + 1, '.', size - (size_t)(dot + 1 - token)) !=
-	    NULL)
+	        NULL ||
+	    memchr(dot + 1, '.', size - (size_t)(dot + 1 - token)) != NULL)
 		abort();
 	return 0;
 }

@@ -207,8 +207,8 @@ def check_run_mode(r, image, server, sa, ca, tokens, sa_token):
         st = os.stat(out)
         r.check("run: mode 0640, owner 65532, group fsGroup",
                 stat.S_IMODE(st.st_mode) == 0o640 and st.st_uid == UID and
-                st.st_gid == GID, "%o %d:%d" % (stat.S_IMODE(st.st_mode),
-                                               st.st_uid, st.st_gid))
+                st.st_gid == GID, "%o %d:%d" % (
+                    stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid))
 
         p = docker("exec", name, "/tokenbridge-sidecar", "check")
         r.check("run: `check` probe exits 0", p.returncode == 0,

@@ -183,8 +183,8 @@ def find_leaks(text, secret_values, window=SECRET_WINDOW):
         for i in range(len(s) - window + 1):
             piece = s[i:i + window]
             if piece in text:
-                found.append("%s... (piece %r of a %d-byte secret)" %
-                              (s[:4], piece, len(s)))
+                found.append("%s... (piece %r of a %d-byte secret)" % (
+                    s[:4], piece, len(s)))
                 break
     return found
 
@@ -369,8 +369,8 @@ class Sidecar:
                 assert p.read_bytes() == data, \
                     "%s content changed on failure%s" % (name, ctx)
             assert stat.S_IMODE(st.st_mode) == mode, \
-                "%s mode changed %o -> %o%s" % (name, mode,
-                                                 stat.S_IMODE(st.st_mode), ctx)
+                "%s mode changed %o -> %o%s" % (
+                    name, mode, stat.S_IMODE(st.st_mode), ctx)
             assert st.st_ino == ino, "%s was replaced on failure%s" % (name, ctx)
 
     def assert_output(self, token, mode=0o600, result=None,

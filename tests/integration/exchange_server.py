@@ -167,16 +167,15 @@ class Reply:
     trailers: List[Tuple[str, str]] = field(default_factory=list)
     interim: List[int] = field(default_factory=list)   # 1xx sent first
     action: str = "respond"
-    raw: Optional[bytes] = None        # send exactly these bytes instead
-    pieces: int = 1                    # split the answer into this many writes
-    piece_delay: float = 0.0           # seconds between pieces
-    drip_delay: Optional[float] = None # one byte per write, this far apart
-    close_notify: bool = True          # TLS: send close_notify when done
-    access_token: Optional[str] = None # informational: the token in body
-    raw_read_first: bool = True        # "reset"/"raw_tcp": read ClientHello
-    raw_then_stall: bool = False       # "raw_tcp": keep the socket open
-    then_stall: bool = False           # "respond": after the answer, keep
-                                       # the connection open (no close)
+    raw: Optional[bytes] = None         # send exactly these bytes instead
+    pieces: int = 1                     # split the answer into this many writes
+    piece_delay: float = 0.0            # seconds between pieces
+    drip_delay: Optional[float] = None  # one byte per write, this far apart
+    close_notify: bool = True           # TLS: send close_notify when done
+    access_token: Optional[str] = None  # informational: the token in body
+    raw_read_first: bool = True         # "reset"/"raw_tcp": read ClientHello
+    raw_then_stall: bool = False        # "raw_tcp": keep the socket open
+    then_stall: bool = False            # "respond": stay open after answering
 
     def body_bytes(self):
         b = self.body

@@ -64,8 +64,8 @@ def release():
 
 def test_release_binary_size(release):
     size = os.path.getsize(release)
-    assert size < SIZE_LIMIT, "%s is %d bytes, limit %d" % (release, size,
-                                                           SIZE_LIMIT)
+    assert size < SIZE_LIMIT, "%s is %d bytes, limit %d" % (
+        release, size, SIZE_LIMIT)
 
 
 def test_release_binary_is_static(release):

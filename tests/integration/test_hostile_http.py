@@ -121,9 +121,8 @@ CASES = {
           % len(SIMPLE) + SIMPLE),
         r"two different Content-Length headers", True),
     "content-length-list": (
-        R(OK_HEAD + b"Content-Length: %d, %d\r\n\r\n" % (len(SIMPLE),
-                                                          len(SIMPLE)) +
-          SIMPLE),
+        R(OK_HEAD + b"Content-Length: %d, %d\r\n\r\n" % (
+            len(SIMPLE), len(SIMPLE)) + SIMPLE),
         r"Content-Length header is not a number", True),
     "content-length-negative": (R(OK_HEAD + b"Content-Length: -1\r\n\r\n"),
                                 r"Content-Length header is not a number",

@@ -22,8 +22,9 @@ import certs
 
 pytest.register_assert_rewrite("loop_support")
 
-from conftest import ASAN_BIN, PLAIN_BIN, TIME_RE, VALGRIND, require_binary
-from exchange_server import Reply, random_token
+from conftest import (ASAN_BIN, PLAIN_BIN, TIME_RE,  # noqa: E402
+                      VALGRIND, require_binary)
+from exchange_server import Reply, random_token  # noqa: E402
 from loop_support import (ASAN_ENV, SANITIZER_MARKS,  # noqa: E402
                           AtomicDir, Issuer, LoopRun,
                           assert_token, expiry_name, seconds,
@@ -632,5 +633,5 @@ def test_soak_static_asan_valgrind(tmp_path, pki, binary):
           "%d kB (%+d kB); fds %s" % ("; ".join(report), samples[5],
                                       SOAK_CYCLES, samples[SOAK_CYCLES], grow,
                                       sorted(set(counts.values()))))
-    assert grow <= 8, "VmRSS grew %d kB over %d cycles" % (grow,
-                                                            SOAK_CYCLES - 5)
+    assert grow <= 8, "VmRSS grew %d kB over %d cycles" % (
+        grow, SOAK_CYCLES - 5)

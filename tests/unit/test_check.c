@@ -37,14 +37,13 @@ static void
 test_not_a_jwt(void **state)
 {
 	static const char *const tokens[] = {
-		"opaque-token-without-dots",
-		"a.b",                       /* two segments */
-		"a.b.c.d",                   /* four segments (JWE has five) */
+		"opaque-token-without-dots", "a.b", /* two segments */
+		"a.b.c.d", /* four segments (JWE has five) */
 		"eyJhbGciOiJub25lIn0.!!!.c2ln", /* payload not base64url */
-		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.c2ln", /* no exp */
+		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.c2ln",    /* no exp */
 		"eyJhbGciOiJub25lIn0.eyJleHAiOiIxMjMifQ.c2ln", /* exp "123" */
-		"eyJhbGciOiJub25lIn0.eyJleHAiOi0xfQ.c2ln",  /* exp -1 */
-		"eyJhbGciOiJub25lIn0.bm90IGpzb24.c2ln",      /* "not json" */
+		"eyJhbGciOiJub25lIn0.eyJleHAiOi0xfQ.c2ln",     /* exp -1 */
+		"eyJhbGciOiJub25lIn0.bm90IGpzb24.c2ln",        /* "not json" */
 	};
 	size_t i;
 
@@ -68,7 +67,8 @@ setup(void **state)
 	assert_non_null(mkdtemp(d.path));
 	snprintf(d.token, sizeof d.token, "%s/token", d.path);
 	assert_int_equal(tokenfile_expiry_path(d.token, d.expiry,
-	    sizeof d.expiry), 0);
+	                     sizeof d.expiry),
+	    0);
 	*state = &d;
 	return 0;
 }
@@ -117,7 +117,8 @@ test_expiry_path(void **state)
 	char out[64];
 
 	assert_int_equal(tokenfile_expiry_path("/var/run/t/token", out,
-	    sizeof out), 0);
+	                     sizeof out),
+	    0);
 	assert_string_equal(out, "/var/run/t/.token.expiry");
 	assert_int_equal(tokenfile_expiry_path("token", out, sizeof out), 0);
 	assert_string_equal(out, ".token.expiry");
@@ -142,15 +143,15 @@ test_opaque_token_uses_recorded_expiry(void **state)
 
 	put(d->token, "opaque-secret");
 	/* Nothing recorded: a present token is all that can be known. */
-	expect(d, NOW, 1, NULL);
+	expect(d, NOW, 1, "");
 	snprintf(text, sizeof text, "%d\n", NOW + 3600);
 	put(d->expiry, text);
-	expect(d, NOW, 1, NULL);
+	expect(d, NOW, 1, "");
 	expect(d, NOW + 3600 - CHECK_MIN_VALIDITY_S + 1, 0, "margin");
 	expect(d, NOW + 3601, 0, "expired 1 s ago");
 	/* A malformed record is no record. */
 	put(d->expiry, "soon\n");
-	expect(d, NOW + 999999, 1, NULL);
+	expect(d, NOW + 999999, 1, "");
 }
 
 static void
@@ -164,7 +165,7 @@ test_jwt_exp_wins_over_record(void **state)
 	put(d->token, t);
 	snprintf(text, sizeof text, "%d\n", NOW + 3600);
 	put(d->expiry, text);
-	expect(d, NOW, 1, NULL);
+	expect(d, NOW, 1, "");
 	expect(d, NOW + 95, 0, "margin");
 	expect(d, NOW + 200, 0, "expired 100 s ago");
 }

@@ -17,7 +17,8 @@ static struct exchange_result res;
 static int
 parse(int status, const char *body, size_t len, struct err *err)
 {
-	struct http_response resp = { .status = status, .body = body,
+	struct http_response resp = { .status = status,
+		.body = body,
 		.body_len = len };
 
 	strcpy(resp.content_type, "application/json");
@@ -49,18 +50,19 @@ parse_fails(int status, const char *body, size_t len, enum err_kind kind,
 	assert_not_contains(err->msg, SECRET);
 }
 
-#define REFUSED(body) do { \
-	struct err e_; \
-	parse_fails(200, LIT(body), ERR_RESPONSE, &e_); \
-} while (0)
+#define REFUSED(body) \
+	do { \
+		struct err e_; \
+		parse_fails(200, LIT(body), ERR_RESPONSE, &e_); \
+	} while (0)
 
 static void
 test_success(void **state)
 {
 	parse_ok("{\"access_token\":\"" SECRET "\",\"token_type\":\"Bearer\","
-	    "\"expires_in\":3600,\"issued_token_type\":"
-	    "\"urn:ietf:params:oauth:token-type:access_token\","
-	    "\"scope\":\"a b\",\"extra\":{\"nested\":[1,2]}}");
+	         "\"expires_in\":3600,\"issued_token_type\":"
+	         "\"urn:ietf:params:oauth:token-type:access_token\","
+	         "\"scope\":\"a b\",\"extra\":{\"nested\":[1,2]}}");
 	assert_string_equal(res.access_token, SECRET);
 	assert_int_equal(res.access_token_len, strlen(SECRET));
 	assert_true(res.has_expires_in);
@@ -135,7 +137,7 @@ test_duplicates(void **state)
 {
 	REFUSED("{\"access_token\":\"" SECRET "\",\"access_token\":\"b\"}");
 	REFUSED("{\"access_token\":\"" SECRET "\","
-	    "\"acc\\u0065ss_token\":\"" SECRET "\"}");
+	        "\"acc\\u0065ss_token\":\"" SECRET "\"}");
 }
 
 static void
@@ -184,8 +186,9 @@ test_error_response(void **state)
 {
 	struct err err;
 
-	parse_fails(400, LIT("{\"error\":\"invalid_grant\","
-	    "\"error_description\":\"the subject token has expired\"}"),
+	parse_fails(400,
+	    LIT("{\"error\":\"invalid_grant\","
+	        "\"error_description\":\"the subject token has expired\"}"),
 	    ERR_STATUS, &err);
 	assert_contains(err.msg, "invalid_grant");
 	assert_contains(err.msg, "the subject token has expired");
@@ -197,8 +200,10 @@ test_error_response(void **state)
 	/* An error status with a token in it is still an error. */
 	parse_fails(500, LIT("{\"access_token\":\"" SECRET "\"}"), ERR_STATUS,
 	    &err);
-	parse_fails(403, LIT("{\"error\":\"access_denied\","
-	    "\"error_description\":\"no\",\"access_token\":\"" SECRET "\"}"),
+	parse_fails(403,
+	    LIT("{\"error\":\"access_denied\","
+	        "\"error_description\":\"no\",\"access_token\":\"" SECRET
+	        "\"}"),
 	    ERR_STATUS, &err);
 	assert_contains(err.msg, "access_denied");
 
@@ -227,15 +232,17 @@ test_error_text_cleaned(void **state)
 	struct err err;
 	size_t n;
 
-	parse_fails(400, LIT("{\"error\":\"invalid_request\\r\\nlevel=error "
-	    "msg=forged\",\"error_description\":\"line 1\\nline 2\\u001b[2J"
-	    "\\u0000\\u007f end\"}"), ERR_STATUS, &err);
+	parse_fails(400,
+	    LIT("{\"error\":\"invalid_request\\r\\nlevel=error "
+	        "msg=forged\",\"error_description\":\"line 1\\nline 2\\u001b[2J"
+	        "\\u0000\\u007f end\"}"),
+	    ERR_STATUS, &err);
 	assert_contains(err.msg, "invalid_request");
 	assert_contains(err.msg, "end");
 
 	/* A description far longer than EXCHANGE_TEXT_MAX. */
-	n = (size_t)sprintf(body, "{\"error\":\"invalid_grant\","
-	    "\"error_description\":\"");
+	n = (size_t)sprintf(body,
+	    "{\"error\":\"invalid_grant\",\"error_description\":\"");
 	memset(body + n, 'd', 3000);
 	n += 3000;
 	n += (size_t)sprintf(body + n, "\"}");
@@ -249,7 +256,8 @@ test_error_text_cleaned(void **state)
 static void
 test_retry_after(void **state)
 {
-	struct http_response resp = { .status = 429, .body = "{}",
+	struct http_response resp = { .status = 429,
+		.body = "{}",
 		.body_len = 2 };
 	struct err err;
 

@@ -75,23 +75,26 @@ test_request_post(void **state)
 	struct url u;
 	struct err err = { 0 };
 	struct http_request req = {
-		.method = "POST", .url = &u,
+		.method = "POST",
+		.url = &u,
 		.content_type = "application/x-www-form-urlencoded",
 		.user_agent = "tokenbridge-sidecar/0.1.0",
-		.extra = extra, .extra_count = ARRAY_LEN(extra),
-		.body = body, .body_len = sizeof body - 1,
+		.extra = extra,
+		.extra_count = ARRAY_LEN(extra),
+		.body = body,
+		.body_len = sizeof body - 1,
 	};
 	char buf[2048], *head_end;
 	size_t len;
 
-	assert_int_equal(url_parse(&u, "https://sts.example.com:8443/v1/"
-	    "token?a=1", &err), 0);
+	assert_int_equal(url_parse(&u,
+	                     "https://sts.example.com:8443/v1/token?a=1", &err),
+	    0);
 	write_request(&req, buf, sizeof buf, &len);
 
 	assert_true(strncmp(buf, "POST /v1/token?a=1 HTTP/1.1\r\n", 29) == 0);
 	assert_header(buf, "Host", "sts.example.com:8443");
-	assert_header(buf, "Content-Type",
-	    "application/x-www-form-urlencoded");
+	assert_header(buf, "Content-Type", "application/x-www-form-urlencoded");
 	assert_header(buf, "Content-Length", "28");
 	assert_header(buf, "User-Agent", "tokenbridge-sidecar/0.1.0");
 	assert_header(buf, "X-Request-Id", "abc-123");
@@ -115,7 +118,9 @@ test_request_no_body(void **state)
 	struct url u;
 	struct err err = { 0 };
 	struct http_request req = {
-		.method = "GET", .url = &u, .user_agent = "ua",
+		.method = "GET",
+		.url = &u,
+		.user_agent = "ua",
 	};
 	char buf[1024], v[64];
 	size_t len;
@@ -134,7 +139,10 @@ static void
 test_request_injection(void **state)
 {
 	static const char *const values[] = {
-		"a\r\nX-Evil: 1", "a\nb", "a\rb", "\r\n",
+		"a\r\nX-Evil: 1",
+		"a\nb",
+		"a\rb",
+		"\r\n",
 	};
 	struct url u;
 	struct err err = { 0 };
@@ -145,8 +153,11 @@ test_request_injection(void **state)
 	for (size_t i = 0; i < ARRAY_LEN(values); i++) {
 		const struct http_header extra = { "X-A", values[i] };
 		const struct http_request base = {
-			.method = "POST", .url = &u, .user_agent = "ua",
-			.content_type = "text/plain", .body = "x",
+			.method = "POST",
+			.url = &u,
+			.user_agent = "ua",
+			.content_type = "text/plain",
+			.body = "x",
 			.body_len = 1,
 		};
 		struct http_request req = base;
@@ -172,10 +183,12 @@ test_request_no_room(void **state)
 	struct url u;
 	struct err err = { 0 };
 	struct http_request req = {
-		.method = "POST", .url = &u,
+		.method = "POST",
+		.url = &u,
 		.content_type = "application/x-www-form-urlencoded",
 		.user_agent = "ua",
-		.body = "k=v", .body_len = 3,
+		.body = "k=v",
+		.body_len = 3,
 	};
 	char full[1024], buf[1024];
 	size_t len, n;
@@ -198,12 +211,12 @@ enum end { END_DONE, END_FAIL, END_STALL };
 
 struct outcome {
 	enum end end;
-	bool done_before_eof;     /* finished without needing the EOF */
+	bool done_before_eof; /* finished without needing the EOF */
 	int status;
 	char content_type[128];
 	char location[512];
 	char retry_after[64];
-	char *body;               /* a copy, malloc'd */
+	char *body; /* a copy, malloc'd */
 	size_t body_len;
 	enum err_kind kind;
 	char msg[ERR_MSG_MAX];
@@ -221,8 +234,7 @@ next_piece(uint32_t *rng, size_t split)
 }
 
 static void
-feed(const char *in, size_t len, size_t cap, size_t split,
-    struct outcome *o)
+feed(const char *in, size_t len, size_t cap, size_t split, struct outcome *o)
 {
 	char *buf = malloc(cap);
 	struct http_reader r;
@@ -269,8 +281,7 @@ feed(const char *in, size_t len, size_t cap, size_t split,
 		memcpy(o->content_type, resp.content_type,
 		    sizeof o->content_type);
 		memcpy(o->location, resp.location, sizeof o->location);
-		memcpy(o->retry_after, resp.retry_after,
-		    sizeof o->retry_after);
+		memcpy(o->retry_after, resp.retry_after, sizeof o->retry_after);
 		o->body_len = resp.body_len;
 		o->body = malloc(resp.body_len + 1);
 		assert_non_null(o->body);
@@ -283,8 +294,7 @@ feed(const char *in, size_t len, size_t cap, size_t split,
 static const char *const end_names[] = { "done", "fail", "stall" };
 
 static void
-assert_same(const struct outcome *a, const struct outcome *b,
-    const char *how)
+assert_same(const struct outcome *a, const struct outcome *b, const char *how)
 {
 	if (a->end != b->end)
 		fail_msg("%s: %s, whole: %s (%s)", how, end_names[b->end],
@@ -355,8 +365,8 @@ expect_fail(const char *in, size_t len)
 
 	read_all_ways(in, len, &o);
 	if (o.end != END_FAIL)
-		fail_msg("%s, status %d, body %zu bytes",
-		    end_names[o.end], o.status, o.body_len);
+		fail_msg("%s, status %d, body %zu bytes", end_names[o.end],
+		    o.status, o.body_len);
 	assert_int_equal(o.kind, ERR_HTTP);
 	assert_true(o.msg[0] != '\0');
 	assert_printable(o.msg);
@@ -370,23 +380,25 @@ expect_fail(const char *in, size_t len)
 static void
 test_content_length(void **state)
 {
-	EXPECT_BODY("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
-	    200, "hello", true);
+	EXPECT_BODY("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 200,
+	    "hello", true);
 	EXPECT_BODY("HTTP/1.1 200 OK\r\ncontent-length:0\r\n\r\n", 200, "",
 	    true);
 	EXPECT_BODY("HTTP/1.1 400 Bad Request\r\nCONTENT-LENGTH:   2   \r\n"
-	    "\r\n{}", 400, "{}", true);
+	            "\r\n{}",
+	    400, "{}", true);
 	/* The same value twice is one length. */
 	EXPECT_BODY("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-	    "Content-Length: 2\r\n\r\nok", 200, "ok", true);
-	/* Bytes past the length are not part of the body. */
-	EXPECT_BODY("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA",
+	            "Content-Length: 2\r\n\r\nok",
 	    200, "ok", true);
+	/* Bytes past the length are not part of the body. */
+	EXPECT_BODY("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", 200,
+	    "ok", true);
 	/* Binary bodies are bodies. */
 	EXPECT_BODY("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\na\0b", 200,
 	    "a\0b", true);
-	EXPECT_BODY("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 200,
-	    "ok", true);
+	EXPECT_BODY("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, "ok",
+	    true);
 }
 
 static void
@@ -395,11 +407,10 @@ test_headers(void **state)
 	struct outcome o;
 
 	read_all_ways(LIT("HTTP/1.1 429 Too Many Requests\r\n"
-	    "content-type:application/json; charset=utf-8 \r\n"
-	    "RETRY-AFTER: 120\r\n"
-	    "Location:\t/elsewhere\r\n"
-	    "X-Empty:\r\n"
-	    "Content-Length: 2\r\n\r\n{}"), &o);
+	                  "content-type:application/json; charset=utf-8 \r\n"
+	                  "RETRY-AFTER: 120\r\nLocation:\t/elsewhere\r\n"
+	                  "X-Empty:\r\nContent-Length: 2\r\n\r\n{}"),
+	    &o);
 	assert_int_equal(o.end, END_DONE);
 	assert_int_equal(o.status, 429);
 	assert_string_equal(o.content_type, "application/json; charset=utf-8");
@@ -410,40 +421,44 @@ test_headers(void **state)
 	/* Reason phrases may be empty or hold any text. */
 	EXPECT_BODY("HTTP/1.1 204 \r\n\r\n", 204, "", true);
 	EXPECT_BODY("HTTP/1.1 200 Very OK: \x80\xff\r\nContent-Length: 1\r\n"
-	    "\r\nx", 200, "x", true);
+	            "\r\nx",
+	    200, "x", true);
 }
 
 static void
 test_chunked(void **state)
 {
 	EXPECT_BODY("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-	    "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", 200, "hello world",
-	    true);
+	            "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+	    200, "hello world", true);
 	/* Upper and lower case hex, leading zeros, extensions, trailers. */
 	EXPECT_BODY("HTTP/1.1 200 OK\r\ntransfer-encoding: Chunked\r\n\r\n"
-	    "000A;name=value\r\n0123456789\r\n"
-	    "b ; a=\"q;x\" ; b\r\nabcdefghijk\r\n"
-	    "0;last\r\nX-Trailer: 1\r\nX-Other: 2\r\n\r\n", 200,
-	    "0123456789abcdefghijk", true);
+	            "000A;name=value\r\n0123456789\r\n"
+	            "b ; a=\"q;x\" ; b\r\nabcdefghijk\r\n"
+	            "0;last\r\nX-Trailer: 1\r\nX-Other: 2\r\n\r\n",
+	    200, "0123456789abcdefghijk", true);
 	EXPECT_BODY("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-	    "0\r\n\r\n", 200, "", true);
+	            "0\r\n\r\n",
+	    200, "", true);
 }
 
 static void
 test_read_to_close(void **state)
 {
 	EXPECT_BODY("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n"
-	    "until the end", 200, "until the end", false);
+	            "until the end",
+	    200, "until the end", false);
 	EXPECT_BODY("HTTP/1.1 500 Oops\r\n\r\n", 500, "", false);
 }
 
 static void
 test_interim(void **state)
 {
-	EXPECT_BODY("HTTP/1.1 100 Continue\r\n\r\n"
+	EXPECT_BODY(
+	    "HTTP/1.1 100 Continue\r\n\r\n"
 	    "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
-	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 200, "ok",
-	    true);
+	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+	    200, "ok", true);
 }
 
 static void
@@ -477,10 +492,11 @@ test_malformed_head(void **state)
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\n: empty name\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\n"
-	    "Content-Length: 0\r\n\r\n");
+	            "Content-Length: 0\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nX-A: 1\r\n\tfolded\r\n"
-	    "Content-Length: 0\r\n\r\n");
-	EXPECT_FAIL("HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n");
+	            "Content-Length: 0\r\n\r\n");
+	EXPECT_FAIL(
+	    "HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 O\0K\r\nContent-Length: 0\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nX\0: a\r\nContent-Length: 0\r\n\r\n");
 }
@@ -489,20 +505,20 @@ static void
 test_bad_framing(void **state)
 {
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-	    "Content-Length: 3\r\n\r\nabc");
+	            "Content-Length: 3\r\n\r\nabc");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
-	    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+	            "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
-	    "Content-Length: 5\r\n\r\n0\r\n\r\n");
+	            "Content-Length: 5\r\n\r\n0\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\nx");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nContent-Length: 1 2\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nContent-Length: "
-	    "18446744073709551617\r\n\r\n");
+	            "18446744073709551617\r\n\r\n");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nContent-Length: "
-	    "99999999999999999999999999999\r\n\r\n");
+	            "99999999999999999999999999999\r\n\r\n");
 	/* EOF before the length is reached is truncation. */
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort");
 	EXPECT_FAIL("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n");
@@ -573,7 +589,9 @@ static void
 test_body_limit(void **state)
 {
 	static const enum http_framing framings[] = {
-		HTTP_FRAME_LENGTH, HTTP_FRAME_CHUNKED, HTTP_FRAME_CLOSE,
+		HTTP_FRAME_LENGTH,
+		HTTP_FRAME_CHUNKED,
+		HTTP_FRAME_CLOSE,
 	};
 
 	for (size_t f = 0; f < ARRAY_LEN(framings); f++) {
@@ -655,7 +673,7 @@ test_chunk_line_limit(void **state)
 struct script {
 	char sent[256];
 	size_t sent_len;
-	const char *in;           /* what the server answers */
+	const char *in; /* what the server answers */
 	size_t in_len, off;
 	size_t piece;             /* bytes per read */
 	enum err_kind fail_write; /* ERR_NONE: succeed */
@@ -718,14 +736,15 @@ roundtrip(struct script *sc, size_t cap, struct http_response *resp,
 	return rc;
 }
 
-static const char hello[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
-    "hello";
+static const char hello[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
 static void
 test_roundtrip(void **state)
 {
-	struct script sc = { .in = hello, .in_len = sizeof hello - 1,
-		.piece = 3, .fail_read = ERR_TIMEOUT };
+	struct script sc = { .in = hello,
+		.in_len = sizeof hello - 1,
+		.piece = 3,
+		.fail_read = ERR_TIMEOUT };
 	struct http_response resp;
 	struct err err = { 0 };
 
@@ -738,7 +757,8 @@ test_roundtrip(void **state)
 static void
 test_roundtrip_errors(void **state)
 {
-	struct script sc = { .in = hello, .in_len = sizeof hello - 1,
+	struct script sc = { .in = hello,
+		.in_len = sizeof hello - 1,
 		.piece = 1000 };
 	struct http_response resp;
 	struct err err = { 0 };
@@ -747,7 +767,9 @@ test_roundtrip_errors(void **state)
 	assert_int_equal(roundtrip(&sc, 32, &resp, &err), -1);
 	assert_int_equal(err.kind, ERR_HTTP);
 
-	sc = (struct script){ .in = hello, .in_len = 20, .piece = 7,
+	sc = (struct script){ .in = hello,
+		.in_len = 20,
+		.piece = 7,
 		.fail_read = ERR_TIMEOUT };
 	assert_int_equal(roundtrip(&sc, HTTP_READER_BUF, &resp, &err), -1);
 	assert_err(&err, ERR_TIMEOUT, "deadline passed");

@@ -37,12 +37,25 @@ static void
 test_valid(void **state)
 {
 	static const char *const cases[] = {
-		"{}", "[]", "{\"a\":1}", " \t\r\n{ \"a\" : [ 1 , 2 ] }\n ",
+		"{}",
+		"[]",
+		"{\"a\":1}",
+		" \t\r\n{ \"a\" : [ 1 , 2 ] }\n ",
 		"{\"a\":[1,2,{\"b\":null}],\"c\":-0.5e+10,\"d\":\"\\u00e9\","
 		"\"e\":true,\"f\":false,\"g\":\"\\ud83d\\ude00\"}",
-		"0", "-0", "1E400", "1.5e-3", "\"\"", "\"x\"", "null", "true",
-		"[[[[[]]]]]", "{\"\":\"\"}", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
-		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "{\"a\":1,\"a\":2}",
+		"0",
+		"-0",
+		"1E400",
+		"1.5e-3",
+		"\"\"",
+		"\"x\"",
+		"null",
+		"true",
+		"[[[[[]]]]]",
+		"{\"\":\"\"}",
+		"\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"",
+		"{\"a\":1,\"a\":2}",
 	};
 	struct json_doc d;
 	int bad = 0;
@@ -64,25 +77,80 @@ test_invalid(void **state)
 		size_t len;
 	} cases[] = {
 #define C(s) { LIT(s) }
-		C(""), C(" "), C("{"), C("}"), C("{\"a\":1"), C("{\"a\":1,}"),
-		C("[1,]"), C("[,1]"), C("{,}"), C("{\"a\" 1}"), C("{\"a\":}"),
-		C("{\"a\"}"), C("{a:1}"), C("{'a':1}"), C("['a']"),
-		C("{\"a\":1}x"), C("{} {}"), C("[1] 2"), C("1 2"),
-		C("01"), C("-01"), C("1."), C(".1"), C("+1"), C("-"), C("1e"),
-		C("1e+"), C("0x10"), C("NaN"), C("Infinity"), C("-Infinity"),
-		C("tru"), C("truex"), C("nul"), C("True"), C("nulll"),
-		C("[1 2]"), C("{\"a\":1 \"b\":2}"), C("{\"a\":1}}"), C("[1]]"),
-		C("\"abc"), C("\"\\x41\""), C("\"\\u12\""), C("\"\\u12G4\""),
-		C("\"\\\""), C("\"\t\""), C("\"a\nb\""), C("\"\x01\""),
-		C("\"\x1f\""), C("\"\0\""), C("{\"a\":1}\0"),
-		C("\"\xff\""), C("\"\xc0\xaf\""), C("\"\xe0\x80\xaf\""),
-		C("\"\xed\xa0\x80\""), C("\"\xf4\x90\x80\x80\""),
-		C("\"\xc3\""), C("\"\xe2\x82\""), C("\"\x80\""),
-		C("{\"a\":1}/**/"), C("// c\n{}"), C("{\"a\":1,\"b\"}"),
-		C("[\"a\":1]"), C("{\"a\":[}"), C("{\"a\":{]}"),
-		C("{\"a\":\"b\",}"), C("{\"a\",\"b\"}"), C("{1:2}"),
-		C("{null:1}"), C("[-]"), C("[1e1.5]"), C("[1.e1]"),
-		C("[\"\\u\"]"), C("[\"\\ud800\\\"]"),
+		C(""),
+		C(" "),
+		C("{"),
+		C("}"),
+		C("{\"a\":1"),
+		C("{\"a\":1,}"),
+		C("[1,]"),
+		C("[,1]"),
+		C("{,}"),
+		C("{\"a\" 1}"),
+		C("{\"a\":}"),
+		C("{\"a\"}"),
+		C("{a:1}"),
+		C("{'a':1}"),
+		C("['a']"),
+		C("{\"a\":1}x"),
+		C("{} {}"),
+		C("[1] 2"),
+		C("1 2"),
+		C("01"),
+		C("-01"),
+		C("1."),
+		C(".1"),
+		C("+1"),
+		C("-"),
+		C("1e"),
+		C("1e+"),
+		C("0x10"),
+		C("NaN"),
+		C("Infinity"),
+		C("-Infinity"),
+		C("tru"),
+		C("truex"),
+		C("nul"),
+		C("True"),
+		C("nulll"),
+		C("[1 2]"),
+		C("{\"a\":1 \"b\":2}"),
+		C("{\"a\":1}}"),
+		C("[1]]"),
+		C("\"abc"),
+		C("\"\\x41\""),
+		C("\"\\u12\""),
+		C("\"\\u12G4\""),
+		C("\"\\\""),
+		C("\"\t\""),
+		C("\"a\nb\""),
+		C("\"\x01\""),
+		C("\"\x1f\""),
+		C("\"\0\""),
+		C("{\"a\":1}\0"),
+		C("\"\xff\""),
+		C("\"\xc0\xaf\""),
+		C("\"\xe0\x80\xaf\""),
+		C("\"\xed\xa0\x80\""),
+		C("\"\xf4\x90\x80\x80\""),
+		C("\"\xc3\""),
+		C("\"\xe2\x82\""),
+		C("\"\x80\""),
+		C("{\"a\":1}/**/"),
+		C("// c\n{}"),
+		C("{\"a\":1,\"b\"}"),
+		C("[\"a\":1]"),
+		C("{\"a\":[}"),
+		C("{\"a\":{]}"),
+		C("{\"a\":\"b\",}"),
+		C("{\"a\",\"b\"}"),
+		C("{1:2}"),
+		C("{null:1}"),
+		C("[-]"),
+		C("[1e1.5]"),
+		C("[1.e1]"),
+		C("[\"\\u\"]"),
+		C("[\"\\ud800\\\"]"),
 #undef C
 	};
 	struct json_doc d;
@@ -139,7 +207,8 @@ test_member(void **state)
 	size_t len;
 	int i;
 
-	parse_ok(&d, "{\"o\":{\"access_token\":\"inner\"},"
+	parse_ok(&d,
+	    "{\"o\":{\"access_token\":\"inner\"},"
 	    "\"a\":[\"access_token\",{\"access_token\":1}],"
 	    "\"s\":\"access_token\","
 	    "\"acc\\u0065ss_token\":\"outer\",\"n\":42,\"z\":null}");
@@ -275,9 +344,10 @@ test_uint(void **state)
 		parse_ok(&d, text);
 		rc = json_uint(&d, 1, cases[i].max, &v);
 		if (rc != cases[i].rc || (rc == 0 && v != cases[i].want)) {
-			print_error("json_uint(%s, max %llu): rc %d value %llu\n",
-			    cases[i].json, (unsigned long long)cases[i].max,
-			    rc, (unsigned long long)v);
+			print_error(
+			    "json_uint(%s, max %llu): rc %d value %llu\n",
+			    cases[i].json, (unsigned long long)cases[i].max, rc,
+			    (unsigned long long)v);
 			bad++;
 		}
 	}
@@ -364,7 +434,8 @@ test_corpus(void **state)
 			if (ok)
 				break;
 			if (json_parse(&d, text, len, big, ARRAY_LEN(big),
-			    &err) == 0 && d.count > JSON_TOKENS_MAX) {
+			        &err) == 0 &&
+			    d.count > JSON_TOKENS_MAX) {
 				y_limit++;
 				break;
 			}
@@ -387,9 +458,10 @@ test_corpus(void **state)
 		free(text);
 	}
 	closedir(dir);
-	print_message("JSONTestSuite: y_ %u (%u refused only for the "
-	    "%d-token limit), n_ %u all refused, i_ %u (%u accepted)\n", y,
-	    y_limit, JSON_TOKENS_MAX, n, i, i_ok);
+	print_message(
+	    "JSONTestSuite: y_ %u (%u refused only for the "
+	    "%d-token limit), n_ %u all refused, i_ %u (%u accepted)\n",
+	    y, y_limit, JSON_TOKENS_MAX, n, i, i_ok);
 	assert_true(y > 0 && n > 0 && i > 0);
 	assert_int_equal(bad, 0);
 }

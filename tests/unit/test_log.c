@@ -11,20 +11,21 @@
 static char captured[8192];
 
 /* Run log_event with stderr on a pipe; the line lands in `captured`. */
-#define CAPTURE(call) do { \
-	int p_[2], saved_; \
-	ssize_t n_; \
-	assert_int_equal(pipe(p_), 0); \
-	saved_ = dup(2); \
-	dup2(p_[1], 2); \
-	call; \
-	dup2(saved_, 2); \
-	close(saved_); \
-	close(p_[1]); \
-	n_ = read(p_[0], captured, sizeof captured - 1); \
-	close(p_[0]); \
-	captured[n_ > 0 ? n_ : 0] = '\0'; \
-} while (0)
+#define CAPTURE(call) \
+	do { \
+		int p_[2], saved_; \
+		ssize_t n_; \
+		assert_int_equal(pipe(p_), 0); \
+		saved_ = dup(2); \
+		dup2(p_[1], 2); \
+		call; \
+		dup2(saved_, 2); \
+		close(saved_); \
+		close(p_[1]); \
+		n_ = read(p_[0], captured, sizeof captured - 1); \
+		close(p_[0]); \
+		captured[n_ > 0 ? n_ : 0] = '\0'; \
+	} while (0)
 
 static const char secret[] = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2ln";
 
@@ -40,14 +41,15 @@ teardown(void **state)
 static void
 test_text_format_and_quoting(void **state)
 {
-	CAPTURE(log_event(LOG_WARN, "a message", "plain", "value",
-	    "spaced", "two words", "empty", "", "quote", "say \"hi\"\n",
-	    (char *)NULL));
-	assert_contains(captured, " level=warn msg=\"a message\" plain=value "
+	CAPTURE(log_event(LOG_WARN, "a message", "plain", "value", "spaced",
+	    "two words", "empty", "", "quote", "say \"hi\"\n", (char *)NULL));
+	assert_contains(captured,
+	    " level=warn msg=\"a message\" plain=value "
 	    "spaced=\"two words\" empty=\"\" quote=\"say \\\"hi\\\"\\n\"\n");
 	assert_true(strncmp(captured, "time=", 5) == 0);
 	/* One line, whatever the values held. */
-	assert_ptr_equal(strchr(captured, '\n'), captured + strlen(captured) - 1);
+	assert_ptr_equal(strchr(captured, '\n'),
+	    captured + strlen(captured) - 1);
 }
 
 static void
@@ -56,7 +58,8 @@ test_json_format_escapes_everything(void **state)
 	log_setup(LOG_JSON, LOG_INFO);
 	CAPTURE(log_event(LOG_ERROR, "m", "k", "tab\there \x01 \xc3\xa9",
 	    (char *)NULL));
-	assert_contains(captured, "\"level\":\"error\",\"msg\":\"m\","
+	assert_contains(captured,
+	    "\"level\":\"error\",\"msg\":\"m\","
 	    "\"k\":\"tab\\there \\u0001 \\u00c3\\u00a9\"}\n");
 	assert_true(captured[0] == '{');
 }

@@ -30,26 +30,26 @@ test_parse_valid(void **state)
 		const char *target;
 	} cases[] = {
 		{ "https://sts.example.com/v1/token", true, URL_HOST_NAME,
-		  "sts.example.com", 443, "sts.example.com", "/v1/token" },
+		    "sts.example.com", 443, "sts.example.com", "/v1/token" },
 		{ "http://sts.example.com", false, URL_HOST_NAME,
-		  "sts.example.com", 80, "sts.example.com", "/" },
+		    "sts.example.com", 80, "sts.example.com", "/" },
 		{ "https://sts.example.com", true, URL_HOST_NAME,
-		  "sts.example.com", 443, "sts.example.com", "/" },
+		    "sts.example.com", 443, "sts.example.com", "/" },
 		{ "https://STS.Example.COM:8443/a/b?x=1&y=%2F#frag", true,
-		  URL_HOST_NAME, "sts.example.com", 8443,
-		  "sts.example.com:8443", "/a/b?x=1&y=%2F" },
+		    URL_HOST_NAME, "sts.example.com", 8443,
+		    "sts.example.com:8443", "/a/b?x=1&y=%2F" },
 		{ "https://sts.example.com?aud=x", true, URL_HOST_NAME,
-		  "sts.example.com", 443, "sts.example.com", "/?aud=x" },
+		    "sts.example.com", 443, "sts.example.com", "/?aud=x" },
 		{ "https://sts.example.com/#frag", true, URL_HOST_NAME,
-		  "sts.example.com", 443, "sts.example.com", "/" },
+		    "sts.example.com", 443, "sts.example.com", "/" },
 		{ "http://127.0.0.1:8080/token", false, URL_HOST_IPV4,
-		  "127.0.0.1", 8080, "127.0.0.1:8080", "/token" },
+		    "127.0.0.1", 8080, "127.0.0.1:8080", "/token" },
 		{ "http://[::1]:8080/token", false, URL_HOST_IPV6, "::1", 8080,
-		  "[::1]:8080", "/token" },
-		{ "https://[2001:DB8::1]/t", true, URL_HOST_IPV6,
-		  "2001:db8::1", 443, "[2001:db8::1]", "/t" },
+		    "[::1]:8080", "/token" },
+		{ "https://[2001:DB8::1]/t", true, URL_HOST_IPV6, "2001:db8::1",
+		    443, "[2001:db8::1]", "/t" },
 		{ "http://localhost:65535/", false, URL_HOST_NAME, "localhost",
-		  65535, "localhost:65535", "/" },
+		    65535, "localhost:65535", "/" },
 		{ "http://a:1/", false, URL_HOST_NAME, "a", 1, "a:1", "/" },
 	};
 	struct url u;
@@ -64,7 +64,7 @@ test_parse_valid(void **state)
 		    strcmp(u.authority, cases[i].authority) != 0 ||
 		    strcmp(u.target, cases[i].target) != 0) {
 			print_error("\"%s\": tls %d kind %d host \"%s\" "
-			    "port %u authority \"%s\" target \"%s\"\n",
+			            "port %u authority \"%s\" target \"%s\"\n",
 			    cases[i].text, u.tls, u.host_kind, u.host, u.port,
 			    u.authority, u.target);
 			bad++;
@@ -77,20 +77,31 @@ static void
 test_parse_invalid(void **state)
 {
 	static const char *const cases[] = {
-		"", "sts.example.com/token", "//sts.example.com/token",
-		"ftp://sts.example.com/", "https:/sts.example.com/",
-		"https://", "https:///token", "https://:443/token",
+		"",
+		"sts.example.com/token",
+		"//sts.example.com/token",
+		"ftp://sts.example.com/",
+		"https:/sts.example.com/",
+		"https://",
+		"https:///token",
+		"https://:443/token",
 		"https://sts.example.com:0/",
 		"https://sts.example.com:65536/",
 		"https://sts.example.com:99999999999999999999/",
-		"https://sts.example.com:-1/", "https://sts.example.com:8x/",
+		"https://sts.example.com:-1/",
+		"https://sts.example.com:8x/",
 		"https://sts.example.com:+80/",
-		"https://[::1/token", "https://::1/token", "https://[]/",
-		"https://exa mple.com/", "https://sts.example.com/a\r\nX: y",
+		"https://[::1/token",
+		"https://::1/token",
+		"https://[]/",
+		"https://exa mple.com/",
+		"https://sts.example.com/a\r\nX: y",
 		"https://sts.example.com/a\nb",
 		"https://sts.example.com\r\n/",
-		"https://sts.example.com/a\tb", "https://sts.example.com/\x7f",
-		"https://sts.example.com/a\x01", "https://[::1]x/",
+		"https://sts.example.com/a\tb",
+		"https://sts.example.com/\x7f",
+		"https://sts.example.com/a\x01",
+		"https://[::1]x/",
 	};
 
 	int bad = 0;
@@ -101,7 +112,8 @@ test_parse_invalid(void **state)
 
 		if (url_parse(&u, cases[i], &err) == 0) {
 			print_error("\"%s\" accepted: host \"%s\" "
-			    "target \"%s\"\n", cases[i], u.host, u.target);
+			            "target \"%s\"\n",
+			    cases[i], u.host, u.target);
 			bad++;
 			continue;
 		}
@@ -222,7 +234,8 @@ test_form_every_byte(void **state)
 	for (size_t i = 0; i < sizeof value; i++)
 		value[i] = (unsigned char)i;
 	assert_int_equal(form_append(buf, sizeof buf, &len, "v",
-	    (const char *)value, sizeof value), 0);
+	                     (const char *)value, sizeof value),
+	    0);
 
 	memcpy(want, "v=", 2);
 	n = 2 + query_escape(want + 2, value, sizeof value);
@@ -241,9 +254,9 @@ test_form_go_vectors(void **state)
 		{ "", "k=" },
 		{ "a b&c=d/\xc3\xa9~", "k=a+b%26c%3Dd%2F%C3%A9~" },
 		{ "urn:ietf:params:oauth:grant-type:token-exchange",
-		  "k=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange" },
+		    "k=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange" },
 		{ "eyJhbGciOi.J9-_x+y/z==",
-		  "k=eyJhbGciOi.J9-_x%2By%2Fz%3D%3D" },
+		    "k=eyJhbGciOi.J9-_x%2By%2Fz%3D%3D" },
 		{ "100%", "k=100%25" },
 	};
 
@@ -252,7 +265,8 @@ test_form_go_vectors(void **state)
 		size_t len = 0;
 
 		assert_int_equal(form_append(buf, sizeof buf, &len, "k",
-		    cases[i].value, strlen(cases[i].value)), 0);
+		                     cases[i].value, strlen(cases[i].value)),
+		    0);
 		assert_int_equal(len, strlen(cases[i].want));
 		assert_memory_equal(buf, cases[i].want, len);
 	}
@@ -262,17 +276,20 @@ static void
 test_form_sequence(void **state)
 {
 	static const char want[] = "audience=api%3A%2F%2Fx&grant_type=g"
-	    "&subject_token=abc";
+	                           "&subject_token=abc";
 	char buf[128];
 	size_t len = 0;
 
 	assert_int_equal(form_append(buf, sizeof buf, &len, "audience",
-	    LIT("api://x")), 0);
+	                     LIT("api://x")),
+	    0);
 	assert_int_equal(form_append(buf, sizeof buf, &len, "grant_type",
-	    LIT("g")), 0);
+	                     LIT("g")),
+	    0);
 	/* value_len, not the NUL, ends the value. */
 	assert_int_equal(form_append(buf, sizeof buf, &len, "subject_token",
-	    "abcdef", 3), 0);
+	                     "abcdef", 3),
+	    0);
 	assert_int_equal(len, sizeof want - 1);
 	assert_memory_equal(buf, want, len);
 }
@@ -284,8 +301,7 @@ test_form_no_room(void **state)
 	char buf[64], before[64];
 	size_t len = 0, cap;
 
-	assert_int_equal(form_append(buf, sizeof buf, &len, "a", LIT("1")),
-	    0);
+	assert_int_equal(form_append(buf, sizeof buf, &len, "a", LIT("1")), 0);
 	assert_int_equal(len, 3);
 
 	/* "&bb=x%2Fy" needs 9 more bytes. */
@@ -300,8 +316,7 @@ test_form_no_room(void **state)
 		assert_memory_equal(buf, before, sizeof buf);
 	}
 	/* With room for a terminator too, it fits. */
-	assert_int_equal(form_append(buf, len + 10, &len, "bb", LIT("x/y")),
-	    0);
+	assert_int_equal(form_append(buf, len + 10, &len, "bb", LIT("x/y")), 0);
 	assert_int_equal(len, 12);
 	assert_memory_equal(buf, "a=1&bb=x%2Fy", 12);
 }

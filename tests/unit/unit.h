@@ -19,10 +19,10 @@
 
 #include "err.h"
 
-#define ARRAY_LEN(a) (sizeof (a) / sizeof (a)[0])
+#define ARRAY_LEN(a) (sizeof(a) / sizeof(a)[0])
 
 /* A string literal as (pointer, length), so that embedded NULs count. */
-#define LIT(s) (s), (sizeof (s) - 1)
+#define LIT(s) (s), (sizeof(s) - 1)
 
 #define assert_contains(hay, needle) \
 	tb_assert_contains((hay), (needle), 1, __FILE__, __LINE__)
@@ -52,18 +52,21 @@ write_file(const char *path, const void *data, size_t len)
 }
 
 /* The error is of `kind` and its message names `what`. */
-#define assert_err(e, k, what) do { \
-	assert_int_equal((e)->kind, (k)); \
-	assert_contains((e)->msg, (what)); \
-} while (0)
+#define assert_err(e, k, what) \
+	do { \
+		assert_int_equal((e)->kind, (k)); \
+		assert_contains((e)->msg, (what)); \
+	} while (0)
 
 /* Every byte of the message is printable: nothing that could forge a log
  * line or a terminal escape. */
-#define assert_printable(s) do { \
-	for (const unsigned char *p_ = (const unsigned char *)(s); *p_; \
-	    p_++) \
-		if (*p_ < 0x20 || *p_ == 0x7f) \
-			fail_msg("control byte 0x%02x in \"%s\"", *p_, (s)); \
-} while (0)
+#define assert_printable(s) \
+	do { \
+		for (const unsigned char *p_ = (const unsigned char *)(s); \
+		     *p_; p_++) \
+			if (*p_ < 0x20 || *p_ == 0x7f) \
+				fail_msg("control byte 0x%02x in \"%s\"", *p_, \
+				    (s)); \
+	} while (0)
 
 #endif
