@@ -168,6 +168,17 @@ $(B)/x509/x509check: tests/x509/x509check.c $(call objs,asan,$(LIB_SRCS)) \
 	@mkdir -p $(@D)
 	$(HOST_CC) $(DBG_CFLAGS) $(SAN) $(WARN) $(DEFS) $(INCS) -o $@ $^
 
+# The validator against `openssl verify` over a generated corpus (cached
+# by the generator's hash), and a sample of it end to end over TLS.
+X509_CASES := $(B)/x509/cases
+x509-diff: deps-test $(B)/x509/x509check $(BIN)
+	$(PYTHON) tests/x509/gen.py $(X509_CASES)
+	$(PYTHON) tests/x509/judge.py $(X509_CASES)
+	$(PYTHON) tests/x509/run_diff.py --cases $(X509_CASES) \
+		--bin $(B)/x509/x509check --out $(B)/x509/false-refusals.md
+	X509CHECK=$(CURDIR)/$(B)/x509/x509check TB_BIN=$(CURDIR)/$(BIN) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/x509/test_e2e.py
+
 # Every program runs even when one fails, so one report shows them all.
 unit: deps-test $(UNIT_BINS)
 	@failed=0; for t in $(UNIT_BINS); do echo "== $$t"; \
@@ -200,6 +211,7 @@ test: deps-test $(BIN)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fleet
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory x509-diff
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-asan
 	@$(MAKE) --no-print-directory test-manifests
@@ -232,26 +244,14 @@ demo: $(BIN)
 # include paths, with BearSSL and jsmn fetched into $(B)/ first.
 LINT_FLAGS := -std=c11 $(DEFS) $(INCS)
 CHECK_SRCS := $(SRCS) $(UNIT_SRCS) $(FUZZ_SRCS)
-FORMAT_FILES := $(wildcard src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+FORMAT_FILES := $(wildcard src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c \
+	tests/fleet/*.c tests/x509/*.c)
 SCRIPTS := .ci/run $(wildcard third_party/*.sh) \
 	$(sort $(shell find tests -name '*.sh'))
 CPPCHECK := cppcheck --quiet --std=c11 \
 	--enable=warning,portability,performance --inline-suppr \
 	--error-exitcode=1 $(DEFS) -DTB_SOURCE_DIR='"."' $(INCS)
 SCAN_BUILD := scan-build --status-bugs --use-cc=$(HOST_CC) -o $(B)/scan-build
-
-# Files being rewritten on other branches (issue 16): analysed like the
-# rest and their findings printed, but not failing `make lint` until those
-# branches land and fix them. Take a file off these lists once it is clean.
-LINT_PENDING := src/tls.% src/trust.% src/der.% src/x509.% src/url.c \
-	src/config.c src/exchange.c tests/unit/test_trust%.c \
-	tests/fuzz/fuzz_trust.c
-# Reformatting these would collide with the changes in flight: clang-format
-# them once those have landed.
-FORMAT_PENDING := $(LINT_PENDING) src/tokenfile.c src/schedule.c \
-	src/refresh.c src/event.c src/check.c src/main.c
-own = $(filter-out $(2),$(1))
-pending = $(filter $(2),$(1))
 
 lint: lint-tidy lint-cppcheck lint-scan lint-format lint-shell lint-python \
 	lint-manifests
@@ -265,18 +265,12 @@ lint-deps:
 # warnings it filtered out of system headers.
 TIDY = clang-tidy --quiet $(1) -- $(LINT_FLAGS) 2>/dev/null
 lint-tidy: lint-deps $(THIRD)
-	@failed=0; for f in $(call own,$(SRCS),$(LINT_PENDING)); do \
+	@failed=0; for f in $(SRCS); do \
 		echo "clang-tidy $$f"; $(call TIDY,$$f) || failed=1; done; \
 		exit $$failed
-	@for f in $(call pending,$(SRCS),$(LINT_PENDING)); do \
-		echo "clang-tidy $$f (pending)"; $(call TIDY,$$f) || \
-		echo "lint-tidy: $$f: findings above are pending"; done
 
 lint-cppcheck: lint-deps $(THIRD)
-	$(CPPCHECK) $(call own,$(CHECK_SRCS),$(LINT_PENDING))
-	$(if $(call pending,$(CHECK_SRCS),$(LINT_PENDING)), \
-		@$(CPPCHECK) $(call pending,$(CHECK_SRCS),$(LINT_PENDING)) || \
-		echo "lint-cppcheck: findings above are pending")
+	$(CPPCHECK) $(CHECK_SRCS)
 
 # The clang static analyzer over the host build: scan-build points $(CC)
 # at its wrapper, which compiles the objects of a flavour of their own,
@@ -284,20 +278,10 @@ lint-cppcheck: lint-deps $(THIRD)
 $(eval $(call objects,scan,$(CC),$(DBG_CFLAGS) -Werror))
 lint-scan: lint-deps $(THIRD)
 	rm -rf $(B)/obj/scan $(B)/scan-build
-	$(SCAN_BUILD) $(MAKE) -s --no-print-directory \
-		$(call objs,scan,$(call own,$(SRCS),$(LINT_PENDING)))
-	$(if $(call pending,$(SRCS),$(LINT_PENDING)), \
-		@$(SCAN_BUILD) $(MAKE) -s --no-print-directory \
-		$(call objs,scan,$(call pending,$(SRCS),$(LINT_PENDING))) || \
-		echo "lint-scan: findings above are pending")
+	$(SCAN_BUILD) $(MAKE) -s --no-print-directory $(call objs,scan,$(SRCS))
 
 lint-format: lint-deps
-	clang-format --dry-run -Werror \
-		$(call own,$(FORMAT_FILES),$(FORMAT_PENDING))
-	@for f in $(call pending,$(FORMAT_FILES),$(FORMAT_PENDING)); do \
-		n=$$(clang-format --dry-run $$f 2>&1 | grep -c ': warning:'); \
-		[ "$$n" -eq 0 ] || \
-		echo "lint-format: $$f: $$n places to reformat, pending"; done
+	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 lint-shell: lint-deps
 	shellcheck --format=gcc $(SCRIPTS)

@@ -27,14 +27,16 @@ check_jwt_exp(const char *token, size_t len)
 	int i;
 
 	if ((p1 = memchr(token, '.', len)) == NULL ||
-	    (p2 = memchr(p1 + 1, '.', len - (size_t)(p1 + 1 - token))) == NULL ||
+	    (p2 = memchr(p1 + 1, '.', len - (size_t)(p1 + 1 - token))) ==
+	        NULL ||
 	    memchr(p2 + 1, '.', len - (size_t)(p2 + 1 - token)) != NULL ||
 	    (size_t)(p2 - p1 - 1) > PAYLOAD_MAX)
 		return -1;
 	n = base64_decode(payload, (const unsigned char *)p1 + 1,
 	    (size_t)(p2 - p1 - 1), BASE64_URL);
-	if (n <= 0 || json_parse(&d, (const char *)payload, (size_t)n, tok,
-	    sizeof tok / sizeof tok[0], &ignored) == -1 ||
+	if (n <= 0 ||
+	    json_parse(&d, (const char *)payload, (size_t)n, tok,
+	        sizeof tok / sizeof tok[0], &ignored) == -1 ||
 	    (i = json_member(&d, "exp")) < 0 ||
 	    json_type(&d, i) != JSMN_PRIMITIVE ||
 	    json_uint(&d, i, INT64_MAX, &exp) == -1)
@@ -87,11 +89,14 @@ check_token_file(const char *path, int64_t now, int64_t *expires_at,
 		return 0;
 	*expires_at = exp;
 	if (exp <= now)
-		return err_set(err, ERR_FILE, "the token in %s expired %lld s "
-		    "ago", path, (long long)(now - exp));
+		return err_set(err, ERR_FILE,
+		    "the token in %s expired %lld s "
+		    "ago",
+		    path, (long long)(now - exp));
 	if (exp - now < CHECK_MIN_VALIDITY_S)
-		return err_set(err, ERR_FILE, "the token in %s expires in "
-		    "%lld s, under the %d s margin", path,
-		    (long long)(exp - now), CHECK_MIN_VALIDITY_S);
+		return err_set(err, ERR_FILE,
+		    "the token in %s expires in "
+		    "%lld s, under the %d s margin",
+		    path, (long long)(exp - now), CHECK_MIN_VALIDITY_S);
 	return 0;
 }

@@ -14,9 +14,14 @@ static const struct unit {
 	const char *name;
 	uint64_t ns;
 } units[] = {
-	{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 },
-	{ "\xce\xbcs", 1000 }, { "ms", 1000000 }, { "s", 1000000000ull },
-	{ "m", 60000000000ull }, { "h", 3600000000000ull },
+	{ "ns", 1 },
+	{ "us", 1000 },
+	{ "\xc2\xb5s", 1000 },
+	{ "\xce\xbcs", 1000 },
+	{ "ms", 1000000 },
+	{ "s", 1000000000ull },
+	{ "m", 60000000000ull },
+	{ "h", 3600000000000ull },
 };
 
 static int
@@ -49,7 +54,8 @@ duration_error(struct err *err, const char *name, const char *text,
 {
 	return err_set(err, ERR_CONFIG,
 	    "%s=\"%.40s\" is not a valid duration: %s (use Go syntax such as "
-	    "1h, 30m, 1h30m, 1.5h, 90s or 500ms)", name, text, why);
+	    "1h, 30m, 1h30m, 1.5h, 90s or 500ms)",
+	    name, text, why);
 }
 
 int
@@ -85,8 +91,7 @@ duration_parse(const char *text, const char *name, uint64_t *ns,
 			for (p++; is_digit(*p); p++, digits++) {
 				/* Digits past ns precision change nothing. */
 				if (scale < 1000000000000000000ull) {
-					frac = frac * 10 +
-					    (unsigned)(*p - '0');
+					frac = frac * 10 + (unsigned)(*p - '0');
 					scale *= 10;
 				}
 			}
@@ -96,8 +101,8 @@ duration_parse(const char *text, const char *name, uint64_t *ns,
 			    "a number is missing");
 		if ((u = unit_at(&p)) == NULL)
 			return duration_error(err, name, text,
-			    *p == '\0' ?
-			    "a unit is missing" : "the unit is unknown");
+			    *p == '\0' ? "a unit is missing" :
+			                 "the unit is unknown");
 		part = whole * u->ns + frac * u->ns / scale;
 		total += part;
 		if (total > GO_DURATION_MAX)
@@ -122,8 +127,8 @@ required(config_lookup_fn lookup, const char *name, const char **out,
     struct err *err)
 {
 	if ((*out = lookup_set(lookup, name)) == NULL)
-		return err_set(err, ERR_CONFIG,
-		    "%s is not set: it is required", name);
+		return err_set(err, ERR_CONFIG, "%s is not set: it is required",
+		    name);
 	return 0;
 }
 
@@ -141,15 +146,15 @@ duration_ms(config_lookup_fn lookup, const char *name, const char *def,
 	if (ns < NS_PER_MS)
 		return err_set(err, ERR_CONFIG,
 		    "%s=\"%.40s\" is too short: it must be at least 1ms "
-		    "(for example 30s or 1h)", name, v);
+		    "(for example 30s or 1h)",
+		    name, v);
 	*ms = ns / NS_PER_MS;
 	return 0;
 }
 
 /* The values Go's strconv.ParseBool takes, so settings carry over. */
 static int
-boolean(config_lookup_fn lookup, const char *name, bool *out,
-    struct err *err)
+boolean(config_lookup_fn lookup, const char *name, bool *out, struct err *err)
 {
 	static const char *const yes[] = { "1", "t", "T", "true", "TRUE",
 		"True" };
@@ -187,29 +192,32 @@ file_mode(config_lookup_fn lookup, unsigned *mode, struct err *err)
 			return err_set(err, ERR_CONFIG,
 			    "TOKEN_FILE_MODE=\"%.20s\" is not an octal file "
 			    "mode: use three or four octal digits such as "
-			    "0600 or 0640", v);
+			    "0600 or 0640",
+			    v);
 		m = m * 8 + (unsigned)(*p - '0');
 	}
 	if (m > 0777)
 		return err_set(err, ERR_CONFIG,
 		    "TOKEN_FILE_MODE=%s sets setuid, setgid or sticky bits: "
-		    "use permission bits only, such as 0600 or 0640", v);
+		    "use permission bits only, such as 0600 or 0640",
+		    v);
 	if ((m & 0400) == 0)
 		return err_set(err, ERR_CONFIG,
 		    "TOKEN_FILE_MODE=%s does not let the owner read the "
-		    "token: include 0400, as in 0600 or 0640", v);
+		    "token: include 0400, as in 0600 or 0640",
+		    v);
 	if ((m & 0022) != 0)
 		return err_set(err, ERR_CONFIG,
 		    "TOKEN_FILE_MODE=%s lets the group or others write the "
-		    "token: use 0600, 0640 or 0644", v);
+		    "token: use 0600, 0640 or 0644",
+		    v);
 	*mode = m;
 	return 0;
 }
 
 static int
-choice(config_lookup_fn lookup, const char *name,
-    const char *const *names, size_t count, int def, int *out,
-    const char *accepted, struct err *err)
+choice(config_lookup_fn lookup, const char *name, const char *const *names,
+    size_t count, int def, int *out, const char *accepted, struct err *err)
 {
 	const char *v = lookup_set(lookup, name);
 	size_t i;
@@ -235,9 +243,9 @@ logging(config_lookup_fn lookup, struct config *cfg, struct err *err)
 	int f, l;
 
 	if (choice(lookup, "LOG_FORMAT", formats, 2, LOG_TEXT, &f,
-	    "text or json", err) == -1 ||
+	        "text or json", err) == -1 ||
 	    choice(lookup, "LOG_LEVEL", levels, 4, LOG_INFO, &l,
-	    "debug, info, warn or error", err) == -1)
+	        "debug, info, warn or error", err) == -1)
 		return -1;
 	cfg->log_format = (enum log_format)f;
 	cfg->log_level = (enum log_level)l;
@@ -252,7 +260,7 @@ exchange_url(config_lookup_fn lookup, struct config *cfg, struct err *err)
 	if (url_parse(&cfg->url, cfg->exchange_url, err) == -1)
 		return err_wrap(err, "EXCHANGE_URL");
 	if (boolean(lookup, "ALLOW_INSECURE_HTTP", &cfg->allow_insecure_http,
-	    err) == -1)
+	        err) == -1)
 		return -1;
 	if (!cfg->url.tls && !cfg->allow_insecure_http)
 		return err_set(err, ERR_CONFIG,
@@ -295,8 +303,10 @@ file_path(const char *name, const char *value, struct err *err)
 		return err_set(err, ERR_CONFIG, "%s is longer than %d bytes",
 		    name, CONFIG_PATH_MAX - 1);
 	if (value[n - 1] == '/')
-		return err_set(err, ERR_CONFIG, "%s=\"%.80s\" names a "
-		    "directory: give the path of the file itself", name, value);
+		return err_set(err, ERR_CONFIG,
+		    "%s=\"%.80s\" names a "
+		    "directory: give the path of the file itself",
+		    name, value);
 	return 0;
 }
 
@@ -308,12 +318,12 @@ config_load(struct config *cfg, config_lookup_fn lookup, struct err *err)
 	if (logging(lookup, cfg, err) == -1 ||
 	    required(lookup, "SA_TOKEN_PATH", &cfg->sa_token_path, err) == -1 ||
 	    required(lookup, "OUTPUT_TOKEN_PATH", &cfg->output_token_path,
-	    err) == -1 ||
+	        err) == -1 ||
 	    exchange_url(lookup, cfg, err) == -1 ||
 	    duration_ms(lookup, "REFRESH_INTERVAL", "1h",
-	    &cfg->refresh_interval_ms, err) == -1 ||
+	        &cfg->refresh_interval_ms, err) == -1 ||
 	    duration_ms(lookup, "EXCHANGE_TIMEOUT", "30s",
-	    &cfg->exchange_timeout_ms, err) == -1 ||
+	        &cfg->exchange_timeout_ms, err) == -1 ||
 	    file_mode(lookup, &cfg->token_file_mode, err) == -1)
 		return -1;
 	ca_bundle(lookup, cfg);
@@ -322,8 +332,12 @@ config_load(struct config *cfg, config_lookup_fn lookup, struct err *err)
 	if (cfg->subject_token_type == NULL)
 		cfg->subject_token_type = CONFIG_DEFAULT_SUBJECT_TOKEN_TYPE;
 	return bounded("AUDIENCE", cfg->audience, CONFIG_FIELD_MAX, err) ==
-	    -1 || bounded("SUBJECT_TOKEN_TYPE", cfg->subject_token_type,
-	    CONFIG_FIELD_MAX, err) == -1 ||
-	    file_path("OUTPUT_TOKEN_PATH", cfg->output_token_path, err) == -1 ||
-	    file_path("SA_TOKEN_PATH", cfg->sa_token_path, err) == -1 ? -1 : 0;
+	            -1 ||
+	        bounded("SUBJECT_TOKEN_TYPE", cfg->subject_token_type,
+	            CONFIG_FIELD_MAX, err) == -1 ||
+	        file_path("OUTPUT_TOKEN_PATH", cfg->output_token_path, err) ==
+	            -1 ||
+	        file_path("SA_TOKEN_PATH", cfg->sa_token_path, err) == -1 ?
+	    -1 :
+	    0;
 }

@@ -39,8 +39,7 @@ der_take(struct der *d, unsigned *tag, struct der *content, struct der *whole)
 }
 
 int
-der_expect(struct der *d, unsigned want, struct der *content,
-    struct der *whole)
+der_expect(struct der *d, unsigned want, struct der *content, struct der *whole)
 {
 	unsigned tag;
 

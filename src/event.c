@@ -104,8 +104,7 @@ event_wait(int fd, short events, int64_t deadline, int wake_on_reload,
 			return err_set(err, ERR_INTERRUPTED,
 			    "stopped by a termination signal");
 		if (wake_on_reload && reload_requested)
-			return err_set(err, ERR_INTERRUPTED,
-			    "woken by SIGHUP");
+			return err_set(err, ERR_INTERRUPTED, "woken by SIGHUP");
 		tsp = NULL;
 		if (deadline != EVENT_NEVER) {
 			left = deadline - event_now();
@@ -159,8 +158,9 @@ event_sleep(int64_t deadline, int64_t wall_deadline, struct err *err)
 	int n, rc = 0;
 
 	pfd[0].fd = timer_at(CLOCK_BOOTTIME, deadline, 0);
-	pfd[1].fd = pfd[0].fd == -1 ? -1 : timer_at(CLOCK_REALTIME,
-	    wall_deadline, TFD_TIMER_CANCEL_ON_SET);
+	pfd[1].fd = pfd[0].fd == -1 ?
+	    -1 :
+	    timer_at(CLOCK_REALTIME, wall_deadline, TFD_TIMER_CANCEL_ON_SET);
 	if (pfd[1].fd == -1) {
 		/* No timers (descriptors exhausted): the relative ppoll()
 		 * timeout still ends the sleep, late only across a suspend. */
@@ -171,9 +171,9 @@ event_sleep(int64_t deadline, int64_t wall_deadline, struct err *err)
 	pfd[0].events = pfd[1].events = POLLIN;
 	for (;;) {
 		if (stop_requested || reload_requested) {
-			rc = err_set(err, ERR_INTERRUPTED, stop_requested ?
-			    "stopped by a termination signal" :
-			    "woken by SIGHUP");
+			rc = err_set(err, ERR_INTERRUPTED,
+			    stop_requested ? "stopped by a termination signal" :
+			                     "woken by SIGHUP");
 			break;
 		}
 		pfd[0].revents = pfd[1].revents = 0;

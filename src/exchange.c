@@ -32,16 +32,19 @@ build_form(const struct config *cfg, const char *subject, size_t len,
 {
 	*form_len = 0;
 	/* Keys in the order Go's url.Values.Encode sorts them. */
-	if (cfg->audience != NULL && form_append(form_buf, sizeof form_buf,
-	    form_len, "audience", cfg->audience, strlen(cfg->audience)) == -1)
+	if (cfg->audience != NULL &&
+	    form_append(form_buf, sizeof form_buf, form_len, "audience",
+	        cfg->audience, strlen(cfg->audience)) == -1)
 		return -1;
 	return form_append(form_buf, sizeof form_buf, form_len, "grant_type",
-	    GRANT_TYPE, strlen(GRANT_TYPE)) == -1 ||
-	    form_append(form_buf, sizeof form_buf, form_len, "subject_token",
-	    subject, len) == -1 ||
-	    form_append(form_buf, sizeof form_buf, form_len,
-	    "subject_token_type", cfg->subject_token_type,
-	    strlen(cfg->subject_token_type)) == -1 ? -1 : 0;
+	           GRANT_TYPE, strlen(GRANT_TYPE)) == -1 ||
+	        form_append(form_buf, sizeof form_buf, form_len,
+	            "subject_token", subject, len) == -1 ||
+	        form_append(form_buf, sizeof form_buf, form_len,
+	            "subject_token_type", cfg->subject_token_type,
+	            strlen(cfg->subject_token_type)) == -1 ?
+	    -1 :
+	    0;
 }
 
 static int
@@ -55,8 +58,10 @@ build_request(const struct config *cfg, const char *subject, size_t len,
 	struct http_request req;
 
 	if (build_form(cfg, subject, len, form_len) == -1)
-		return err_set(err, ERR_CONFIG, "the request form is larger "
-		    "than %zu bytes", sizeof form_buf);
+		return err_set(err, ERR_CONFIG,
+		    "the request form is larger "
+		    "than %zu bytes",
+		    sizeof form_buf);
 	memset(&req, 0, sizeof req);
 	req.method = "POST";
 	req.url = &cfg->url;
@@ -105,11 +110,13 @@ body_object(const struct http_response *resp, struct json_doc *d,
 	char ctype[64];
 
 	if (json_parse(d, resp->body, resp->body_len, tok, JSON_TOKENS_MAX,
-	    &ignored) == 0 && json_is_object(d))
+	        &ignored) == 0 &&
+	    json_is_object(d))
 		return 0;
 	clean_text(ctype, sizeof ctype, resp->content_type,
 	    strlen(resp->content_type));
-	return err_set(err, kind, "the exchange server answered HTTP %d with a "
+	return err_set(err, kind,
+	    "the exchange server answered HTTP %d with a "
 	    "%zu-byte body that is not %s (Content-Type \"%s\")",
 	    resp->status, resp->body_len, what, ctype);
 }
@@ -124,7 +131,8 @@ status_error(const struct http_response *resp, struct err *err)
 	if (resp->status >= 300 && resp->status < 400) {
 		clean_text(loc, sizeof loc, resp->location,
 		    strlen(resp->location));
-		return err_set(err, ERR_STATUS, "the exchange server answered "
+		return err_set(err, ERR_STATUS,
+		    "the exchange server answered "
 		    "HTTP %d, a redirect to \"%s\": redirects are not "
 		    "followed; set EXCHANGE_URL to the final URL",
 		    resp->status, loc);
@@ -133,9 +141,10 @@ status_error(const struct http_response *resp, struct err *err)
 		return -1;
 	optional_string(&d, "error", code, sizeof code);
 	optional_string(&d, "error_description", desc, sizeof desc);
-	return err_set(err, ERR_STATUS, "the exchange server answered HTTP "
-	    "%d: error=\"%s\" error_description=\"%s\"", resp->status,
-	    code[0] ? code : "(none)", desc);
+	return err_set(err, ERR_STATUS,
+	    "the exchange server answered HTTP "
+	    "%d: error=\"%s\" error_description=\"%s\"",
+	    resp->status, code[0] ? code : "(none)", desc);
 }
 
 static int
@@ -146,26 +155,32 @@ access_token(const struct json_doc *d, struct exchange_result *res,
 	int t = json_member(d, "access_token");
 
 	if (t == -1)
-		return err_set(err, ERR_RESPONSE, "the exchange response has "
+		return err_set(err, ERR_RESPONSE,
+		    "the exchange response has "
 		    "no access_token");
 	if (t == -2)
-		return err_set(err, ERR_RESPONSE, "the exchange response has "
+		return err_set(err, ERR_RESPONSE,
+		    "the exchange response has "
 		    "more than one access_token: refusing to pick one");
 	if (json_type(d, t) != JSMN_STRING)
-		return err_set(err, ERR_RESPONSE, "the exchange response's "
+		return err_set(err, ERR_RESPONSE,
+		    "the exchange response's "
 		    "access_token is not a string");
 	if (json_string(d, t, res->access_token, sizeof res->access_token,
-	    &res->access_token_len) == -1)
-		return err_set(err, ERR_RESPONSE, "the exchange response's "
+	        &res->access_token_len) == -1)
+		return err_set(err, ERR_RESPONSE,
+		    "the exchange response's "
 		    "access_token is longer than %zu bytes",
 		    sizeof res->access_token - 1);
 	if (res->access_token_len == 0)
-		return err_set(err, ERR_RESPONSE, "the exchange response's "
+		return err_set(err, ERR_RESPONSE,
+		    "the exchange response's "
 		    "access_token is empty");
 	for (i = 0; i < res->access_token_len; i++)
 		if ((unsigned char)res->access_token[i] < 0x20 ||
 		    res->access_token[i] == 0x7f)
-			return err_set(err, ERR_RESPONSE, "the exchange "
+			return err_set(err, ERR_RESPONSE,
+			    "the exchange "
 			    "response's access_token holds a control "
 			    "character");
 	return 0;
@@ -178,11 +193,13 @@ expires_in(const struct json_doc *d, struct exchange_result *res,
 	int t = json_member(d, "expires_in");
 
 	res->has_expires_in = false;
-	if (t == -1 || (t >= 0 && json_type(d, t) == JSMN_PRIMITIVE &&
-	    d->text[d->tok[t].start] == 'n'))
+	if (t == -1 ||
+	    (t >= 0 && json_type(d, t) == JSMN_PRIMITIVE &&
+	        d->text[d->tok[t].start] == 'n'))
 		return 0;
 	if (t == -2 || json_uint(d, t, EXPIRES_IN_MAX, &res->expires_in) == -1)
-		return err_set(err, ERR_RESPONSE, "the exchange response's "
+		return err_set(err, ERR_RESPONSE,
+		    "the exchange response's "
 		    "expires_in is not a whole number of seconds up to %llu",
 		    EXPIRES_IN_MAX);
 	res->has_expires_in = true;
@@ -198,14 +215,14 @@ exchange_parse_response(const struct http_response *resp,
 
 	res->http_status = resp->status;
 	if (http_retry_after(resp->retry_after, (int64_t)time(NULL),
-	    &res->retry_after) == -1)
+	        &res->retry_after) == -1)
 		res->retry_after = 0;
 	res->access_token_len = 0;
 	res->access_token[0] = '\0';
 	if (resp->status < 200 || resp->status > 299)
 		return status_error(resp, err);
-	if (body_object(resp, &d, tok, ERR_RESPONSE, "a JSON object",
-	    err) == -1)
+	if (body_object(resp, &d, tok, ERR_RESPONSE, "a JSON object", err) ==
+	    -1)
 		return -1;
 	if (access_token(&d, res, err) == -1 || expires_in(&d, res, err) == -1)
 		return -1;
@@ -247,8 +264,7 @@ exchange_token(const struct config *cfg, const struct trust *trust,
 	res->http_status = 0;
 	res->retry_after = 0;
 	http_reader_init(&reader, response_buf, sizeof response_buf, &resp);
-	rc = build_request(cfg, subject, subject_len, &form_len, &req_len,
-	    err);
+	rc = build_request(cfg, subject, subject_len, &form_len, &req_len, err);
 	if (rc == 0)
 		rc = net_connect(&conn, cfg->url.host, cfg->url.port, deadline,
 		    err);

@@ -61,8 +61,8 @@ env(const char *name)
 static void
 log_error(const char *msg, const struct err *err)
 {
-	log_event(LOG_ERROR, msg, "error", err->msg,
-	    "kind", err_kind_name(err->kind), (char *)NULL);
+	log_event(LOG_ERROR, msg, "error", err->msg, "kind",
+	    err_kind_name(err->kind), (char *)NULL);
 }
 
 /*
@@ -94,7 +94,7 @@ log_hardening(int hardening_errno)
 static void
 url_for_log(const struct config *cfg, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s://%s%.*s", cfg->url.tls ? "https" : "http",
+	(void)snprintf(out, cap, "%s://%s%.*s", cfg->url.tls ? "https" : "http",
 	    cfg->url.authority, (int)strcspn(cfg->url.target, "?"),
 	    cfg->url.target);
 }
@@ -106,9 +106,10 @@ log_trust_notes(const struct trust *trust, const char *path)
 	size_t i;
 
 	for (i = 0; i < trust->nnotes; i++)
-		log_event(LOG_WARN, "a certificate in the CA bundle is not "
-		    "used as a CA for TLS servers", "path", path,
-		    "certificate", trust->notes[i].subject,
+		log_event(LOG_WARN,
+		    "a certificate in the CA bundle is not "
+		    "used as a CA for TLS servers",
+		    "path", path, "certificate", trust->notes[i].subject,
 		    "reason", trust->notes[i].why, (char *)NULL);
 }
 
@@ -135,36 +136,42 @@ start(struct config *cfg, struct trust *trust, struct refresh_output *out,
 		return EXIT_FAILED;
 	}
 	if (!cfg->url.tls)
-		log_event(LOG_WARN, "EXCHANGE_URL uses plain http: the "
+		log_event(LOG_WARN,
+		    "EXCHANGE_URL uses plain http: the "
 		    "ServiceAccount token is sent unencrypted unless a service "
-		    "mesh encrypts it", "url", url, (char *)NULL);
+		    "mesh encrypts it",
+		    "url", url, (char *)NULL);
 	if (cfg->url.tls &&
 	    trust_load_file(trust, cfg->ca_bundle_path, &err) == -1) {
 		log_error("invalid CA bundle", &err);
 		return EXIT_CONFIG;
 	}
-	snprintf(anchors, sizeof anchors, "%zu", trust->count);
-	log_event(LOG_INFO, "tokenbridge-sidecar starting",
-	    "version", TB_VERSION, "mode", mode, "url", url,
-	    "output", cfg->output_token_path,
-	    "ca_bundle", cfg->url.tls ? cfg->ca_bundle_path : "none",
-	    "trust_anchors", anchors, (char *)NULL);
+	(void)snprintf(anchors, sizeof anchors, "%zu", trust->store.count);
+	log_event(LOG_INFO, "tokenbridge-sidecar starting", "version",
+	    TB_VERSION, "mode", mode, "url", url, "output",
+	    cfg->output_token_path, "ca_bundle",
+	    cfg->url.tls ? cfg->ca_bundle_path : "none", "trust_anchors",
+	    anchors, (char *)NULL);
 	log_trust_notes(trust, cfg->ca_bundle_path);
 	if (trust->skipped > trust->nnotes) {
-		snprintf(number, sizeof number, "%zu",
+		(void)snprintf(number, sizeof number, "%zu",
 		    trust->skipped - trust->nnotes);
-		log_event(LOG_WARN, "some certificates in the CA bundle could "
-		    "not be read and were skipped", "path", cfg->ca_bundle_path,
-		    "skipped", number, (char *)NULL);
+		log_event(LOG_WARN,
+		    "some certificates in the CA bundle could "
+		    "not be read and were skipped",
+		    "path", cfg->ca_bundle_path, "skipped", number,
+		    (char *)NULL);
 	}
 	if (tokendir_open(&out->dir, cfg->output_token_path, &err) == -1) {
 		log_error("cannot use the token directory", &err);
 		return err.kind == ERR_CONFIG ? EXIT_CONFIG : EXIT_FAILED;
 	}
 	if ((swept = tokenfile_sweep(&out->dir)) > 0) {
-		snprintf(number, sizeof number, "%d", swept);
-		log_event(LOG_INFO, "removed temporary files left by a killed "
-		    "process", "count", number, (char *)NULL);
+		(void)snprintf(number, sizeof number, "%d", swept);
+		log_event(LOG_INFO,
+		    "removed temporary files left by a killed "
+		    "process",
+		    "count", number, (char *)NULL);
 	}
 	return 0;
 }
@@ -214,11 +221,11 @@ cmd_check(int hardening_errno)
 	log_setup(cfg.log_format, cfg.log_level);
 	log_hardening(hardening_errno);
 	if (check_token_file(cfg.output_token_path, (int64_t)time(NULL),
-	    &expires_at, &err) == -1) {
+	        &expires_at, &err) == -1) {
 		log_error("token not usable", &err);
 		return EXIT_FAILED;
 	}
-	snprintf(when, sizeof when, "%lld", (long long)expires_at);
+	(void)snprintf(when, sizeof when, "%lld", (long long)expires_at);
 	log_event(LOG_DEBUG, "token usable", "path", cfg.output_token_path,
 	    "expires_at", expires_at ? when : "unknown", (char *)NULL);
 	return EXIT_SUCCESS;
@@ -262,10 +269,10 @@ main(int argc, char **argv)
 		}
 		if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 		    strcmp(cmd, "help") == 0) {
-			fputs(usage, stdout);
+			(void)fputs(usage, stdout);
 			return EXIT_SUCCESS;
 		}
 	}
-	fputs(usage, stderr);
+	(void)fputs(usage, stderr);
 	return EXIT_CONFIG;
 }

@@ -32,24 +32,27 @@ record_expiry(const struct config *cfg, const struct refresh_output *out,
 
 	if (tokenfile_expiry_name(out->dir.name, name, sizeof name) == -1)
 		return;
-	snprintf(shown, sizeof shown, "%.*s%s", (int)out->dir.prefix_len,
+	(void)snprintf(shown, sizeof shown, "%.*s%s", (int)out->dir.prefix_len,
 	    out->dir.path, name);
 	if (!res->has_expires_in) {
 		if (tokenfile_remove(&out->dir, name) == -1)
-			log_event(LOG_WARN, "removing the stale expiry record "
-			    "failed", "path", shown, "error", strerror(errno),
+			log_event(LOG_WARN,
+			    "removing the stale expiry record "
+			    "failed",
+			    "path", shown, "error", strerror(errno),
 			    (char *)NULL);
 		return;
 	}
 	(void)snprintf(text, sizeof text, "%lld\n",
 	    (long long)time(NULL) + (long long)res->expires_in);
 	if (tokenfile_write(&out->dir, name, text, strlen(text),
-	    cfg->token_file_mode, &err) == -1) {
+	        cfg->token_file_mode, &err) == -1) {
 		/* A stale record would make `check` refuse the new token. */
 		(void)tokenfile_remove(&out->dir, name);
-		log_event(LOG_WARN, "recording the token's expiry failed: "
-		    "`check` will rely on the token alone", "error", err.msg,
-		    (char *)NULL);
+		log_event(LOG_WARN,
+		    "recording the token's expiry failed: "
+		    "`check` will rely on the token alone",
+		    "error", err.msg, (char *)NULL);
 	}
 }
 
@@ -70,18 +73,18 @@ zero_lifetime_is_unknown(const struct config *cfg, struct refresh_output *out,
 	if (out->zero_lifetime_logged)
 		return;
 	out->zero_lifetime_logged = true;
-	snprintf(interval, sizeof interval, "%.1fs",
+	(void)snprintf(interval, sizeof interval, "%.1fs",
 	    (double)cfg->refresh_interval_ms / 1000);
-	log_event(LOG_WARN, "the exchange server answered expires_in 0: "
+	log_event(LOG_WARN,
+	    "the exchange server answered expires_in 0: "
 	    "taking the token's lifetime as unknown, so REFRESH_INTERVAL "
-	    "decides when to refresh (logged once)", "refresh_interval",
-	    interval, (char *)NULL);
+	    "decides when to refresh (logged once)",
+	    "refresh_interval", interval, (char *)NULL);
 }
 
 int
 refresh_once(const struct config *cfg, const struct trust *trust,
-    struct refresh_output *out, struct exchange_result *res,
-    struct err *err)
+    struct refresh_output *out, struct exchange_result *res, struct err *err)
 {
 	int rc;
 
@@ -90,8 +93,8 @@ refresh_once(const struct config *cfg, const struct trust *trust,
 	res->http_status = 0;
 	res->retry_after = 0;
 	/* The kubelet rotates the token: read it anew for every exchange. */
-	rc = tokenfile_read_subject(cfg->sa_token_path, subject,
-	    sizeof subject, &subject_len, err);
+	rc = tokenfile_read_subject(cfg->sa_token_path, subject, sizeof subject,
+	    &subject_len, err);
 	if (rc == 0) {
 		log_secret(LOG_SECRET_SUBJECT, subject, subject_len);
 		rc = exchange_token(cfg, trust, subject, subject_len,
@@ -128,8 +131,8 @@ wall_after(char *out, size_t cap, uint64_t seconds)
 }
 
 void
-refresh_log_success(const struct config *cfg,
-    const struct exchange_result *res, int64_t next_ms)
+refresh_log_success(const struct config *cfg, const struct exchange_result *res,
+    int64_t next_ms)
 {
 	char expires_in[24] = "unknown", expires_at[32] = "unknown";
 	char next_in[24] = "", next_at[32] = "";
@@ -145,18 +148,15 @@ refresh_log_success(const struct config *cfg,
 		wall_after(next_at, sizeof next_at, (uint64_t)next_ms / 1000);
 	}
 	if (next_ms < 0) {
-		log_event(LOG_INFO, "token written",
-		    "path", cfg->output_token_path,
-		    "expires_in", expires_in, "expires_at", expires_at,
-		    "token_type", res->token_type,
+		log_event(LOG_INFO, "token written", "path",
+		    cfg->output_token_path, "expires_in", expires_in,
+		    "expires_at", expires_at, "token_type", res->token_type,
 		    "issued_token_type", res->issued_token_type, (char *)NULL);
 		return;
 	}
-	log_event(LOG_INFO, "token written",
-	    "path", cfg->output_token_path,
-	    "expires_in", expires_in, "expires_at", expires_at,
-	    "token_type", res->token_type,
-	    "issued_token_type", res->issued_token_type,
+	log_event(LOG_INFO, "token written", "path", cfg->output_token_path,
+	    "expires_in", expires_in, "expires_at", expires_at, "token_type",
+	    res->token_type, "issued_token_type", res->issued_token_type,
 	    "next_refresh_in", next_in, "next_refresh_at", next_at,
 	    (char *)NULL);
 }
@@ -180,26 +180,28 @@ reload_trust(const struct config *cfg, struct trust *trust, int force)
 	struct err err;
 	char count[24];
 
-	if (!cfg->url.tls || (!force &&
-	    !trust_changed(trust, cfg->ca_bundle_path)))
+	if (!cfg->url.tls ||
+	    (!force && !trust_changed(trust, cfg->ca_bundle_path)))
 		return;
 	if (trust_load_file(trust, cfg->ca_bundle_path, &err) == -1) {
-		log_event(LOG_ERROR, "CA bundle reload failed: keeping the "
-		    "previous one", "error", err.msg, (char *)NULL);
+		log_event(LOG_ERROR,
+		    "CA bundle reload failed: keeping the "
+		    "previous one",
+		    "error", err.msg, (char *)NULL);
 		return;
 	}
-	(void)snprintf(count, sizeof count, "%zu", trust->count);
+	(void)snprintf(count, sizeof count, "%zu", trust->store.count);
 	log_event(LOG_INFO, "CA bundle reloaded", "path", cfg->ca_bundle_path,
 	    "trust_anchors", count, (char *)NULL);
 }
 
 /* What the loop knows of the token on disk; times on both clocks. */
 struct loop_state {
-	uint32_t attempt;      /* failures since the last success */
-	bool has_expiry;       /* a token is on disk with a known expiry */
-	bool has_token;        /* a token was written by this process */
-	int64_t expiry;        /* event_now() ms */
-	int64_t expiry_wall;   /* event_wall_now() ms */
+	uint32_t attempt;    /* failures since the last success */
+	bool has_expiry;     /* a token is on disk with a known expiry */
+	bool has_token;      /* a token was written by this process */
+	int64_t expiry;      /* event_now() ms */
+	int64_t expiry_wall; /* event_wall_now() ms */
 };
 
 /* a + ms, saturating at EVENT_NEVER. */
@@ -207,7 +209,7 @@ static int64_t
 later(int64_t a, uint64_t ms)
 {
 	return ms >= (uint64_t)(EVENT_NEVER - a) ? EVENT_NEVER :
-	    a + (int64_t)ms;
+	                                           a + (int64_t)ms;
 }
 
 /* How long the token on disk stays valid, by the clock that says less. */
@@ -242,12 +244,13 @@ after_failure(const struct config *cfg, struct loop_state *st,
 	(void)snprintf(attempt, sizeof attempt, "%u", st->attempt);
 	(void)snprintf(next, sizeof next, "%.1fs", (double)delay / 1000);
 	log_event(valid ? LOG_WARN : LOG_ERROR,
-	    !st->has_token ? "token refresh failed: no token written yet" :
-	    valid ? "token refresh failed: the current token is still valid" :
-	    "token refresh failed: the current token has expired",
-	    "attempt", attempt, "error", err->msg,
-	    "kind", err_kind_name(err->kind), "next_try_in", next,
-	    (char *)NULL);
+	    !st->has_token ?
+	        "token refresh failed: no token written yet" :
+	        valid ?
+	        "token refresh failed: the current token is still valid" :
+	        "token refresh failed: the current token has expired",
+	    "attempt", attempt, "error", err->msg, "kind",
+	    err_kind_name(err->kind), "next_try_in", next, (char *)NULL);
 	return delay;
 }
 
@@ -281,7 +284,8 @@ recheck_dir(const struct refresh_output *out)
 		log_event(LOG_ERROR, "the token directory is gone", "error",
 		    err.msg, (char *)NULL);
 	else if (rc == 1)
-		log_event(LOG_WARN, "the token directory's path no longer "
+		log_event(LOG_WARN,
+		    "the token directory's path no longer "
 		    "names the directory opened at start (replaced or "
 		    "moved): writing on into the one opened at start",
 		    "path", out->dir.dir, (char *)NULL);
@@ -309,11 +313,14 @@ sleep_until_due(const struct loop_state *st, uint64_t delay)
 		if (left == 0)
 			return 0;
 		if (event_sleep(later(now, left), later(now_wall, left),
-		    &err) == 0 || event_stop_requested())
+		        &err) == 0 ||
+		    event_stop_requested())
 			continue;
 		if (err.kind != ERR_SYSTEM && event_take_reload()) {
-			log_event(LOG_INFO, "SIGHUP: refreshing now and "
-			    "reloading the CA bundle", (char *)NULL);
+			log_event(LOG_INFO,
+			    "SIGHUP: refreshing now and "
+			    "reloading the CA bundle",
+			    (char *)NULL);
 			return 1;
 		}
 		/* Never a tight loop, even if ppoll() keeps failing. */

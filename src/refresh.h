@@ -13,8 +13,8 @@
 
 /* Where the access token goes, and what the process remembers of it. */
 struct refresh_output {
-	struct tokendir dir;        /* OUTPUT_TOKEN_PATH's, opened at start */
-	bool zero_lifetime_logged;  /* "expires_in": 0 said once already */
+	struct tokendir dir;       /* OUTPUT_TOKEN_PATH's, opened at start */
+	bool zero_lifetime_logged; /* "expires_in": 0 said once already */
 };
 
 /*
@@ -27,8 +27,7 @@ struct refresh_output {
  * refresh_forget().
  */
 int refresh_once(const struct config *cfg, const struct trust *trust,
-    struct refresh_output *out, struct exchange_result *res,
-    struct err *err);
+    struct refresh_output *out, struct exchange_result *res, struct err *err);
 
 /*
  * Once the refresh is logged: wipe both tokens from memory and from the

@@ -46,8 +46,7 @@ spread(uint64_t lo, uint64_t hi, bool first, uint32_t rnd)
 
 	/* A second draw from the same value: an odd multiplier permutes the
 	 * 32-bit values, so it is uniform too. */
-	return first ? between((hi - lo) / 2, usual, rnd * 2654435761u) :
-	    usual;
+	return first ? between((hi - lo) / 2, usual, rnd * 2654435761u) : usual;
 }
 
 /* The interval, early by up to a tenth of it so that pods spread out. */
@@ -87,8 +86,8 @@ schedule_after_failure(uint32_t attempt, uint64_t retry_after_ms,
 	uint32_t shift = attempt > 0 ? attempt - 1 : 0;
 
 	if (shift < 16)
-		ceiling = min_u64(ceiling, (uint64_t)SCHEDULE_BACKOFF_BASE_MS
-		    << shift);
+		ceiling = min_u64(ceiling,
+		    (uint64_t)SCHEDULE_BACKOFF_BASE_MS << shift);
 	/* Full jitter, from the floor up: spreads a fleet's retries. */
 	delay = between(SCHEDULE_MIN_MS, ceiling, rnd);
 	if (retry_after_ms > 0) {
@@ -107,8 +106,10 @@ schedule_after_failure(uint32_t attempt, uint64_t retry_after_ms,
 	 * left to save: plain backoff.
 	 */
 	if (has_remaining && remaining_ms > 0)
-		delay = min_u64(max_u64(delay, between(remaining_ms / 4,
-		    remaining_ms / 4 * 3, rnd)), remaining_ms / 4 * 3);
+		delay = min_u64(max_u64(delay,
+		                    between(remaining_ms / 4,
+		                        remaining_ms / 4 * 3, rnd)),
+		    remaining_ms / 4 * 3);
 	return at_least_min(min_u64(delay, interval_ms));
 }
 

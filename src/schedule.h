@@ -64,7 +64,6 @@ uint64_t schedule_after_failure(uint32_t attempt, uint64_t retry_after_ms,
  * `has_expiry`) has passed.
  */
 uint64_t schedule_wait_left(int64_t now_boot, int64_t due_boot,
-    int64_t now_wall, int64_t due_wall, bool has_expiry,
-    int64_t expiry_wall);
+    int64_t now_wall, int64_t due_wall, bool has_expiry, int64_t expiry_wall);
 
 #endif

@@ -33,48 +33,66 @@ static const struct {
 	int code;
 	const char *text;
 } messages[] = {
-	{ BR_ERR_UNSUPPORTED_VERSION, "the server does not speak TLS 1.2 "
+	{ BR_ERR_UNSUPPORTED_VERSION,
+	    "the server does not speak TLS 1.2 "
 	    "(it may offer only TLS 1.0/1.1, or only TLS 1.3, which BearSSL "
 	    "does not implement)" },
-	{ BR_ERR_BAD_VERSION, "the server did not answer with TLS: is the "
+	{ BR_ERR_BAD_VERSION,
+	    "the server did not answer with TLS: is the "
 	    "port a plain HTTP server?" },
-	{ BR_ERR_UNKNOWN_TYPE, "the server did not answer with TLS: is the "
+	{ BR_ERR_UNKNOWN_TYPE,
+	    "the server did not answer with TLS: is the "
 	    "port a plain HTTP server?" },
-	{ BR_ERR_BAD_LENGTH, "the server sent a malformed TLS record: is "
+	{ BR_ERR_BAD_LENGTH,
+	    "the server sent a malformed TLS record: is "
 	    "the port a TLS server?" },
-	{ BR_ERR_BAD_CIPHER_SUITE, "the server chose a cipher suite this "
+	{ BR_ERR_BAD_CIPHER_SUITE,
+	    "the server chose a cipher suite this "
 	    "client did not offer" },
-	{ BR_ERR_BAD_SIGNATURE, "the server's handshake signature is "
+	{ BR_ERR_BAD_SIGNATURE,
+	    "the server's handshake signature is "
 	    "invalid" },
-	{ BR_ERR_X509_EXPIRED, "the server's certificate (or one in its "
+	{ BR_ERR_X509_EXPIRED,
+	    "the server's certificate (or one in its "
 	    "chain) has expired or is not yet valid; check this machine's "
 	    "clock too" },
-	{ BR_ERR_X509_BAD_SERVER_NAME, "the server's certificate does not "
+	{ BR_ERR_X509_BAD_SERVER_NAME,
+	    "the server's certificate does not "
 	    "name the host in EXCHANGE_URL" },
-	{ BR_ERR_X509_NOT_TRUSTED, "the server's certificate chain does not "
+	{ BR_ERR_X509_NOT_TRUSTED,
+	    "the server's certificate chain does not "
 	    "lead to a CA in the CA bundle (check CA_BUNDLE_PATH, and that "
 	    "the server sends its intermediate certificates)" },
-	{ BR_ERR_X509_NOT_CA, "a certificate in the server's chain signs "
+	{ BR_ERR_X509_NOT_CA,
+	    "a certificate in the server's chain signs "
 	    "others but is not a CA (CA:TRUE missing)" },
-	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, "a certificate in the server's "
+	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE,
+	    "a certificate in the server's "
 	    "chain is not allowed for TLS server authentication (key usage or "
 	    "extended key usage)" },
-	{ BR_ERR_X509_WEAK_PUBLIC_KEY, "a certificate in the server's chain "
+	{ BR_ERR_X509_WEAK_PUBLIC_KEY,
+	    "a certificate in the server's chain "
 	    "has an RSA key shorter than 2048 bits" },
-	{ BR_ERR_X509_UNSUPPORTED, "a certificate in the server's chain "
+	{ BR_ERR_X509_UNSUPPORTED,
+	    "a certificate in the server's chain "
 	    "uses an unsupported algorithm (SHA-1 and MD5 signatures are "
 	    "refused)" },
-	{ BR_ERR_X509_BAD_SIGNATURE, "a signature in the server's "
+	{ BR_ERR_X509_BAD_SIGNATURE,
+	    "a signature in the server's "
 	    "certificate chain is invalid" },
-	{ BR_ERR_X509_CRITICAL_EXTENSION, "a certificate in the server's "
+	{ BR_ERR_X509_CRITICAL_EXTENSION,
+	    "a certificate in the server's "
 	    "chain has a critical extension this client does not know, or "
 	    "name constraints it cannot enforce" },
-	{ BR_ERR_X509_TIME_UNKNOWN, "the current time is unknown, so "
+	{ BR_ERR_X509_TIME_UNKNOWN,
+	    "the current time is unknown, so "
 	    "certificate validity cannot be checked" },
-	{ BR_ERR_X509_DN_MISMATCH, "the server's certificates are not a "
+	{ BR_ERR_X509_DN_MISMATCH,
+	    "the server's certificates are not a "
 	    "chain: each must be issued by the next" },
 	{ BR_ERR_X509_EMPTY_CHAIN, "the server sent no certificate" },
-	{ BR_ERR_X509_LIMIT_EXCEEDED, "the server's certificate chain is "
+	{ BR_ERR_X509_LIMIT_EXCEEDED,
+	    "the server's certificate chain is "
 	    "too long or too large" },
 };
 
@@ -92,22 +110,22 @@ tls_strerror(int code)
 		switch (alert) {
 		case ALERT_PROTOCOL_VERSION:
 			return "the server refused TLS 1.2: it most likely "
-			    "requires TLS 1.3, which BearSSL does not "
-			    "implement; allow TLS 1.2 on the server";
+			       "requires TLS 1.3, which BearSSL does not "
+			       "implement; allow TLS 1.2 on the server";
 		case ALERT_HANDSHAKE_FAILURE:
 		case ALERT_INSUFFICIENT_SECURITY:
 			return "the server refused the handshake: no cipher "
-			    "suite or curve in common (this client offers "
-			    "ECDHE with AES-GCM or ChaCha20-Poly1305)";
+			       "suite or curve in common (this client offers "
+			       "ECDHE with AES-GCM or ChaCha20-Poly1305)";
 		case ALERT_UNRECOGNIZED_NAME:
 			return "the server does not know the host name sent "
-			    "as SNI";
+			       "as SNI";
 		case ALERT_BAD_CERTIFICATE:
 		case ALERT_CERTIFICATE_REQUIRED:
 			return "the server requires a client certificate";
 		default:
 			return "the server aborted the connection with a TLS "
-			    "alert";
+			       "alert";
 		}
 	}
 	if (code >= BR_ERR_SEND_FATAL_ALERT)
@@ -125,8 +143,9 @@ tls_strerror(int code)
 static int
 not_tls(const struct tls_conn *t)
 {
-	return t->first_len > 0 && (t->first[0] < 20 || t->first[0] > 24 ||
-	    (t->first_len > 1 && t->first[1] != 3));
+	return t->first_len > 0 &&
+	    (t->first[0] < 20 || t->first[0] > 24 ||
+	        (t->first_len > 1 && t->first[1] != 3));
 }
 
 static int
@@ -138,19 +157,24 @@ engine_error(struct tls_conn *t, struct err *err)
 
 	if (f->code != X509_OK && code == (int)x509_br_error(f->code) &&
 	    f->subject[0] != '\0')
-		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: %s "
-		    "(certificate \"%s\", issued by \"%s\")", t->host,
-		    t->net->peer, x509_strerror(f->code), f->subject,
+		return err_set(err, ERR_TLS,
+		    "TLS with %s (%s) failed: %s "
+		    "(certificate \"%s\", issued by \"%s\")",
+		    t->host, t->net->peer, x509_strerror(f->code), f->subject,
 		    f->issuer);
 	if (f->code != X509_OK && code == (int)x509_br_error(f->code))
 		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: %s",
 		    t->host, t->net->peer, x509_strerror(f->code));
 	if (not_tls(t))
-		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: the "
+		return err_set(err, ERR_TLS,
+		    "TLS with %s (%s) failed: the "
 		    "server did not answer with TLS: is the port a plain HTTP "
-		    "server? (BearSSL error %d)", t->host, t->net->peer, code);
-	return err_set(err, ERR_TLS, "TLS with %s (%s) failed: %s (BearSSL "
-	    "error %d)", t->host, t->net->peer, tls_strerror(code), code);
+		    "server? (BearSSL error %d)",
+		    t->host, t->net->peer, code);
+	return err_set(err, ERR_TLS,
+	    "TLS with %s (%s) failed: %s (BearSSL "
+	    "error %d)",
+	    t->host, t->net->peer, tls_strerror(code), code);
 }
 
 /*
@@ -171,7 +195,8 @@ run_until(struct tls_conn *t, unsigned want, struct err *err)
 		st = br_ssl_engine_current_state(eng);
 		if (st & BR_SSL_CLOSED)
 			return br_ssl_engine_last_error(eng) == BR_ERR_OK ?
-			    0 : engine_error(t, err);
+			    0 :
+			    engine_error(t, err);
 		if (st & BR_SSL_SENDREC) {
 			buf = br_ssl_engine_sendrec_buf(eng, &len);
 			if ((n = net_send(t->net, buf, len, err)) == -1)
@@ -187,8 +212,9 @@ run_until(struct tls_conn *t, unsigned want, struct err *err)
 				return -1;
 			if (n == 0)
 				return 0;
-			for (i = 0; t->first_len < sizeof t->first &&
-			    i < (size_t)n; i++)
+			for (i = 0;
+			     t->first_len < sizeof t->first && i < (size_t)n;
+			     i++)
 				t->first[t->first_len++] = buf[i];
 			br_ssl_engine_recvrec_ack(eng, (size_t)n);
 			continue;
@@ -221,7 +247,7 @@ profile(struct tls_conn *t, const struct trust *trust,
 	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
 	for (i = 0; i < sizeof hashes / sizeof hashes[0]; i++)
 		br_ssl_engine_set_hash(eng, hashes[i].id, hashes[i].impl);
-	x509_ctx_init(&t->x509, trust->anchors, trust->count, name, now);
+	x509_ctx_init(&t->x509, &trust->store, name, now);
 	br_ssl_engine_set_x509(eng, &t->x509.vtable);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
@@ -253,8 +279,10 @@ tls_open(struct tls_conn *t, struct net_conn *net, const char *host,
 	t->host = host;
 	t->first_len = 0;
 	if (x509_name_set(&name, host) == -1)
-		return err_set(err, ERR_TLS, "TLS with %s: the host is not a "
-		    "DNS name or IP address a certificate can name", host);
+		return err_set(err, ERR_TLS,
+		    "TLS with %s: the host is not a "
+		    "DNS name or IP address a certificate can name",
+		    host);
 	if (clock_gettime(CLOCK_REALTIME, &now) == -1)
 		return err_set(err, ERR_SYSTEM, "clock_gettime: %s",
 		    strerror(errno));
@@ -272,9 +300,11 @@ tls_open(struct tls_conn *t, struct net_conn *net, const char *host,
 		return engine_error(t, err);
 	r = run_until(t, BR_SSL_SENDAPP, err);
 	if (r == 0)
-		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: the "
+		return err_set(err, ERR_TLS,
+		    "TLS with %s (%s) failed: the "
 		    "server closed the connection during the handshake (is "
-		    "the port a TLS server?)", host, net->peer);
+		    "the port a TLS server?)",
+		    host, net->peer);
 	return r == 1 ? 0 : -1;
 }
 
@@ -298,9 +328,13 @@ tls_write_all(void *ctx, const void *buf, size_t len, struct err *err)
 
 	while (len > 0) {
 		if ((r = run_until(t, BR_SSL_SENDAPP, err)) != 1)
-			return r == 0 ? err_set(err, ERR_TLS, "the server "
-			    "%s closed the TLS connection before the request "
-			    "was sent", t->net->peer) : -1;
+			return r == 0 ?
+			    err_set(err, ERR_TLS,
+			        "the server "
+			        "%s closed the TLS connection before the request "
+			        "was sent",
+			        t->net->peer) :
+			    -1;
 		out = br_ssl_engine_sendapp_buf(eng, &room);
 		if (room > len)
 			room = len;
@@ -310,8 +344,8 @@ tls_write_all(void *ctx, const void *buf, size_t len, struct err *err)
 		len -= room;
 	}
 	br_ssl_engine_flush(eng, 0);
-	return run_until(t, BR_SSL_RECVAPP | BR_SSL_SENDAPP, err) == -1 ?
-	    -1 : 0;
+	return run_until(t, BR_SSL_RECVAPP | BR_SSL_SENDAPP, err) == -1 ? -1 :
+	                                                                  0;
 }
 
 /*

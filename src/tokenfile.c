@@ -17,8 +17,8 @@
 static int
 trailing_space(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-	    c == '\v' || c == '\f';
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	    c == '\f';
 }
 
 /* Trim trailing white space off buf[0..*n) and check what is left, which
@@ -32,22 +32,28 @@ subject_check(const char *path, const char *buf, size_t cap, size_t *n,
 	while (*n > 0 && trailing_space(buf[*n - 1]))
 		(*n)--;
 	if (*n >= cap)
-		return err_set(err, ERR_FILE, "the ServiceAccount token %s is "
-		    "larger than %zu bytes", path, cap - 1);
+		return err_set(err, ERR_FILE,
+		    "the ServiceAccount token %s is "
+		    "larger than %zu bytes",
+		    path, cap - 1);
 	if (*n == 0)
-		return err_set(err, ERR_FILE, "the ServiceAccount token %s is "
-		    "empty: check the projected volume", path);
+		return err_set(err, ERR_FILE,
+		    "the ServiceAccount token %s is "
+		    "empty: check the projected volume",
+		    path);
 	for (i = 0; i < *n; i++)
 		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
-			return err_set(err, ERR_FILE, "the ServiceAccount token "
+			return err_set(err, ERR_FILE,
+			    "the ServiceAccount token "
 			    "%s holds a control character at byte %zu: it is "
-			    "not a token", path, i);
+			    "not a token",
+			    path, i);
 	return 0;
 }
 
 int
-tokenfile_read_subject(const char *path, char *buf, size_t cap,
-    size_t *len, struct err *err)
+tokenfile_read_subject(const char *path, char *buf, size_t cap, size_t *len,
+    struct err *err)
 {
 	size_t n = 0;
 	ssize_t r;
@@ -71,11 +77,14 @@ tokenfile_read_subject(const char *path, char *buf, size_t cap,
 	saved = errno;
 	close(fd);
 	if (r == -1)
-		err_set(err, ERR_FILE, "reading the ServiceAccount token %s: %s",
-		    path, strerror(saved));
+		err_set(err, ERR_FILE,
+		    "reading the ServiceAccount token %s: %s", path,
+		    strerror(saved));
 	else if (r > 0)
-		err_set(err, ERR_FILE, "the ServiceAccount token %s is larger "
-		    "than %zu bytes", path, cap - 1);
+		err_set(err, ERR_FILE,
+		    "the ServiceAccount token %s is larger "
+		    "than %zu bytes",
+		    path, cap - 1);
 	else if (subject_check(path, buf, cap, &n, err) == 0) {
 		buf[n] = '\0';
 		*len = n;
@@ -96,16 +105,20 @@ split_path(struct tokendir *td, struct err *err)
 	td->name = slash == NULL ? td->path : slash + 1;
 	td->prefix_len = (size_t)(td->name - td->path);
 	if (*td->name == '\0')
-		return err_set(err, ERR_CONFIG, "the token path %.80s names a "
-		    "directory, not a file", td->path);
+		return err_set(err, ERR_CONFIG,
+		    "the token path %.80s names a "
+		    "directory, not a file",
+		    td->path);
 	if (slash == NULL) {
 		strcpy(td->dir, ".");
 		return 0;
 	}
 	n = slash == td->path ? 1 : (size_t)(slash - td->path);
 	if (n >= sizeof td->dir)
-		return err_set(err, ERR_CONFIG, "the token path %.80s... is "
-		    "too long", td->path);
+		return err_set(err, ERR_CONFIG,
+		    "the token path %.80s... is "
+		    "too long",
+		    td->path);
 	memcpy(td->dir, td->path, n);
 	td->dir[n] = '\0';
 	return 0;
@@ -119,7 +132,7 @@ mount_id(int fd)
 	char path[64], text[512], *p;
 	long n;
 
-	snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+	(void)snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
 	if ((n = tokenfile_read_small(path, text, sizeof text)) <= 0 ||
 	    (p = memmem(text, (size_t)n, "\nmnt_id:", 8)) == NULL)
 		return -1;
@@ -151,7 +164,7 @@ refuse_mount_point(const struct tokendir *td, const struct stat *dir,
 	int fd;
 
 	if (fstatat(td->fd, td->name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return 0;       /* not there yet: nothing is mounted on it */
+		return 0; /* not there yet: nothing is mounted on it */
 	if (st.st_dev == dir->st_dev) {
 		fd = openat(td->fd, td->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd == -1)
@@ -162,7 +175,8 @@ refuse_mount_point(const struct tokendir *td, const struct stat *dir,
 		if (dir_mnt == -1 || file_mnt == -1 || dir_mnt == file_mnt)
 			return 0;
 	}
-	return err_set(err, ERR_CONFIG, "the token file %s is a mount point "
+	return err_set(err, ERR_CONFIG,
+	    "the token file %s is a mount point "
 	    "of its own (a Kubernetes subPath mount or a bind mount of the "
 	    "file): a refreshed token is never seen through it; mount the "
 	    "whole directory and point OUTPUT_TOKEN_PATH at the file in it",
@@ -184,19 +198,26 @@ tokendir_open(struct tokendir *td, const char *path, struct err *err)
 	td->fd = open(td->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (td->fd == -1) {
 		saved = errno;
-		if (saved == ELOOP || (saved == ENOTDIR &&
-		    lstat(td->dir, &st) == 0 && S_ISLNK(st.st_mode)))
-			return err_set(err, ERR_CONFIG, "the token directory %s "
+		if (saved == ELOOP ||
+		    (saved == ENOTDIR && lstat(td->dir, &st) == 0 &&
+		        S_ISLNK(st.st_mode)))
+			return err_set(err, ERR_CONFIG,
+			    "the token directory %s "
 			    "is a symlink: give the path of the directory "
-			    "itself", td->dir);
-		return err_set(err, ERR_FILE, "opening the token directory "
-		    "%s: %s", td->dir, strerror(saved));
+			    "itself",
+			    td->dir);
+		return err_set(err, ERR_FILE,
+		    "opening the token directory "
+		    "%s: %s",
+		    td->dir, strerror(saved));
 	}
 	if (fstat(td->fd, &st) == -1) {
 		saved = errno;
 		tokendir_close(td);
-		return err_set(err, ERR_FILE, "reading the token directory %s: "
-		    "%s", td->dir, strerror(saved));
+		return err_set(err, ERR_FILE,
+		    "reading the token directory %s: "
+		    "%s",
+		    td->dir, strerror(saved));
 	}
 	td->dev = st.st_dev;
 	td->ino = st.st_ino;
@@ -223,12 +244,16 @@ refuse_removed(const struct tokendir *td, struct err *err)
 	struct stat st;
 
 	if (fstat(td->fd, &st) == -1)
-		return err_set(err, ERR_FILE, "reading the token directory %s: "
-		    "%s", td->dir, strerror(errno));
+		return err_set(err, ERR_FILE,
+		    "reading the token directory %s: "
+		    "%s",
+		    td->dir, strerror(errno));
 	if (st.st_nlink == 0)
-		return err_set(err, ERR_FILE, "the token directory %s opened "
+		return err_set(err, ERR_FILE,
+		    "the token directory %s opened "
 		    "at start has been removed: not writing the token "
-		    "anywhere else; restart the sidecar", td->dir);
+		    "anywhere else; restart the sidecar",
+		    td->dir);
 	return 0;
 }
 
@@ -274,8 +299,8 @@ write_all(int fd, const char *data, size_t len)
 int
 tokenfile_temp_prefix(const char *name, char *out, size_t cap)
 {
-	int n = snprintf(out, cap, ".%.*s" TEMP_SUFFIX,
-	    TOKENFILE_TEMP_NAME_MAX, name);
+	int n = snprintf(out, cap, ".%.*s" TEMP_SUFFIX, TOKENFILE_TEMP_NAME_MAX,
+	    name);
 
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
@@ -286,8 +311,7 @@ tokenfile_temp_prefix(const char *name, char *out, size_t cap)
  * share one.
  */
 static int
-create_temp(int dirfd, const char *name, char *tmp, size_t tmpsz,
-    unsigned mode)
+create_temp(int dirfd, const char *name, char *tmp, size_t tmpsz, unsigned mode)
 {
 	unsigned char rnd[TEMP_RANDOM_HEX / 2];
 	size_t n, i;
@@ -302,9 +326,9 @@ create_temp(int dirfd, const char *name, char *tmp, size_t tmpsz,
 		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
 			return -1;
 		for (i = 0; i < sizeof rnd; i++)
-			snprintf(tmp + n + 2 * i, 3, "%02x", rnd[i]);
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-		    O_CLOEXEC | O_NOFOLLOW, mode);
+			(void)snprintf(tmp + n + 2 * i, 3, "%02x", rnd[i]);
+		fd = openat(dirfd, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 		if (fd != -1 || errno != EEXIST)
 			return fd;
 	}
@@ -312,8 +336,8 @@ create_temp(int dirfd, const char *name, char *tmp, size_t tmpsz,
 }
 
 int
-tokenfile_write(const struct tokendir *td, const char *name,
-    const char *data, size_t len, unsigned mode, struct err *err)
+tokenfile_write(const struct tokendir *td, const char *name, const char *data,
+    size_t len, unsigned mode, struct err *err)
 {
 	char tmp[256];
 	const char *step;
@@ -322,12 +346,15 @@ tokenfile_write(const struct tokendir *td, const char *name,
 	if (refuse_removed(td, err) == -1)
 		return -1;
 	if ((fd = create_temp(td->fd, name, tmp, sizeof tmp, mode)) == -1)
-		return err_set(err, ERR_FILE, "creating a temporary file next "
-		    "to %.*s%s: %s", pl, td->path, name, strerror(errno));
+		return err_set(err, ERR_FILE,
+		    "creating a temporary file next "
+		    "to %.*s%s: %s",
+		    pl, td->path, name, strerror(errno));
 	/* fchmod: the umask may have taken bits the mode asks for. */
 	step = write_all(fd, data, len) == -1 ? "writing" :
-	    fchmod(fd, mode) == -1 ? "setting the mode of" :
-	    fsync(fd) == -1 ? "syncing" : NULL;
+	    fchmod(fd, mode) == -1            ? "setting the mode of" :
+	    fsync(fd) == -1                   ? "syncing" :
+	                                        NULL;
 	saved = errno;
 	if (close(fd) == -1 && step == NULL) {
 		step = "closing";
@@ -427,7 +454,7 @@ is_own_temp(const char *entry, const char *name)
 	entry += n;
 	for (i = 0; i < TEMP_RANDOM_HEX; i++)
 		if (!((entry[i] >= '0' && entry[i] <= '9') ||
-		    (entry[i] >= 'a' && entry[i] <= 'f')))
+		        (entry[i] >= 'a' && entry[i] <= 'f')))
 			return 0;
 	return entry[i] == '\0';
 }
@@ -445,8 +472,8 @@ tokenfile_sweep(const struct tokendir *td)
 		expiry[0] = '\0';
 	/* A descriptor of its own (fdopendir takes it over, and readdir
 	 * moves its offset), for the same directory, not the path. */
-	if ((fd = openat(td->fd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if ((fd = openat(td->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
 		return 0;
 	if ((dir = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -454,9 +481,11 @@ tokenfile_sweep(const struct tokendir *td)
 	}
 	while ((de = readdir(dir)) != NULL)
 		if ((is_own_temp(de->d_name, td->name) ||
-		    (expiry[0] != '\0' && is_own_temp(de->d_name, expiry))) &&
+		        (expiry[0] != '\0' &&
+		            is_own_temp(de->d_name, expiry))) &&
 		    fstatat(td->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
-		    0 && time(NULL) - st.st_mtime >= TEMP_STALE_S &&
+		        0 &&
+		    time(NULL) - st.st_mtime >= TEMP_STALE_S &&
 		    unlinkat(td->fd, de->d_name, 0) == 0)
 			removed++;
 	closedir(dir);

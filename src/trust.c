@@ -23,8 +23,8 @@ struct anchor_rec {
 	int64_t not_before, not_after;
 	int path_len;
 	unsigned flags;
-	unsigned char cert_hash[32];   /* SHA-256 of the certificate */
-	unsigned char key_id[32];      /* SHA-256 of subject and key */
+	unsigned char cert_hash[32]; /* SHA-256 of the certificate */
+	unsigned char key_id[32];    /* SHA-256 of subject and key */
 };
 
 struct builder {
@@ -84,8 +84,8 @@ new_rec(struct builder *b)
 	return &b->recs[b->count];
 }
 
-static const unsigned char OID_SERVER_AUTH[] = { 0x2b, 0x06, 0x01, 0x05,
-	0x05, 0x07, 0x03, 0x01 };
+static const unsigned char OID_SERVER_AUTH[] = { 0x2b, 0x06, 0x01, 0x05, 0x05,
+	0x07, 0x03, 0x01 };
 static const unsigned char OID_ANY_EKU[] = { 0x55, 0x1d, 0x25, 0x00 };
 
 /* Does a SEQUENCE OF OID's content name serverAuth or any purpose? */
@@ -124,7 +124,7 @@ aux_refusal(struct der aux)
 	struct der seq, list;
 
 	static const char malformed[] = "its OpenSSL trust settings are "
-	    "malformed";
+	                                "malformed";
 
 	/* Fail closed: settings that cannot be read may reject. */
 	if (aux.n == 0)
@@ -198,7 +198,7 @@ key_id(const struct x509_cert *c, unsigned char out[32])
 static void
 refuse_key(struct builder *b, const unsigned char id[32])
 {
-	unsigned char (*p)[32];
+	unsigned char(*p)[32];
 	size_t ncap;
 
 	if (b->nrefused == b->refused_cap) {
@@ -252,7 +252,7 @@ drop_refused(struct builder *b)
 		dn.n = b->recs[i].dn_len;
 		x509_name_text(dn, n->subject, sizeof n->subject);
 		n->why = "another copy of it in the bundle has OpenSSL trust "
-		    "settings that refuse TLS servers";
+		         "settings that refuse TLS servers";
 	}
 	b->count = kept;
 }
@@ -431,8 +431,7 @@ load_der(struct builder *b, const unsigned char *data, size_t len, int eof)
 
 /* Point anchor `ta` at the bytes its record names. */
 static void
-place(struct x509_anchor *ta, const struct anchor_rec *r,
-    unsigned char *bytes)
+place(struct x509_anchor *ta, const struct anchor_rec *r, unsigned char *bytes)
 {
 	memset(ta, 0, sizeof *ta);
 	ta->dn.p = bytes + r->dn_off;
@@ -459,34 +458,44 @@ place(struct x509_anchor *ta, const struct anchor_rec *r,
 
 /* Move the builder's anchors into one block owned by t. */
 static int
-finish(struct trust *t, struct builder *b, const char *name,
-    struct err *err)
+finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 {
 	struct x509_anchor *ta;
-	unsigned char *bytes;
+	unsigned char *bytes, (*ids)[32];
 	size_t i, head;
 
 	drop_refused(b);
 	if (b->oom)
-		return err_set(err, ERR_TRUST, "loading the CA bundle %s: "
-		    "out of memory", name);
+		return err_set(err, ERR_TRUST,
+		    "loading the CA bundle %s: "
+		    "out of memory",
+		    name);
 	if (b->count == 0)
-		return err_set(err, ERR_TRUST, "the CA bundle %s holds no "
+		return err_set(err, ERR_TRUST,
+		    "the CA bundle %s holds no "
 		    "usable certificate (%zu skipped): it must be PEM "
 		    "(-----BEGIN CERTIFICATE-----) or DER, with CA "
-		    "certificates usable for TLS servers", name, b->skipped);
-	head = b->count * sizeof *ta;
+		    "certificates usable for TLS servers",
+		    name, b->skipped);
+	head = b->count * sizeof *ta + b->nrefused * sizeof *ids;
 	if ((ta = malloc(head + b->len)) == NULL)
-		return err_set(err, ERR_TRUST, "loading the CA bundle %s: "
-		    "out of memory", name);
+		return err_set(err, ERR_TRUST,
+		    "loading the CA bundle %s: "
+		    "out of memory",
+		    name);
+	ids = (unsigned char(*)[32])(void *)(ta + b->count);
 	bytes = (unsigned char *)ta + head;
 	memcpy(bytes, b->bytes, b->len);
 	for (i = 0; i < b->count; i++)
 		place(&ta[i], &b->recs[i], bytes);
+	if (b->nrefused > 0)
+		memcpy(ids, b->refused, b->nrefused * sizeof *ids);
 	trust_free(t);
-	t->anchors = ta;
+	t->store.anchors = ta;
+	t->store.count = b->count;
+	t->store.distrusted = (const unsigned char(*)[32])ids;
+	t->store.ndistrusted = b->nrefused;
 	t->block = ta;
-	t->count = b->count;
 	t->skipped = b->skipped;
 	memcpy(t->notes, b->notes, sizeof t->notes);
 	t->nnotes = b->nnotes;
@@ -535,8 +544,10 @@ load_source(struct trust *t, struct source *src, const char *name,
 
 	memset(&b, 0, sizeof b);
 	if ((win = malloc(TRUST_WINDOW)) == NULL)
-		return err_set(err, ERR_TRUST, "loading the CA bundle %s: "
-		    "out of memory", name);
+		return err_set(err, ERR_TRUST,
+		    "loading the CA bundle %s: "
+		    "out of memory",
+		    name);
 	for (;;) {
 		if ((r = source_read(src, win + have, TRUST_WINDOW - have)) ==
 		    -1) {
@@ -546,22 +557,25 @@ load_source(struct trust *t, struct source *src, const char *name,
 		}
 		have += (size_t)r;
 		if ((total += (size_t)r) > TRUST_BUNDLE_MAX) {
-			err_set(err, ERR_TRUST, "the CA bundle %s is larger "
-			    "than %u bytes", name, TRUST_BUNDLE_MAX);
+			err_set(err, ERR_TRUST,
+			    "the CA bundle %s is larger "
+			    "than %u bytes",
+			    name, TRUST_BUNDLE_MAX);
 			goto out;
 		}
 		if (der == -1 && have >= 2)
 			der = win[0] == 0x30 && win[1] >= 0x80;
 		used = der == 1 ? load_der(&b, win, have, r == 0) :
-		    load_pem(&b, win, have, r == 0);
+		                  load_pem(&b, win, have, r == 0);
 		memmove(win, win + used, have - used);
 		have -= used;
 		if (r == 0)
 			break;
 		if (have == TRUST_WINDOW) {
-			err_set(err, ERR_TRUST, "the CA bundle %s holds a "
-			    "certificate larger than %u bytes", name,
-			    TRUST_WINDOW);
+			err_set(err, ERR_TRUST,
+			    "the CA bundle %s holds a "
+			    "certificate larger than %u bytes",
+			    name, TRUST_WINDOW);
 			goto out;
 		}
 	}
@@ -603,13 +617,16 @@ trust_load_file(struct trust *t, const char *path, struct err *err)
 	int rc;
 
 	if ((src.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		return err_set(err, ERR_TRUST, "opening the CA bundle %s: %s "
-		    "(set CA_BUNDLE_PATH to the mounted bundle)", path,
-		    strerror(errno));
+		return err_set(err, ERR_TRUST,
+		    "opening the CA bundle %s: %s "
+		    "(set CA_BUNDLE_PATH to the mounted bundle)",
+		    path, strerror(errno));
 	if (fstat(src.fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(src.fd);
-		return err_set(err, ERR_TRUST, "the CA bundle %s is not a "
-		    "regular file", path);
+		return err_set(err, ERR_TRUST,
+		    "the CA bundle %s is not a "
+		    "regular file",
+		    path);
 	}
 	rc = load_source(t, &src, path, err);
 	close(src.fd);
@@ -638,8 +655,7 @@ trust_free(struct trust *t)
 {
 	free(t->block);
 	t->block = NULL;
-	t->anchors = NULL;
-	t->count = 0;
+	memset(&t->store, 0, sizeof t->store);
 	t->skipped = 0;
 	t->nnotes = 0;
 }

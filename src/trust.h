@@ -21,25 +21,25 @@
 #include "x509.h"
 
 /* A bundle larger than this is refused: Debian's whole store is ~220 KB. */
-#define TRUST_BUNDLE_MAX (4u * 1024 * 1024)
+#define TRUST_BUNDLE_MAX 4194304u /* 4 MiB */
 /* The bundle is read through a window this large; no certificate is. */
-#define TRUST_WINDOW (64u * 1024)
+#define TRUST_WINDOW 65536u /* 64 KiB */
 
 /* Skipped certificates named in notes, for the start-up log. */
 #define TRUST_NOTES 8
 
 struct trust_note {
-	char subject[96];              /* printable */
-	const char *why;               /* static */
+	char subject[96]; /* printable */
+	const char *why;  /* static */
 };
 
 struct trust {
-	struct x509_anchor *anchors;   /* inside `block` */
-	size_t count;
-	size_t skipped;                /* certificates not made anchors */
+	/* The anchors and the distrusted key ids, inside `block`. */
+	struct x509_store store;
+	size_t skipped; /* certificates not made anchors */
 	struct trust_note notes[TRUST_NOTES]; /* the first of them, named */
 	size_t nnotes;
-	void *block;                   /* one allocation; NULL when empty */
+	void *block; /* one allocation; NULL when empty */
 	/* identity of the file last loaded, to notice ConfigMap swaps */
 	dev_t dev;
 	ino_t ino;

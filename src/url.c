@@ -44,14 +44,17 @@ parse_host(struct url *u, const char *s, size_t n, struct err *err)
 
 	if (n > 0 && s[0] == '[') {
 		if (n < 3 || s[n - 1] != ']' || n - 2 >= sizeof u->host)
-			return url_error(err, "the IPv6 address is not "
+			return url_error(err,
+			    "the IPv6 address is not "
 			    "enclosed in [ ]");
 		for (i = 0; i < n - 2; i++)
 			u->host[i] = (char)(s[i + 1] >= 'A' && s[i + 1] <= 'F' ?
-			    s[i + 1] - 'A' + 'a' : s[i + 1]);
+			        s[i + 1] - 'A' + 'a' :
+			        s[i + 1]);
 		u->host[n - 2] = '\0';
 		if (inet_pton(AF_INET6, u->host, addr) != 1)
-			return url_error(err, "the IPv6 address in [ ] is "
+			return url_error(err,
+			    "the IPv6 address in [ ] is "
 			    "not valid (zone identifiers are not supported)");
 		u->host_kind = URL_HOST_IPV6;
 		return 0;
@@ -59,21 +62,25 @@ parse_host(struct url *u, const char *s, size_t n, struct err *err)
 	if (n == 0)
 		return url_error(err, "the host is missing");
 	if (n >= sizeof u->host)
-		return url_error(err, "the host name is longer than 253 "
+		return url_error(err,
+		    "the host name is longer than 253 "
 		    "characters");
 	for (i = 0; i < n; i++) {
 		if (!host_char(s[i]))
-			return url_error(err, "the host name holds a "
+			return url_error(err,
+			    "the host name holds a "
 			    "character other than letters, digits, '-', '_' "
 			    "and '.'");
 		u->host[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ?
-		    s[i] - 'A' + 'a' : s[i]);
+		        s[i] - 'A' + 'a' :
+		        s[i]);
 	}
 	u->host[n] = '\0';
 	if (inet_pton(AF_INET, u->host, addr) == 1)
 		u->host_kind = URL_HOST_IPV4;
 	else if (numeric_last_label(u->host))
-		return url_error(err, "the host is not a valid IPv4 address "
+		return url_error(err,
+		    "the host is not a valid IPv4 address "
 		    "or DNS name");
 	else
 		u->host_kind = URL_HOST_NAME;
@@ -87,16 +94,19 @@ parse_port(struct url *u, const char *s, size_t n, struct err *err)
 	size_t i;
 
 	if (n == 0 || n > 5)
-		return url_error(err, "the port is not a number from 1 to "
+		return url_error(err,
+		    "the port is not a number from 1 to "
 		    "65535");
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return url_error(err, "the port is not a number from "
+			return url_error(err,
+			    "the port is not a number from "
 			    "1 to 65535");
 		port = port * 10 + (unsigned long)(s[i] - '0');
 	}
 	if (port == 0 || port > 65535)
-		return url_error(err, "the port is not a number from 1 to "
+		return url_error(err,
+		    "the port is not a number from 1 to "
 		    "65535");
 	u->port = (uint16_t)port;
 	return 0;
@@ -109,17 +119,20 @@ parse_authority(struct url *u, const char *s, size_t n, struct err *err)
 	size_t hostlen;
 
 	if (memchr(s, '@', n) != NULL)
-		return url_error(err, "credentials (user@ or user:password@) "
+		return url_error(err,
+		    "credentials (user@ or user:password@) "
 		    "in the URL are not supported: they would show in logs "
 		    "and process listings");
 	if (n > 0 && s[0] == '[') {
 		close = memchr(s, ']', n);
 		if (close == NULL)
-			return url_error(err, "the IPv6 address is missing "
+			return url_error(err,
+			    "the IPv6 address is missing "
 			    "its closing ]");
 		if (close + 1 < s + n) {
 			if (close[1] != ':')
-				return url_error(err, "unexpected text after "
+				return url_error(err,
+				    "unexpected text after "
 				    "the IPv6 address");
 			colon = close + 1;
 		}
@@ -129,16 +142,18 @@ parse_authority(struct url *u, const char *s, size_t n, struct err *err)
 	hostlen = colon != NULL ? (size_t)(colon - s) : n;
 	if (parse_host(u, s, hostlen, err) == -1)
 		return -1;
-	if (colon != NULL && parse_port(u, colon + 1,
-	    n - hostlen - 1, err) == -1)
+	if (colon != NULL &&
+	    parse_port(u, colon + 1, n - hostlen - 1, err) == -1)
 		return -1;
 	/* The Host header keeps the port only when the URL states it. */
 	if (u->host_kind == URL_HOST_IPV6)
-		snprintf(u->authority, sizeof u->authority, "[%s]", u->host);
+		(void)snprintf(u->authority, sizeof u->authority, "[%s]",
+		    u->host);
 	else
-		snprintf(u->authority, sizeof u->authority, "%s", u->host);
+		(void)snprintf(u->authority, sizeof u->authority, "%s",
+		    u->host);
 	if (colon != NULL)
-		snprintf(u->authority + strlen(u->authority),
+		(void)snprintf(u->authority + strlen(u->authority),
 		    sizeof u->authority - strlen(u->authority), ":%u",
 		    (unsigned)u->port);
 	return 0;
@@ -151,13 +166,15 @@ parse_target(struct url *u, const char *s, struct err *err)
 
 	for (i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return url_error(err, "the path or query holds a "
+			return url_error(err,
+			    "the path or query holds a "
 			    "space, control or non-ASCII character: "
 			    "percent-encode it");
 	if (n == 0 || s[0] == '?')
 		u->target[off++] = '/';
 	if (off + n >= sizeof u->target)
-		return url_error(err, "the path and query are longer than "
+		return url_error(err,
+		    "the path and query are longer than "
 		    "2047 characters");
 	memcpy(u->target + off, s, n);
 	u->target[off + n] = '\0';

@@ -55,7 +55,8 @@ x509_name_set(struct x509_name *n, const char *host)
 		return -1;
 	for (i = 0; i < len; i++)
 		n->dns[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ?
-		    host[i] - 'A' + 'a' : host[i]);
+		        host[i] - 'A' + 'a' :
+		        host[i]);
 	return 0;
 }
 
@@ -94,8 +95,7 @@ dns_matches(struct der pat, const char *host)
 		    (dot = strchr(host, '.')) == NULL || dot == host)
 			return 0;
 		return hlen - (size_t)(dot - host) == pat.n - 1 &&
-		    same_text(pat.p + 1, (const unsigned char *)dot,
-		    pat.n - 1);
+		    same_text(pat.p + 1, (const unsigned char *)dot, pat.n - 1);
 	}
 	return pat.n == hlen && memchr(pat.p, '*', pat.n) == NULL &&
 	    same_text(pat.p, (const unsigned char *)host, hlen);
@@ -211,8 +211,9 @@ read_subtree(struct der *list, unsigned *tag, struct der *base)
 		return X509_E_MALFORMED;
 	if (st.n != 0 || (*tag != GN_DNS && *tag != GN_IP))
 		return X509_E_CONSTRAINT_TYPE;
-	if (*tag == GN_IP && ((base->n != 8 && base->n != 32) ||
-	    !mask_ok(base->p + base->n / 2, base->n / 2)))
+	if (*tag == GN_IP &&
+	    ((base->n != 8 && base->n != 32) ||
+	        !mask_ok(base->p + base->n / 2, base->n / 2)))
 		return X509_E_MALFORMED;
 	return X509_OK;
 }
@@ -237,9 +238,10 @@ in_subtrees(struct der list, unsigned tag, struct der value, int excluded,
 			continue;
 		*typed = 1;
 		if (tag == GN_IP ? ip_within(value, base) :
-		    dns_within(value.p, value.n, base) ||
-		    (excluded && value.n > 2 && value.p[0] == '*' &&
-		    value.p[1] == '.' && wildcard_may_enter(value, base)))
+		                   dns_within(value.p, value.n, base) ||
+		            (excluded && value.n > 2 && value.p[0] == '*' &&
+		                value.p[1] == '.' &&
+		                wildcard_may_enter(value, base)))
 			*hit = 1;
 	}
 }
@@ -273,37 +275,83 @@ check_constraint_shape(struct der nc, struct der *permitted,
 	return X509_OK;
 }
 
+/* One name against a constraint's permitted and excluded subtrees. */
+static enum x509_code
+check_name(struct der permitted, struct der excluded, unsigned tag,
+    struct der value, long *budget)
+{
+	int typed, hit;
+
+	in_subtrees(excluded, tag, value, 1, &typed, &hit, budget);
+	if (hit)
+		return X509_E_NAME_CONSTRAINT;
+	in_subtrees(permitted, tag, value, 0, &typed, &hit, budget);
+	if (*budget < 0)
+		return X509_E_CONSTRAINT_WORK;
+	return typed && !hit ? X509_E_NAME_CONSTRAINT : X509_OK;
+}
+
+static const unsigned char OID_CN[] = { 0x55, 0x04, 0x03 };
+
+/*
+ * A leaf without a DNS name in its subjectAltName has its Common Names
+ * checked as DNS names, as OpenSSL does: a CN outside the constraints
+ * refuses the chain even for an IP-address host. OpenSSL takes only CNs
+ * that look like DNS names, all with a dot; every CN with a dot is taken
+ * here.
+ */
+static enum x509_code
+check_cns(struct der permitted, struct der excluded,
+    const struct x509_cert *leaf, long *budget)
+{
+	struct der name = leaf->subject, rdns, set, atv, oid, value;
+	unsigned tag;
+	enum x509_code code;
+
+	if (der_expect(&name, DER_SEQUENCE, &rdns, NULL) == -1)
+		return X509_E_MALFORMED;
+	while (der_expect(&rdns, 0x31, &set, NULL) == 0)
+		while (der_expect(&set, DER_SEQUENCE, &atv, NULL) == 0)
+			if (der_expect(&atv, DER_OID, &oid, NULL) == 0 &&
+			    der_is(&oid, OID_CN, sizeof OID_CN) &&
+			    der_take(&atv, &tag, &value, NULL) == 0 &&
+			    memchr(value.p, '.', value.n) != NULL &&
+			    (code = check_name(permitted, excluded, GN_DNS,
+			         value, budget)) != X509_OK)
+				return code;
+	return X509_OK;
+}
+
 /*
  * The names of one certificate's subjectAltName against one
  * nameConstraints value: no name in an excluded subtree, and, for each
  * type that has permitted subtrees, every name of that type in one.
  */
 static enum x509_code
-check_constraint(struct der nc, const struct x509_cert *c, long *budget)
+check_constraint(struct der nc, const struct x509_cert *c, int leaf,
+    long *budget)
 {
 	struct der permitted, excluded, names, gn;
 	unsigned tag;
 	enum x509_code code;
-	int typed, hit;
+	int dns = 0;
 
 	if ((code = check_constraint_shape(nc, &permitted, &excluded)) !=
-	    X509_OK || !c->has_san)
+	    X509_OK)
 		return code;
-	for (names = c->san; der_take(&names, &tag, &gn, NULL) == 0;) {
+	for (names = c->san;
+	     c->has_san && der_take(&names, &tag, &gn, NULL) == 0;) {
 		if (tag != GN_DNS && tag != GN_IP)
 			continue;
 		if (tag == GN_IP && gn.n != 4 && gn.n != 16)
 			return X509_E_MALFORMED;
-		in_subtrees(excluded, tag, gn, 1, &typed, &hit, budget);
-		if (hit)
-			return X509_E_NAME_CONSTRAINT;
-		in_subtrees(permitted, tag, gn, 0, &typed, &hit, budget);
-		if (*budget < 0)
-			return X509_E_CONSTRAINT_WORK;
-		if (typed && !hit)
-			return X509_E_NAME_CONSTRAINT;
+		dns |= tag == GN_DNS;
+		if ((code = check_name(permitted, excluded, tag, gn, budget)) !=
+		    X509_OK)
+			return code;
 	}
-	return X509_OK;
+	return leaf && !dns ? check_cns(permitted, excluded, c, budget) :
+	                      X509_OK;
 }
 
 /* ---- the path ---- */
@@ -320,16 +368,15 @@ struct path {
 	size_t count;
 	size_t at[X509_PATH_MAX];
 	size_t len;
-	const struct x509_anchor *anchors;
-	size_t nanchors;
+	const struct x509_store *store;
 	const struct x509_name *name;
 	int64_t now;
-	int budget;                      /* signature checks left */
-	int steps;                       /* extend() calls left */
+	int budget; /* signature checks left */
+	int steps;  /* extend() calls left */
 	signed char edge[X509_CHAIN_CERTS][X509_CHAIN_CERTS];
-	struct x509_fail best;           /* the deepest refusal so far */
-	unsigned char leaf_hash[32];     /* SHA-256 of the leaf's DER */
-	long comparisons;                /* name-constraint work left */
+	struct x509_fail best;       /* the deepest refusal so far */
+	unsigned char leaf_hash[32]; /* SHA-256 of the leaf's DER */
+	long comparisons;            /* name-constraint work left */
 	size_t best_len;
 	struct x509_leaf leaf;
 };
@@ -353,14 +400,31 @@ fail_at(struct x509_fail *f, enum x509_code code, int depth,
 static void
 refuse(struct path *p, enum x509_code code, int depth)
 {
-	const struct x509_cert *c = depth >= 0 ?
-	    &p->certs[p->at[depth]] : &p->certs[p->at[p->len - 1]];
+	const struct x509_cert *c = depth >= 0 ? &p->certs[p->at[depth]] :
+	                                         &p->certs[p->at[p->len - 1]];
 
-	if (p->best.code != X509_OK && (p->len < p->best_len ||
-	    (p->len == p->best_len && code == X509_E_UNTRUSTED)))
+	if (p->best.code != X509_OK &&
+	    (p->len < p->best_len ||
+	        (p->len == p->best_len && code == X509_E_UNTRUSTED)))
 		return;
 	p->best_len = p->len;
 	fail_at(&p->best, code, depth, c);
+}
+
+/* Do the bundle's trust settings refuse this certificate? */
+static int
+distrusted(const struct x509_store *store, const struct x509_cert *c)
+{
+	unsigned char id[32];
+	size_t i;
+
+	if (store->ndistrusted == 0)
+		return 0;
+	x509_key_id(c, id);
+	for (i = 0; i < store->ndistrusted; i++)
+		if (memcmp(store->distrusted[i], id, sizeof id) == 0)
+			return 1;
+	return 0;
 }
 
 /* Checks for one certificate at position `i` of the path. */
@@ -370,11 +434,19 @@ check_cert(const struct path *p, size_t i)
 	const struct x509_cert *c = &p->certs[p->at[i]];
 	size_t below = i > 0 ? i - 1 : 0;
 
-	if (p->now < c->not_before || p->now > c->not_after)
+	/* Valid from notBefore up to, not including, notAfter: OpenSSL's
+	 * reading, a second stricter than Go's. */
+	if (p->now < c->not_before || p->now >= c->not_after)
 		return X509_E_EXPIRED;
+	if (distrusted(p->store, c))
+		return X509_E_DISTRUSTED;
 	if (c->unknown_critical)
 		return X509_E_CRITICAL;
 	if (c->has_eku && !c->eku_server)
+		return X509_E_EKU;
+	/* The Netscape type, where present, as OpenSSL reads it. */
+	if (c->has_ns_type &&
+	    !(c->ns_type & (i == 0 ? X509_NS_SSL_SERVER : X509_NS_SSL_CA)))
 		return X509_E_EKU;
 	if (i == 0)
 		return X509_OK;
@@ -397,18 +469,35 @@ check_constraints(struct path *p, const struct x509_anchor *a, int *depth)
 
 	for (i = 1; i <= p->len; i++) {
 		struct der nc = i < p->len ? p->certs[p->at[i]].constraints :
-		    a->constraints;
+		                             a->constraints;
 
 		if (nc.n == 0)
 			continue;
 		for (j = 0; j < i; j++)
 			if ((code = check_constraint(nc, &p->certs[p->at[j]],
-			    &p->comparisons)) != X509_OK) {
+			         j == 0, &p->comparisons)) != X509_OK) {
 				*depth = i < p->len ? (int)i : -1;
 				return code;
 			}
 	}
 	return X509_OK;
+}
+
+/*
+ * Is the point on its curve? The issuers' points are checked by their
+ * signatures; the leaf's only later, by the handshake's. Multiplying by
+ * one decodes, and so validates, the point.
+ */
+static int
+on_curve(const br_ec_public_key *k)
+{
+	static const unsigned char one[] = { 1 };
+	unsigned char q[133];
+
+	if (k->qlen > sizeof q)
+		return 0;
+	memcpy(q, k->q, k->qlen);
+	return br_ec_all_m31.mul(q, k->qlen, one, sizeof one, k->curve) == 1;
 }
 
 /* The leaf's key and what BearSSL may use it for. */
@@ -424,12 +513,17 @@ leaf_key(const struct x509_cert *leaf, struct x509_leaf *out)
 		out->usages = 0;
 		if (leaf->ku & X509_KU_DIGITAL_SIGNATURE)
 			out->usages |= BR_KEYTYPE_SIGN;
-		if (leaf->ku & (X509_KU_KEY_ENCIPHERMENT |
-		    X509_KU_KEY_AGREEMENT))
+		if (leaf->ku &
+		    (X509_KU_KEY_ENCIPHERMENT | X509_KU_KEY_AGREEMENT))
 			out->usages |= BR_KEYTYPE_KEYX;
 	}
 	/* Every suite offered is ECDHE, signed by the server's key. */
-	return out->usages & BR_KEYTYPE_SIGN ? X509_OK : X509_E_KEY_USAGE;
+	if (!(out->usages & BR_KEYTYPE_SIGN))
+		return X509_E_KEY_USAGE;
+	return out->pkey.key_type != BR_KEYTYPE_EC ||
+	        on_curve(&out->pkey.key.ec) ?
+	    X509_OK :
+	    X509_E_MALFORMED;
 }
 
 /*
@@ -448,18 +542,18 @@ check_path(struct path *p, const struct x509_anchor *a)
 			refuse(p, code, (int)i);
 			return code;
 		}
-	if (p->now < a->not_before || p->now > a->not_after)
+	if (p->now < a->not_before || p->now >= a->not_after)
 		code = X509_E_ANCHOR_EXPIRED;
 	else if (a->path_len >= 0 && p->len - 1 > (size_t)a->path_len)
 		code = X509_E_PATH_LEN;
 	else if ((code = check_constraints(p, a, &depth)) == X509_OK &&
 	    (code = check_server_name(&p->certs[p->at[0]], p->name)) ==
-	    X509_OK && (code = leaf_key(&p->certs[p->at[0]], &p->leaf)) ==
-	    X509_OK)
+	        X509_OK &&
+	    (code = leaf_key(&p->certs[p->at[0]], &p->leaf)) == X509_OK)
 		return X509_OK;
 	else if (code != X509_E_NAME_CONSTRAINT &&
-	    code != X509_E_CONSTRAINT_TYPE &&
-	    code != X509_E_CONSTRAINT_WORK && code != X509_E_MALFORMED)
+	    code != X509_E_CONSTRAINT_TYPE && code != X509_E_CONSTRAINT_WORK &&
+	    code != X509_E_MALFORMED)
 		depth = 0;
 	refuse(p, code, depth);
 	return code;
@@ -496,26 +590,31 @@ try_anchors(struct path *p)
 	const struct x509_anchor *a;
 	enum x509_code code;
 
-	for (i = 0; i < p->nanchors; i++) {
-		a = &p->anchors[i];
-		if ((a->flags & X509_ANCHOR_CA) && der_is(&c->issuer, a->dn.p,
-		    a->dn.n)) {
+	for (i = 0; i < p->store->count; i++) {
+		a = &p->store->anchors[i];
+		if ((a->flags & X509_ANCHOR_CA) &&
+		    der_is(&c->issuer, a->dn.p, a->dn.n)) {
 			code = signed_by(p, top, X509_CHAIN_CERTS, &a->pkey);
 			if (code == X509_OK && check_path(p, a) == X509_OK)
 				return X509_OK;
 			if (code != X509_OK)
 				refuse(p, code, (int)p->len - 1);
-		} else if (p->len == 1 && memcmp(p->leaf_hash, a->cert_hash,
-		    sizeof p->leaf_hash) == 0 && check_path(p, a) == X509_OK) {
+		} else if (p->len == 1 &&
+		    memcmp(p->leaf_hash, a->cert_hash, sizeof p->leaf_hash) ==
+		        0 &&
+		    check_path(p, a) == X509_OK) {
 			return X509_OK;
 		}
 	}
 	return X509_E_UNTRUSTED;
 }
 
-/* Depth-first: anchors first at each step, then each issuer sent. */
+/*
+ * Depth-first: anchors first at each step, then each issuer sent. The
+ * recursion is at most X509_PATH_MAX deep and STEP_BUDGET calls long.
+ */
 static enum x509_code
-extend(struct path *p)
+extend(struct path *p) /* NOLINT(misc-no-recursion): bounded, see above */
 {
 	size_t top = p->at[p->len - 1], j, k;
 	const struct x509_cert *c = &p->certs[top];
@@ -533,8 +632,9 @@ extend(struct path *p)
 	for (j = 0; j < p->count; j++) {
 		for (k = 0; k < p->len && p->at[k] != j; k++)
 			;
-		if (k < p->len || !der_is(&c->issuer, p->certs[j].subject.p,
-		    p->certs[j].subject.n))
+		if (k < p->len ||
+		    !der_is(&c->issuer, p->certs[j].subject.p,
+		        p->certs[j].subject.n))
 			continue;
 		if ((code = x509_spki_key(p->certs[j].spki, &key)) == X509_OK)
 			code = signed_by(p, top, j, &key);
@@ -563,17 +663,16 @@ hash_der(const struct der *d, unsigned char out[32])
 
 enum x509_code
 x509_verify(const struct der *certs, size_t count,
-    const struct x509_anchor *anchors, size_t nanchors,
-    const struct x509_name *name, int64_t now, struct x509_leaf *leaf,
-    struct x509_fail *fail)
+    const struct x509_store *store, const struct x509_name *name, int64_t now,
+    struct x509_leaf *leaf, struct x509_fail *fail)
 {
 	struct path p;
 	size_t i;
 
 	memset(fail, 0, sizeof *fail);
 	if (count == 0 || count > X509_CHAIN_CERTS) {
-		fail_at(fail, count == 0 ? X509_E_EMPTY : X509_E_TOO_LARGE,
-		    0, NULL);
+		fail_at(fail, count == 0 ? X509_E_EMPTY : X509_E_TOO_LARGE, 0,
+		    NULL);
 		return fail->code;
 	}
 	memset(&p, 0, sizeof p);
@@ -587,8 +686,7 @@ x509_verify(const struct der *certs, size_t count,
 	p.count = count;
 	hash_der(&certs[0], p.leaf_hash);
 	p.comparisons = CONSTRAINT_BUDGET;
-	p.anchors = anchors;
-	p.nanchors = nanchors;
+	p.store = store;
 	p.name = name;
 	p.now = now;
 	p.budget = SIGNATURE_BUDGET;
@@ -668,6 +766,9 @@ static const struct {
 	    "the server's certificate has no subjectAltName; the Common Name "
 	    "is not used (as in Go since 1.15): reissue it with the host in "
 	    "subjectAltName" },
+	{ X509_E_DISTRUSTED, BR_ERR_X509_NOT_TRUSTED,
+	    "a certificate on the path is refused for TLS servers by the "
+	    "CA bundle's OpenSSL trust settings" },
 	{ X509_E_NAME_MISMATCH, BR_ERR_X509_BAD_SERVER_NAME,
 	    "the server's certificate does not name the host in EXCHANGE_URL "
 	    "(subjectAltName DNS names, or IP addresses for an IP host)" },
@@ -704,12 +805,11 @@ ctx_of(const br_x509_class **vt)
 }
 
 void
-x509_ctx_init(struct x509_ctx *x, const struct x509_anchor *anchors,
-    size_t nanchors, const struct x509_name *name, int64_t now)
+x509_ctx_init(struct x509_ctx *x, const struct x509_store *store,
+    const struct x509_name *name, int64_t now)
 {
 	x->vtable = &x509_class;
-	x->anchors = anchors;
-	x->nanchors = nanchors;
+	x->store = store;
 	x->name = *name;
 	x->now = now;
 	x->used = 0;
@@ -732,6 +832,7 @@ static void
 start_chain(const br_x509_class **vt, const char *server_name)
 {
 	/* The name was set at init: BearSSL's is the SNI, absent for IPs. */
+	(void)server_name;
 	x509_ctx_clear(ctx_of(vt));
 }
 
@@ -778,7 +879,10 @@ end_cert(const br_x509_class **vt)
 
 	if (x->overflow != X509_OK)
 		return;
-	if (x->used - x->cert_start != x->cert_declared) {
+	/* BearSSL calls start_cert first; a caller that did not is not
+	 * trusted to have kept count. */
+	if (x->count == X509_CHAIN_CERTS ||
+	    x->used - x->cert_start != x->cert_declared) {
 		x->overflow = X509_E_MALFORMED;
 		return;
 	}
@@ -798,8 +902,8 @@ end_chain(const br_x509_class **vt)
 	if (code != X509_OK)
 		fail_at(&x->fail, code, (int)x->count, NULL);
 	else
-		code = x509_verify(x->certs, x->count, x->anchors,
-		    x->nanchors, &x->name, x->now, &x->leaf, &x->fail);
+		code = x509_verify(x->certs, x->count, x->store, &x->name,
+		    x->now, &x->leaf, &x->fail);
 	x->done = code == X509_OK;
 	return x509_br_error(code);
 }

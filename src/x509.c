@@ -13,8 +13,8 @@
 #define DER_NULL 0x05
 #define DER_UTC_TIME 0x17
 #define DER_GENERALIZED_TIME 0x18
-#define TAG_VERSION 0xa0     /* [0] EXPLICIT */
-#define TAG_EXTENSIONS 0xa3  /* [3] EXPLICIT */
+#define TAG_VERSION 0xa0    /* [0] EXPLICIT */
+#define TAG_EXTENSIONS 0xa3 /* [3] EXPLICIT */
 /* A certificate with more extensions than this is refused: the duplicate
  * check is quadratic, and real certificates carry about ten. */
 #define EXTENSIONS_MAX 32
@@ -26,13 +26,12 @@ static const unsigned char OID_KEY_USAGE[] = { 0x55, 0x1d, 0x0f };
 static const unsigned char OID_EXT_KEY_USAGE[] = { 0x55, 0x1d, 0x25 };
 static const unsigned char OID_SAN[] = { 0x55, 0x1d, 0x11 };
 static const unsigned char OID_NAME_CONSTRAINTS[] = { 0x55, 0x1d, 0x1e };
+static const unsigned char OID_NS_CERT_TYPE[] = { 0x60, 0x86, 0x48, 0x01, 0x86,
+	0xf8, 0x42, 0x01, 0x01 };
 /* Known, and harmless to ignore even when marked critical. */
 static const unsigned char OID_POLICIES[] = { 0x55, 0x1d, 0x20 };
-static const unsigned char OID_SKI[] = { 0x55, 0x1d, 0x0e };
-static const unsigned char OID_AKI[] = { 0x55, 0x1d, 0x23 };
-static const unsigned char OID_SERVER_AUTH[] = { 0x2b, 0x06, 0x01, 0x05,
-	0x05, 0x07, 0x03, 0x01 };
-static const unsigned char OID_ANY_EKU[] = { 0x55, 0x1d, 0x25, 0x00 };
+static const unsigned char OID_SERVER_AUTH[] = { 0x2b, 0x06, 0x01, 0x05, 0x05,
+	0x07, 0x03, 0x01 };
 static const unsigned char OID_CN[] = { 0x55, 0x04, 0x03 };
 
 static const unsigned char OID_RSA[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
@@ -105,8 +104,8 @@ read_time(struct der *d, int64_t *out)
 	/* No leap seconds and no 30 February, as Go's time parser. */
 	if (dt.month < 1 || dt.month > 12 || dt.day < 1 ||
 	    dt.day > days_in_month(y, dt.month) || dt.hour < 0 ||
-	    dt.hour > 23 || dt.minute < 0 || dt.minute > 59 ||
-	    dt.second < 0 || dt.second > 59)
+	    dt.hour > 23 || dt.minute < 0 || dt.minute > 59 || dt.second < 0 ||
+	    dt.second > 59)
 		return -1;
 	*out = date_to_unix(&dt);
 	return 0;
@@ -153,6 +152,19 @@ read_key_usage(struct der v, struct x509_cert *c)
 }
 
 static int
+read_ns_type(struct der v, struct x509_cert *c)
+{
+	struct der bits;
+
+	if (der_expect(&v, DER_BIT_STRING, &bits, NULL) == -1 || v.n != 0 ||
+	    bits.n < 1 || bits.p[0] > 7)
+		return -1;
+	c->has_ns_type = 1;
+	c->ns_type = bits.n > 1 ? bits.p[1] : 0;
+	return 0;
+}
+
+static int
 read_eku(struct der v, struct x509_cert *c)
 {
 	struct der list, oid;
@@ -164,8 +176,9 @@ read_eku(struct der v, struct x509_cert *c)
 	while (list.n > 0) {
 		if (der_expect(&list, DER_OID, &oid, NULL) == -1)
 			return -1;
-		if (der_is(&oid, OID_SERVER_AUTH, sizeof OID_SERVER_AUTH) ||
-		    der_is(&oid, OID_ANY_EKU, sizeof OID_ANY_EKU))
+		/* anyExtendedKeyUsage alone does not do: OpenSSL's TLS
+		 * server purpose wants serverAuth itself. */
+		if (der_is(&oid, OID_SERVER_AUTH, sizeof OID_SERVER_AUTH))
 			c->eku_server = 1;
 	}
 	return 0;
@@ -197,6 +210,8 @@ read_extension(const struct der *oid, int critical, struct der value,
 		return read_key_usage(value, c);
 	if (der_is(oid, OID_EXT_KEY_USAGE, sizeof OID_EXT_KEY_USAGE))
 		return read_eku(value, c);
+	if (der_is(oid, OID_NS_CERT_TYPE, sizeof OID_NS_CERT_TYPE))
+		return read_ns_type(value, c);
 	if (der_is(oid, OID_SAN, sizeof OID_SAN)) {
 		c->has_san = 1;
 		return read_list(value, &c->san);
@@ -207,9 +222,8 @@ read_extension(const struct der *oid, int critical, struct der value,
 		c->constraints = value;
 		return read_list(value, &seq);
 	}
-	if (critical && !der_is(oid, OID_POLICIES, sizeof OID_POLICIES) &&
-	    !der_is(oid, OID_SKI, sizeof OID_SKI) &&
-	    !der_is(oid, OID_AKI, sizeof OID_AKI))
+	/* OpenSSL refuses a critical key identifier; policies it reads. */
+	if (critical && !der_is(oid, OID_POLICIES, sizeof OID_POLICIES))
 		c->unknown_critical = 1;
 	return 0;
 }
@@ -262,8 +276,8 @@ read_tbs_head(struct der *tbs, struct x509_cert *c, struct der *inner_alg,
 	*version = 1;
 	if (tbs->n > 0 && tbs->p[0] == TAG_VERSION) {
 		if (der_expect(tbs, TAG_VERSION, &el, NULL) == -1 ||
-		    der_expect(&el, DER_INTEGER, &v, NULL) == -1 ||
-		    el.n != 0 || v.n != 1 || v.p[0] > 2)
+		    der_expect(&el, DER_INTEGER, &v, NULL) == -1 || el.n != 0 ||
+		    v.n != 1 || v.p[0] > 2)
 			return -1;
 		*version = v.p[0] + 1;
 	}
@@ -352,8 +366,7 @@ rsa_key(struct der bits, br_x509_pkey *pk)
 {
 	struct der key, n, e;
 
-	if (der_expect(&bits, DER_SEQUENCE, &key, NULL) == -1 ||
-	    bits.n != 0 ||
+	if (der_expect(&bits, DER_SEQUENCE, &key, NULL) == -1 || bits.n != 0 ||
 	    der_expect(&key, DER_INTEGER, &n, NULL) == -1 ||
 	    der_expect(&key, DER_INTEGER, &e, NULL) == -1 || key.n != 0 ||
 	    unsigned_int(&n) == -1 || unsigned_int(&e) == -1 ||
@@ -444,16 +457,17 @@ x509_name_text(struct der name, char *out, size_t cap)
 		while (der_expect(&rdns, 0x31, &set, NULL) == 0)
 			while (der_expect(&set, DER_SEQUENCE, &atv, NULL) == 0)
 				if (der_expect(&atv, DER_OID, &oid, NULL) ==
-				    0 && der_take(&atv, &tag, &value, NULL) ==
-				    0) {
+				        0 &&
+				    der_take(&atv, &tag, &value, NULL) == 0) {
 					last = value;
 					if (der_is(&oid, OID_CN, sizeof OID_CN))
 						goto found;
 				}
 found:
 	for (i = 0; i < last.n && o + 1 < cap; i++)
-		out[o++] = last.p[i] >= 0x20 && last.p[i] < 0x7f ?
-		    (char)last.p[i] : '?';
+		out[o++] = (char)(last.p[i] >= 0x20 && last.p[i] < 0x7f ?
+		        last.p[i] :
+		        '?');
 	if (last.n == 0 && cap > 2)
 		out[o++] = '-';
 	out[o] = '\0';
@@ -467,30 +481,46 @@ static const unsigned char OID_RSA_SHA384[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7,
 	0x0d, 0x01, 0x01, 0x0c };
 static const unsigned char OID_RSA_SHA512[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7,
 	0x0d, 0x01, 0x01, 0x0d };
-static const unsigned char OID_RSA_PSS[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7,
-	0x0d, 0x01, 0x01, 0x0a };
+static const unsigned char OID_RSA_PSS[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+	0x01, 0x01, 0x0a };
 static const unsigned char OID_MGF1[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
 	0x01, 0x01, 0x08 };
-static const unsigned char OID_ECDSA_SHA256[] = { 0x2a, 0x86, 0x48, 0xce,
-	0x3d, 0x04, 0x03, 0x02 };
-static const unsigned char OID_ECDSA_SHA384[] = { 0x2a, 0x86, 0x48, 0xce,
-	0x3d, 0x04, 0x03, 0x03 };
-static const unsigned char OID_ECDSA_SHA512[] = { 0x2a, 0x86, 0x48, 0xce,
-	0x3d, 0x04, 0x03, 0x04 };
-static const unsigned char OID_SHA256[] = { 0x60, 0x86, 0x48, 0x01, 0x65,
-	0x03, 0x04, 0x02, 0x01 };
-static const unsigned char OID_SHA384[] = { 0x60, 0x86, 0x48, 0x01, 0x65,
-	0x03, 0x04, 0x02, 0x02 };
-static const unsigned char OID_SHA512[] = { 0x60, 0x86, 0x48, 0x01, 0x65,
-	0x03, 0x04, 0x02, 0x03 };
+static const unsigned char OID_ECDSA_SHA256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	0x04, 0x03, 0x02 };
+static const unsigned char OID_ECDSA_SHA384[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	0x04, 0x03, 0x03 };
+static const unsigned char OID_ECDSA_SHA512[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	0x04, 0x03, 0x04 };
+static const unsigned char OID_SHA256[] = { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+	0x04, 0x02, 0x01 };
+static const unsigned char OID_SHA384[] = { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+	0x04, 0x02, 0x02 };
+static const unsigned char OID_SHA512[] = { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+	0x04, 0x02, 0x03 };
 
 enum sig_kind { SIG_RSA, SIG_PSS, SIG_ECDSA };
 
 struct sig_alg {
 	enum sig_kind kind;
 	const br_hash_class *hash;
-	const unsigned char *rsa_oid;   /* BearSSL's PKCS#1 hash OID */
+	const unsigned char *digest_info; /* PKCS#1 DigestInfo prefix */
 };
+
+/*
+ * The DER of DigestInfo up to the hash (RFC 8017, 9.2, note 1), with
+ * the NULL parameters: the only encoding Go and OpenSSL accept, where
+ * br_rsa_pkcs1_vrfy also takes it without them.
+ */
+#define DIGEST_INFO_LEN 19
+static const unsigned char DI_SHA256[DIGEST_INFO_LEN] = { 0x30, 0x31, 0x30,
+	0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+	0x05, 0x00, 0x04, 0x20 };
+static const unsigned char DI_SHA384[DIGEST_INFO_LEN] = { 0x30, 0x41, 0x30,
+	0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02,
+	0x05, 0x00, 0x04, 0x30 };
+static const unsigned char DI_SHA512[DIGEST_INFO_LEN] = { 0x30, 0x51, 0x30,
+	0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03,
+	0x05, 0x00, 0x04, 0x40 };
 
 static const struct {
 	const unsigned char *oid;
@@ -498,11 +528,11 @@ static const struct {
 	struct sig_alg alg;
 } sig_algs[] = {
 	{ OID_RSA_SHA256, sizeof OID_RSA_SHA256,
-	    { SIG_RSA, &br_sha256_vtable, BR_HASH_OID_SHA256 } },
+	    { SIG_RSA, &br_sha256_vtable, DI_SHA256 } },
 	{ OID_RSA_SHA384, sizeof OID_RSA_SHA384,
-	    { SIG_RSA, &br_sha384_vtable, BR_HASH_OID_SHA384 } },
+	    { SIG_RSA, &br_sha384_vtable, DI_SHA384 } },
 	{ OID_RSA_SHA512, sizeof OID_RSA_SHA512,
-	    { SIG_RSA, &br_sha512_vtable, BR_HASH_OID_SHA512 } },
+	    { SIG_RSA, &br_sha512_vtable, DI_SHA512 } },
 	{ OID_ECDSA_SHA256, sizeof OID_ECDSA_SHA256,
 	    { SIG_ECDSA, &br_sha256_vtable, NULL } },
 	{ OID_ECDSA_SHA384, sizeof OID_ECDSA_SHA384,
@@ -532,8 +562,9 @@ read_hash_alg(struct der alg)
 
 	if (der_expect(&alg, DER_OID, &oid, NULL) == -1)
 		return NULL;
-	if (alg.n > 0 && (der_take(&alg, &tag, &null, NULL) == -1 ||
-	    tag != DER_NULL || null.n != 0 || alg.n != 0))
+	if (alg.n > 0 &&
+	    (der_take(&alg, &tag, &null, NULL) == -1 || tag != DER_NULL ||
+	        null.n != 0 || alg.n != 0))
 		return NULL;
 	return hash_by_oid(&oid);
 }
@@ -565,8 +596,9 @@ read_pss(struct der params, struct sig_alg *alg)
 			if (der_expect(&el, DER_SEQUENCE, &inner, NULL) == -1 ||
 			    der_expect(&inner, DER_OID, &mgf_oid, NULL) == -1 ||
 			    !der_is(&mgf_oid, OID_MGF1, sizeof OID_MGF1) ||
-			    der_expect(&inner, DER_SEQUENCE, &mgf_hash,
-			    NULL) == -1 || inner.n != 0 ||
+			    der_expect(&inner, DER_SEQUENCE, &mgf_hash, NULL) ==
+			        -1 ||
+			    inner.n != 0 ||
 			    (mgf = read_hash_alg(mgf_hash)) == NULL)
 				return X509_E_PSS;
 		} else if (tag == 0xa2 && salt == 0) {
@@ -576,18 +608,19 @@ read_pss(struct der params, struct sig_alg *alg)
 			salt = inner.p[0];
 		} else if (tag == 0xa3) {
 			if (der_expect(&el, DER_INTEGER, &inner, NULL) == -1 ||
-			    inner.n != 1 || inner.p[0] != 1)
+			    inner.n != 1 || inner.p[0] != 1 || el.n != 0)
 				return X509_E_PSS;
 		} else {
 			return X509_E_MALFORMED;
 		}
 	}
 	if (hash == NULL || mgf != hash ||
-	    salt != ((hash->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK))
+	    salt !=
+	        ((hash->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK))
 		return X509_E_PSS;
 	alg->kind = SIG_PSS;
 	alg->hash = hash;
-	alg->rsa_oid = NULL;
+	alg->digest_info = NULL;
 	return X509_OK;
 }
 
@@ -617,9 +650,8 @@ hash_len(const br_hash_class *h)
 }
 
 static void
-hash_parts(const br_hash_class *h, const void *a, size_t alen,
-    const void *b, size_t blen, const void *c, size_t clen,
-    unsigned char *out)
+hash_parts(const br_hash_class *h, const void *a, size_t alen, const void *b,
+    size_t blen, const void *c, size_t clen, unsigned char *out)
 {
 	br_hash_compat_context ctx;
 
@@ -651,27 +683,57 @@ mgf1_xor(const br_hash_class *h, const unsigned char *seed, size_t hlen,
 }
 
 /*
- * EMSA-PSS-VERIFY (RFC 8017, 9.1.2) over the raw RSA operation: Debian's
- * BearSSL 0.6 has no PSS code of its own.
+ * The encoded message EM of EMSA-PSS-VERIFY (RFC 8017, 9.1.2) in `em`,
+ * of emBits = modBits - 1 bits: the signature raised to the public
+ * exponent. Returns EM's length in bytes (EM ends the buffer), or 0.
+ */
+static size_t
+pss_open(const br_rsa_public_key *pk, const struct der *sig, unsigned char *em,
+    size_t *bits)
+{
+	size_t len;
+
+	*bits = bit_length(pk->n, pk->nlen) - 1;
+	if (sig->n != pk->nlen || sig->n > RSA_MAX_BYTES)
+		return 0;
+	memcpy(em, sig->p, sig->n);
+	if (!br_rsa_public_get_default()(em, sig->n, pk))
+		return 0;
+	len = (*bits + 7) / 8;
+	/* A modulus of 8k+1 bits leaves a leading zero byte outside EM. */
+	if (sig->n > len && em[0] != 0)
+		return 0;
+	return len;
+}
+
+/* DB = PS (zeros) || 0x01 || salt of hlen bytes: the salt, or NULL. */
+static const unsigned char *
+pss_salt(const unsigned char *db, size_t db_len, size_t hlen)
+{
+	size_t i, pad = db_len - hlen - 1;
+
+	for (i = 0; i < pad; i++)
+		if (db[i] != 0)
+			return NULL;
+	return db[pad] == 0x01 ? db + pad + 1 : NULL;
+}
+
+/*
+ * EMSA-PSS-VERIFY's checks over EM = maskedDB || H || 0xbc, with a salt
+ * as long as the hash: Debian's BearSSL 0.6 has no PSS code of its own.
  */
 static int
 pss_verify(const br_rsa_public_key *pk, const struct der *sig,
     const br_hash_class *h, const unsigned char *mhash)
 {
 	static const unsigned char zeros[8];
-	unsigned char em[RSA_MAX_BYTES], check[64], *db, top;
-	size_t hlen = hash_len(h), bits, em_len, db_len, i, pad;
+	unsigned char buf[RSA_MAX_BYTES], check[64], *db, top;
+	const unsigned char *salt;
+	size_t hlen = hash_len(h), bits, em_len, db_len;
 
-	bits = bit_length(pk->n, pk->nlen) - 1;
-	if (sig->n != pk->nlen || sig->n > sizeof em)
+	if ((em_len = pss_open(pk, sig, buf, &bits)) == 0)
 		return 0;
-	memcpy(em, sig->p, sig->n);
-	if (!br_rsa_public_get_default()(em, sig->n, pk))
-		return 0;
-	em_len = (bits + 7) / 8;
-	if (sig->n > em_len && em[0] != 0)
-		return 0;
-	db = em + (sig->n - em_len);
+	db = buf + (sig->n - em_len);
 	if (em_len < 2 * hlen + 2 || db[em_len - 1] != 0xbc)
 		return 0;
 	db_len = em_len - hlen - 1;
@@ -680,22 +742,75 @@ pss_verify(const br_rsa_public_key *pk, const struct der *sig,
 		return 0;
 	mgf1_xor(h, db + db_len, hlen, db, db_len);
 	db[0] &= top;
-	pad = db_len - hlen - 1;
-	for (i = 0; i < pad; i++)
-		if (db[i] != 0)
-			return 0;
-	if (db[pad] != 0x01)
+	if ((salt = pss_salt(db, db_len, hlen)) == NULL)
 		return 0;
-	hash_parts(h, zeros, sizeof zeros, mhash, hlen, db + pad + 1, hlen,
-	    check);
+	hash_parts(h, zeros, sizeof zeros, mhash, hlen, salt, hlen, check);
 	return memcmp(check, db + db_len, hlen) == 0;
+}
+
+/*
+ * RSASSA-PKCS1-v1_5 by comparing the whole encoded message, as Go does:
+ * 00 01 FF..FF 00 DigestInfo hash, at least 8 bytes of padding.
+ */
+static int
+pkcs1_verify(const br_rsa_public_key *pk, const struct der *sig,
+    const unsigned char *digest_info, const unsigned char *hash, size_t hlen)
+{
+	unsigned char em[RSA_MAX_BYTES];
+	size_t k = sig->n, t = DIGEST_INFO_LEN + hlen, i;
+
+	if (k != pk->nlen || k > sizeof em || k < t + 11)
+		return 0;
+	memcpy(em, sig->p, k);
+	if (!br_rsa_public_get_default()(em, k, pk) || em[0] != 0 ||
+	    em[1] != 1 || em[k - t - 1] != 0)
+		return 0;
+	for (i = 2; i < k - t - 1; i++)
+		if (em[i] != 0xff)
+			return 0;
+	return memcmp(em + k - t, digest_info, DIGEST_INFO_LEN) == 0 &&
+	    memcmp(em + k - hlen, hash, hlen) == 0;
+}
+
+/* A minimal positive INTEGER, as DER wants it. */
+static int
+strict_uint(struct der *d)
+{
+	struct der v;
+
+	return der_expect(d, DER_INTEGER, &v, NULL) == 0 && v.n > 0 &&
+	    !(v.p[0] & 0x80) && !(v.n > 1 && v.p[0] == 0 && !(v.p[1] & 0x80));
+}
+
+/*
+ * ECDSA-Sig-Value in DER only: BearSSL's decoder takes other encodings
+ * of the same (r, s), which Go and OpenSSL refuse.
+ */
+static int
+ecdsa_sig_der(const struct der *sig)
+{
+	struct der all = *sig, seq;
+
+	return der_expect(&all, DER_SEQUENCE, &seq, NULL) == 0 && all.n == 0 &&
+	    strict_uint(&seq) && strict_uint(&seq) && seq.n == 0;
+}
+
+void
+x509_key_id(const struct x509_cert *c, unsigned char out[32])
+{
+	br_sha256_context h;
+
+	br_sha256_init(&h);
+	br_sha256_update(&h, c->subject.p, c->subject.n);
+	br_sha256_update(&h, c->spki.p, c->spki.n);
+	br_sha256_out(&h, out);
 }
 
 enum x509_code
 x509_check_signature(const struct x509_cert *c, const br_x509_pkey *key)
 {
 	struct sig_alg alg;
-	unsigned char hash[64], recovered[64];
+	unsigned char hash[64];
 	enum x509_code code;
 	size_t hlen;
 	int ok;
@@ -707,16 +822,16 @@ x509_check_signature(const struct x509_cert *c, const br_x509_pkey *key)
 	if (alg.kind == SIG_ECDSA) {
 		if (key->key_type != BR_KEYTYPE_EC)
 			return X509_E_SIGNATURE;
-		ok = br_ecdsa_i31_vrfy_asn1(&br_ec_all_m31, hash, hlen,
-		    &key->key.ec, c->sig.p, c->sig.n) == 1;
+		ok = ecdsa_sig_der(&c->sig) &&
+		    br_ecdsa_i31_vrfy_asn1(&br_ec_all_m31, hash, hlen,
+		        &key->key.ec, c->sig.p, c->sig.n) == 1;
 	} else if (key->key_type != BR_KEYTYPE_RSA) {
 		return X509_E_SIGNATURE;
 	} else if (alg.kind == SIG_PSS) {
 		ok = pss_verify(&key->key.rsa, &c->sig, alg.hash, hash);
 	} else {
-		ok = br_rsa_pkcs1_vrfy_get_default()(c->sig.p, c->sig.n,
-		    alg.rsa_oid, hlen, &key->key.rsa, recovered) == 1 &&
-		    memcmp(recovered, hash, hlen) == 0;
+		ok = pkcs1_verify(&key->key.rsa, &c->sig, alg.digest_info, hash,
+		    hlen);
 	}
 	return ok ? X509_OK : X509_E_SIGNATURE;
 }

@@ -41,8 +41,8 @@
  */
 struct x509_anchor {
 	br_x509_pkey pkey;
-	struct der dn;          /* subject Name, outer SEQUENCE included */
-	int64_t not_before;     /* Unix seconds */
+	struct der dn;      /* subject Name, outer SEQUENCE included */
+	int64_t not_before; /* Unix seconds */
 	int64_t not_after;
 	struct der constraints; /* nameConstraints' value, or empty */
 	int path_len;           /* pathLenConstraint, or -1 for none */
@@ -58,26 +58,32 @@ struct x509_anchor {
  * struct der points into the certificate's bytes.
  */
 struct x509_cert {
-	struct der whole;       /* the Certificate, header included */
-	struct der tbs;         /* the signed bytes: TBSCertificate, whole */
-	struct der sig_alg;     /* AlgorithmIdentifier, whole */
-	struct der sig;         /* the signature, unused-bits byte removed */
-	struct der issuer;      /* Names, outer SEQUENCE included */
+	struct der whole;   /* the Certificate, header included */
+	struct der tbs;     /* the signed bytes: TBSCertificate, whole */
+	struct der sig_alg; /* AlgorithmIdentifier, whole */
+	struct der sig;     /* the signature, unused-bits byte removed */
+	struct der issuer;  /* Names, outer SEQUENCE included */
 	struct der subject;
-	int64_t not_before;     /* Unix seconds */
+	int64_t not_before; /* Unix seconds */
 	int64_t not_after;
-	struct der spki;        /* SubjectPublicKeyInfo, whole */
-	int ca;                 /* basicConstraints cA */
-	int path_len;           /* pathLenConstraint, or -1 */
-	int has_ku;             /* keyUsage present... */
-	unsigned ku;            /* ...with these X509_KU_* bits */
-	int has_eku;            /* extKeyUsage present... */
-	int eku_server;         /* ...allowing serverAuth (or any) */
+	struct der spki; /* SubjectPublicKeyInfo, whole */
+	int ca;          /* basicConstraints cA */
+	int path_len;    /* pathLenConstraint, or -1 */
+	int has_ku;      /* keyUsage present... */
+	unsigned ku;     /* ...with these X509_KU_* bits */
+	int has_eku;     /* extKeyUsage present... */
+	int eku_server;  /* ...allowing serverAuth (or any) */
 	int has_san;
 	struct der san;         /* GeneralNames' content */
 	struct der constraints; /* nameConstraints' value, or empty */
 	int unknown_critical;   /* an extension this code cannot honour */
+	int has_ns_type;        /* Netscape certificate type present... */
+	unsigned ns_type;       /* ...with these X509_NS_* bits */
 };
+
+/* Netscape certificate types OpenSSL still honours for TLS servers. */
+#define X509_NS_SSL_SERVER 0x40
+#define X509_NS_SSL_CA 0x04
 
 #define X509_KU_DIGITAL_SIGNATURE 0x80
 #define X509_KU_KEY_ENCIPHERMENT 0x20
@@ -116,11 +122,23 @@ enum x509_code x509_check_signature(const struct x509_cert *c,
  */
 void x509_name_text(struct der name, char *out, size_t cap);
 
+/*
+ * What the CA bundle says: the anchors, and the certificates its trust
+ * settings refuse for TLS servers (a distrusted intermediate must not
+ * appear on any path), known by the SHA-256 of their subject and key.
+ */
+struct x509_store {
+	const struct x509_anchor *anchors;
+	size_t count;
+	const unsigned char (*distrusted)[32];
+	size_t ndistrusted;
+};
+
 /* The name the client asked for: a DNS name or an IP address. */
 struct x509_name {
-	char dns[254];          /* lower case, no trailing dot; "" for an IP */
+	char dns[254]; /* lower case, no trailing dot; "" for an IP */
 	unsigned char ip[16];
-	size_t ip_len;          /* 4 or 16 for an IP address, else 0 */
+	size_t ip_len; /* 4 or 16 for an IP address, else 0 */
 };
 
 /* Why a chain was refused. */
@@ -147,21 +165,22 @@ enum x509_code {
 	X509_E_CONSTRAINT_TYPE, /* a constraint that cannot be checked */
 	X509_E_CONSTRAINT_WORK, /* more name comparisons than Go allows */
 	X509_E_NO_SAN,          /* a leaf without subjectAltName */
-	X509_E_NAME_MISMATCH    /* the leaf does not name the server */
+	X509_E_NAME_MISMATCH,   /* the leaf does not name the server */
+	X509_E_DISTRUSTED       /* a certificate the bundle refuses */
 };
 
 /* The outcome of a refusal: what, and on which certificate. */
 struct x509_fail {
 	enum x509_code code;
-	int depth;              /* 0 for the leaf, -1 for the anchor */
-	char subject[96];       /* that certificate's subject, printable */
-	char issuer[96];        /* its issuer's name, printable */
+	int depth;        /* 0 for the leaf, -1 for the anchor */
+	char subject[96]; /* that certificate's subject, printable */
+	char issuer[96];  /* its issuer's name, printable */
 };
 
 /* The leaf's key, for BearSSL's handshake: points into the chain's DER. */
 struct x509_leaf {
 	br_x509_pkey pkey;
-	unsigned usages;        /* BR_KEYTYPE_KEYX and/or BR_KEYTYPE_SIGN */
+	unsigned usages; /* BR_KEYTYPE_KEYX and/or BR_KEYTYPE_SIGN */
 };
 
 /*
@@ -181,9 +200,11 @@ int x509_name_set(struct x509_name *n, const char *host);
  * the refusal of the most complete attempt is reported.
  */
 enum x509_code x509_verify(const struct der *certs, size_t count,
-    const struct x509_anchor *anchors, size_t nanchors,
-    const struct x509_name *name, int64_t now, struct x509_leaf *leaf,
-    struct x509_fail *fail);
+    const struct x509_store *store, const struct x509_name *name, int64_t now,
+    struct x509_leaf *leaf, struct x509_fail *fail);
+
+/* SHA-256 of a certificate's subject and SubjectPublicKeyInfo. */
+void x509_key_id(const struct x509_cert *c, unsigned char out[32]);
 
 /* A sentence for a code, with the fix where there is one. Static. */
 const char *x509_strerror(enum x509_code code);
@@ -195,28 +216,27 @@ const char *x509_strerror(enum x509_code code);
  */
 struct x509_ctx {
 	const br_x509_class *vtable;
-	const struct x509_anchor *anchors;
-	size_t nanchors;
+	const struct x509_store *store;
 	struct x509_name name;
 	int64_t now;
 	unsigned char buf[X509_CHAIN_BYTES];
-	size_t used;                        /* bytes of buf in use */
+	size_t used; /* bytes of buf in use */
 	struct der certs[X509_CHAIN_CERTS];
-	size_t count;                       /* certificates ended so far */
-	size_t cert_start;                  /* where the current one began */
-	size_t cert_declared;               /* its length from start_cert */
-	enum x509_code overflow;            /* X509_E_TOO_LARGE once over */
+	size_t count;            /* certificates ended so far */
+	size_t cert_start;       /* where the current one began */
+	size_t cert_declared;    /* its length from start_cert */
+	enum x509_code overflow; /* X509_E_TOO_LARGE once over */
 	struct x509_leaf leaf;
 	struct x509_fail fail;
-	int done;                           /* end_chain returned X509_OK */
+	int done; /* end_chain returned X509_OK */
 };
 
 /*
- * Prepare `x` for one handshake. `anchors` and `name` must stay valid
- * until the handshake ends.
+ * Prepare `x` for one handshake. `store` must stay valid until the
+ * handshake ends; `name` is copied.
  */
-void x509_ctx_init(struct x509_ctx *x, const struct x509_anchor *anchors,
-    size_t nanchors, const struct x509_name *name, int64_t now);
+void x509_ctx_init(struct x509_ctx *x, const struct x509_store *store,
+    const struct x509_name *name, int64_t now);
 
 /* Wipe the buffered certificates (they are public, but the buffer is
  * reused) and forget the outcome. */

@@ -42,41 +42,41 @@
 #include "schedule.h"
 
 #define FLEET 10000
-#define LIFETIME_MS 3600000ull          /* expires_in: 3600 */
-#define INTERVAL_MS 3600000ull          /* REFRESH_INTERVAL=1h */
+#define LIFETIME_MS 3600000ull /* expires_in: 3600 */
+#define INTERVAL_MS 3600000ull /* REFRESH_INTERVAL=1h */
 #define HORIZON_S (6 * 3600)
-#define SKIP_S 60                       /* the first exchanges */
+#define SKIP_S 60 /* the first exchanges */
 #define OUTAGE_MS (10 * 60 * 1000ull)
 #define RETRY_AFTER_MS 60000ull
-#define TARGET 2.0                      /* normal run */
-#define OUTAGE_LIMIT 2.6                /* measured 2.1-2.5: a guard */
+#define TARGET 2.0       /* normal run */
+#define OUTAGE_LIMIT 2.6 /* measured 2.1-2.5: a guard */
 #define SEED 0x5eed2026u
 
 struct sidecar {
-	uint64_t due;           /* simulated ms of its next exchange */
-	uint64_t expiry;        /* of the token it holds */
+	uint64_t due;    /* simulated ms of its next exchange */
+	uint64_t expiry; /* of the token it holds */
 	uint32_t attempt;
 	bool has_token;
 };
 
 struct fleet {
 	struct sidecar s[FLEET];
-	uint32_t heap[FLEET];   /* indices into s, earliest due first */
+	uint32_t heap[FLEET]; /* indices into s, earliest due first */
 	uint32_t count[HORIZON_S];
 	uint64_t rng;
 };
 
 struct scenario {
 	const char *name;
-	uint64_t outage_from;   /* ms; 0 with outage_to 0: none */
+	uint64_t outage_from; /* ms; 0 with outage_to 0: none */
 	uint64_t outage_to;
-	bool oracle;            /* the reference policy, not the schedule */
+	bool oracle; /* the reference policy, not the schedule */
 };
 
 struct figures {
 	double mean, peak1, peak10, peak60;
-	uint32_t failed;        /* requests answered 503 */
-	uint32_t lapsed;        /* exchanges made after the token expired */
+	uint32_t failed; /* requests answered 503 */
+	uint32_t lapsed; /* exchanges made after the token expired */
 };
 
 /* splitmix64: small, seeded, and the same on every machine. */
@@ -162,8 +162,9 @@ oracle_retry(struct fleet *f, const struct scenario *sc, uint64_t now,
 
 	if (remaining <= wait)
 		return wait;
-	return wait + (uint64_t)(((unsigned __int128)(remaining - wait) *
-	    random32(f)) >> 32);
+	return wait +
+	    (uint64_t)(((unsigned __int128)(remaining - wait) * random32(f)) >>
+	        32);
 }
 
 /* One exchange at s->due, and the next due time, as refresh.c sets it. */
@@ -182,9 +183,10 @@ exchange(struct fleet *f, struct sidecar *s, const struct scenario *sc,
 			s->attempt++;
 		if (s->has_token && s->expiry > now)
 			remaining = s->expiry - now;
-		delay = sc->oracle ? oracle_retry(f, sc, now, remaining) :
+		delay = sc->oracle ?
+		    oracle_retry(f, sc, now, remaining) :
 		    schedule_after_failure(s->attempt, RETRY_AFTER_MS,
-		    s->has_token, remaining, INTERVAL_MS, random32(f));
+		        s->has_token, remaining, INTERVAL_MS, random32(f));
 	} else {
 		s->attempt = 0;
 		s->has_token = true;
@@ -241,10 +243,14 @@ main(void)
 		{ "outage at 0:50", 3000000, 3000000 + OUTAGE_MS, false },
 		{ "outage at 2:00", 7200000, 7200000 + OUTAGE_MS, false },
 		{ "outage at 4:30", 16200000, 16200000 + OUTAGE_MS, false },
-		{ "outage at 0:30, oracle", 1800000, 1800000 + OUTAGE_MS, true },
-		{ "outage at 0:50, oracle", 3000000, 3000000 + OUTAGE_MS, true },
-		{ "outage at 2:00, oracle", 7200000, 7200000 + OUTAGE_MS, true },
-		{ "outage at 4:30, oracle", 16200000, 16200000 + OUTAGE_MS, true },
+		{ "outage at 0:30, oracle", 1800000, 1800000 + OUTAGE_MS,
+		    true },
+		{ "outage at 0:50, oracle", 3000000, 3000000 + OUTAGE_MS,
+		    true },
+		{ "outage at 2:00, oracle", 7200000, 7200000 + OUTAGE_MS,
+		    true },
+		{ "outage at 4:30, oracle", 16200000, 16200000 + OUTAGE_MS,
+		    true },
 	};
 	static struct fleet f;
 	struct figures fig;
@@ -253,12 +259,12 @@ main(void)
 	int failed = 0;
 
 	printf("fleet: %d sidecars started in one second, 1 h tokens, "
-	    "REFRESH_INTERVAL=1h;\n10-minute outages answer 503 with "
-	    "Retry-After: 60. Requests per second\nat the token service, "
-	    "%d s to 6 h (the first %d s hold the %d first exchanges).\n\n",
+	       "REFRESH_INTERVAL=1h;\n10-minute outages answer 503 with "
+	       "Retry-After: 60. Requests per second\nat the token service, "
+	       "%d s to 6 h (the first %d s hold the %d first exchanges).\n\n",
 	    FLEET, SKIP_S, SKIP_S, FLEET);
 	printf("| scenario | mean | peak 1 s | peak 10 s | peak 60 s | "
-	    "peak 60 s / mean | answered 503 | lapsed tokens |\n");
+	       "peak 60 s / mean | answered 503 | lapsed tokens |\n");
 	printf("|---|---|---|---|---|---|---|---|\n");
 	for (i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {
 		simulate(&f, &scenarios[i], &fig);
@@ -268,7 +274,8 @@ main(void)
 		    fig.peak60, fig.peak60 / fig.mean, fig.failed, fig.lapsed);
 		if (!scenarios[i].oracle &&
 		    (fig.peak60 > limit * fig.mean || fig.lapsed > 0)) {
-			fprintf(stderr, "fleet: %s: the busiest minute has "
+			fprintf(stderr,
+			    "fleet: %s: the busiest minute has "
 			    "%.2f requests/s, the limit is %.1fx the mean of "
 			    "%.2f; %u exchanges after the token lapsed\n",
 			    scenarios[i].name, fig.peak60, limit, fig.mean,

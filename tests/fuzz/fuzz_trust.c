@@ -23,11 +23,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	memset(&t, 0, sizeof t);
 	if (trust_load_mem(&t, copy, size, "fuzz", &err) == 0) {
-		if (t.count == 0 || t.anchors == NULL)
+		if (t.store.count == 0 || t.store.anchors == NULL)
 			abort();
 		/* Every anchor is usable on its own: touch all its bytes. */
-		for (size_t i = 0; i < t.count; i++) {
-			const struct x509_anchor *a = &t.anchors[i];
+		for (size_t i = 0; i < t.store.count; i++) {
+			const struct x509_anchor *a = &t.store.anchors[i];
 			volatile unsigned char sink = 0;
 
 			for (size_t j = 0; j < a->dn.n; j++)
@@ -35,11 +35,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)sink;
 		}
 		/* A failed reload keeps what was loaded. */
-		count = t.count;
+		count = t.store.count;
 		if (trust_load_mem(&t, (const unsigned char *)"", 0, "fuzz",
-		    &err) == 0 || t.count != count)
+		        &err) == 0 ||
+		    t.store.count != count)
 			abort();
-	} else if (err.kind != ERR_TRUST || t.count != 0) {
+	} else if (err.kind != ERR_TRUST || t.store.count != 0) {
 		abort();
 	}
 	trust_free(&t);

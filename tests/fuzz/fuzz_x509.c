@@ -71,12 +71,13 @@ feed(struct x509_ctx *x, const struct record *r, size_t count, uint8_t flags)
 		x509_class.end_cert(vt);
 	}
 	if (x509_class.end_chain(vt) == BR_ERR_OK) {
-		if ((pk = x509_class.get_pkey(
-		    (const br_x509_class *const *)vt, &usages)) == NULL ||
+		if ((pk = x509_class.get_pkey((const br_x509_class *const *)vt,
+		         &usages)) == NULL ||
 		    (usages & BR_KEYTYPE_SIGN) == 0)
 			abort();
 	} else if (x509_class.get_pkey((const br_x509_class *const *)vt,
-	    NULL) != NULL || x->fail.code == X509_OK) {
+	               NULL) != NULL ||
+	    x->fail.code == X509_OK) {
 		abort();
 	}
 }
@@ -111,7 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&t, 0, sizeof t);
 	if (x509_name_set(&name, hosts[(flags >> 2) & 3]) == -1)
 		abort();
-	x509_ctx_init(&x, t.anchors, t.count, &name, FUZZ_NOW);
+	x509_ctx_init(&x, &t.store, &name, FUZZ_NOW);
 	feed(&x, r, count - nb, flags);
 	x509_ctx_clear(&x);
 	trust_free(&t);

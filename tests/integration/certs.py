@@ -165,9 +165,14 @@ authorityKeyIdentifier = keyid:always
 [v3_inter_nc_permits]
 basicConstraints = critical, CA:true, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
-nameConstraints = critical, permitted;DNS:localhost, permitted;IP:127.0.0.0/255.0.0.0, excluded;DNS:bad.localhost
+nameConstraints = critical, @nc_permits
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+
+[nc_permits]
+permitted;DNS.1 = localhost
+permitted;IP.1 = 127.0.0.0/255.0.0.0
+excluded;DNS.1 = bad.localhost
 
 [alt]
 {alt}

@@ -34,7 +34,9 @@ env_set(const char *name, const char *value)
 		if (strcmp(env[i].name, name) == 0)
 			break;
 	assert_true(i < ENV_MAX);
+	/* cppcheck-suppress arrayIndexOutOfBounds ; assert_true stops there */
 	env[i].name = name;
+	/* cppcheck-suppress arrayIndexOutOfBounds ; assert_true stops there */
 	env[i].value = value;
 }
 
@@ -104,7 +106,9 @@ static void
 test_required(void **state)
 {
 	static const char *const required[] = {
-		"SA_TOKEN_PATH", "OUTPUT_TOKEN_PATH", "EXCHANGE_URL",
+		"SA_TOKEN_PATH",
+		"OUTPUT_TOKEN_PATH",
+		"EXCHANGE_URL",
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(required); i++) {
@@ -125,8 +129,7 @@ test_optional_strings(void **state)
 	struct config cfg;
 
 	env_set("AUDIENCE", "api://my-service");
-	env_set("SUBJECT_TOKEN_TYPE",
-	    "urn:ietf:params:oauth:token-type:jwt");
+	env_set("SUBJECT_TOKEN_TYPE", "urn:ietf:params:oauth:token-type:jwt");
 	load_ok(&cfg);
 	assert_string_equal(cfg.audience, "api://my-service");
 	assert_string_equal(cfg.subject_token_type,
@@ -181,11 +184,18 @@ static void
 test_bad_durations(void **state)
 {
 	static const char *const vars[] = {
-		"REFRESH_INTERVAL", "EXCHANGE_TIMEOUT",
+		"REFRESH_INTERVAL",
+		"EXCHANGE_TIMEOUT",
 	};
 	/* "0" is a valid Go duration, but neither interval may be zero. */
 	static const char *const bad[] = {
-		"0", "0s", "10", "-1m", "1d", "soon", "9999999999h",
+		"0",
+		"0s",
+		"10",
+		"-1m",
+		"1d",
+		"soon",
+		"9999999999h",
 	};
 
 	for (size_t v = 0; v < ARRAY_LEN(vars); v++) {
@@ -204,16 +214,34 @@ test_token_file_mode(void **state)
 		const char *text;
 		unsigned mode;
 	} good[] = {
-		{ "0600", 0600 }, { "600", 0600 }, { "0640", 0640 },
-		{ "0644", 0644 }, { "0444", 0444 }, { "0400", 0400 },
+		{ "0600", 0600 },
+		{ "600", 0600 },
+		{ "0640", 0640 },
+		{ "0644", 0644 },
+		{ "0444", 0444 },
+		{ "0400", 0400 },
 		{ "0755", 0755 },
 	};
 	/* Owner must read; group and others must not write; no set-id or
 	 * sticky bits; octal only. */
 	static const char *const bad[] = {
-		"0200", "0000", "0", "0620", "0602", "0666", "0777", "01600",
-		"04600", "2600", "10600", "0x180", "384", "0680", "rw-r--r--",
-		"-0600", " 0600",
+		"0200",
+		"0000",
+		"0",
+		"0620",
+		"0602",
+		"0666",
+		"0777",
+		"01600",
+		"04600",
+		"2600",
+		"10600",
+		"0x180",
+		"384",
+		"0680",
+		"rw-r--r--",
+		"-0600",
+		" 0600",
 	};
 	struct config cfg;
 
@@ -286,8 +314,10 @@ static void
 test_bad_url(void **state)
 {
 	static const char *const urls[] = {
-		"sts.example.com/token", "ftp://sts.example.com/token",
-		"https://", "https://user:pw@sts.example.com/token",
+		"sts.example.com/token",
+		"ftp://sts.example.com/token",
+		"https://",
+		"https://user:pw@sts.example.com/token",
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(urls); i++) {
@@ -303,8 +333,10 @@ test_logging(void **state)
 		const char *text;
 		enum log_level level;
 	} levels[] = {
-		{ "debug", LOG_DEBUG }, { "info", LOG_INFO },
-		{ "warn", LOG_WARN }, { "error", LOG_ERROR },
+		{ "debug", LOG_DEBUG },
+		{ "info", LOG_INFO },
+		{ "warn", LOG_WARN },
+		{ "error", LOG_ERROR },
 	};
 	struct config cfg;
 
@@ -372,21 +404,34 @@ test_duration_valid(void **state)
 		const char *text;
 		uint64_t ns;
 	} cases[] = {
-		{ "0", 0 }, { "0s", 0 }, { "0h", 0 },
-		{ "1h", HOUR }, { "30m", 30 * MIN }, { "1h30m", 90 * MIN },
-		{ "1.5h", 90 * MIN }, { "90s", 90 * SEC },
-		{ "500ms", 500 * MS }, { "2us", 2 * US }, { "3ns", 3 },
-		{ "4\xc2\xb5s", 4 * US },       /* U+00B5 MICRO SIGN */
-		{ "5\xce\xbcs", 5 * US },       /* U+03BC GREEK SMALL MU */
+		{ "0", 0 },
+		{ "0s", 0 },
+		{ "0h", 0 },
+		{ "1h", HOUR },
+		{ "30m", 30 * MIN },
+		{ "1h30m", 90 * MIN },
+		{ "1.5h", 90 * MIN },
+		{ "90s", 90 * SEC },
+		{ "500ms", 500 * MS },
+		{ "2us", 2 * US },
+		{ "3ns", 3 },
+		{ "4\xc2\xb5s", 4 * US }, /* U+00B5 MICRO SIGN */
+		{ "5\xce\xbcs", 5 * US }, /* U+03BC GREEK SMALL MU */
 		{ "1h1m1s1ms1us1ns", HOUR + MIN + SEC + MS + US + 1 },
-		{ "1s1h", HOUR + SEC },         /* any order, as Go */
+		{ "1s1h", HOUR + SEC }, /* any order, as Go */
 		{ "1m1m", 2 * MIN },
-		{ "1.h", HOUR }, { ".5h", 30 * MIN }, { "0.5s", 500 * MS },
-		{ "1m30.5s", 90 * SEC + 500 * MS }, { "1.25m", 75 * SEC },
-		{ "000001s", SEC }, { "+1s", SEC }, { "+0", 0 },
+		{ "1.h", HOUR },
+		{ ".5h", 30 * MIN },
+		{ "0.5s", 500 * MS },
+		{ "1m30.5s", 90 * SEC + 500 * MS },
+		{ "1.25m", 75 * SEC },
+		{ "000001s", SEC },
+		{ "+1s", SEC },
+		{ "+0", 0 },
 		{ "00000000000000000000000000001s", SEC },
 		/* Go keeps whole nanoseconds, truncating the rest. */
-		{ "1.5ns", 1 }, { "1.0000000001s", SEC },
+		{ "1.5ns", 1 },
+		{ "1.0000000001s", SEC },
 		{ "0.3333333333s", 333333333 },
 		{ "2562047h", 2562047 * HOUR },
 		{ "9223372036854775807ns", INT64_MAX },
@@ -418,13 +463,45 @@ static void
 test_duration_invalid(void **state)
 {
 	static const char *const cases[] = {
-		"", "1", "10", "1.5", "1x", "1H", "1S", "h", ".h", ".", "..5s",
-		"1..5s", "1.5.5s", "-1s", "-0", "+", "+-1s", "++1s", " 1h", "1h ",
-		"1h 30m", "1h30", "1h-30m", "1hh", "1sm", "ms", "1e3s",
-		"0x10s", "1_000s", "\xc2\xb5s", "1\xc2s", "1\xb5s",
-		"9999999999h", "2562048h", "9223372036854775808ns",
-		"18446744073709551616ns", "99999999999999999999ns",
-		"2562047h47m16.854775808s", "9223372036854775807ns1ns",
+		"",
+		"1",
+		"10",
+		"1.5",
+		"1x",
+		"1H",
+		"1S",
+		"h",
+		".h",
+		".",
+		"..5s",
+		"1..5s",
+		"1.5.5s",
+		"-1s",
+		"-0",
+		"+",
+		"+-1s",
+		"++1s",
+		" 1h",
+		"1h ",
+		"1h 30m",
+		"1h30",
+		"1h-30m",
+		"1hh",
+		"1sm",
+		"ms",
+		"1e3s",
+		"0x10s",
+		"1_000s",
+		"\xc2\xb5s",
+		"1\xc2s",
+		"1\xb5s",
+		"9999999999h",
+		"2562048h",
+		"9223372036854775808ns",
+		"18446744073709551616ns",
+		"99999999999999999999ns",
+		"2562047h47m16.854775808s",
+		"9223372036854775807ns1ns",
 		"106751d",
 	};
 
@@ -434,8 +511,8 @@ test_duration_invalid(void **state)
 		struct err err = { 0 };
 		uint64_t ns = 0;
 
-		if (duration_parse(cases[i], "REFRESH_INTERVAL", &ns, &err)
-		    == 0) {
+		if (duration_parse(cases[i], "REFRESH_INTERVAL", &ns, &err) ==
+		    0) {
 			print_error("\"%s\" accepted as %llu ns\n", cases[i],
 			    (unsigned long long)ns);
 			bad++;

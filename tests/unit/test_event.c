@@ -36,8 +36,8 @@ test_wall_deadline_ends_the_sleep(void **state)
 	struct err err = { 0 };
 	int64_t t0 = event_now();
 
-	assert_int_equal(event_sleep(EVENT_NEVER, event_wall_now() + MS,
-	    &err), 0);
+	assert_int_equal(event_sleep(EVENT_NEVER, event_wall_now() + MS, &err),
+	    0);
 	assert_true(event_now() - t0 >= MS - 1);
 	assert_true(event_now() - t0 < 10 * MS);
 }
@@ -50,7 +50,8 @@ test_passed_deadline_returns_at_once(void **state)
 	int64_t t0 = event_now();
 
 	assert_int_equal(event_sleep(EVENT_NEVER, event_wall_now() - 1000,
-	    &err), 0);
+	                     &err),
+	    0);
 	assert_int_equal(event_sleep(t0 - 1000, EVENT_NEVER, &err), 0);
 	assert_true(event_now() - t0 < MS);
 }
@@ -64,7 +65,8 @@ test_reload_signal_ends_the_sleep(void **state)
 
 	assert_int_equal(raise(SIGHUP), 0);
 	assert_int_equal(event_sleep(t0 + 60000, event_wall_now() + 60000,
-	    &err), -1);
+	                     &err),
+	    -1);
 	assert_err(&err, ERR_INTERRUPTED, "SIGHUP");
 	assert_true(event_now() - t0 < 10 * MS);
 	assert_true(event_take_reload());
@@ -81,8 +83,8 @@ test_clocks(void **state)
 	int64_t boot = event_now();
 
 	assert_int_equal(clock_gettime(CLOCK_MONOTONIC, &mono), 0);
-	assert_true(boot + 5 >= (int64_t)mono.tv_sec * 1000 +
-	    mono.tv_nsec / 1000000);
+	assert_true(boot + 5 >=
+	    (int64_t)mono.tv_sec * 1000 + mono.tv_nsec / 1000000);
 	assert_true(event_wall_now() / 1000 - (int64_t)time(NULL) <= 1);
 }
 

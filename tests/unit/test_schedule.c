@@ -14,8 +14,10 @@
 static void
 test_long_lifetime_refreshes_between_65_and_75_percent(void **state)
 {
-	uint64_t lo = schedule_after_success(false, true, HOUR, 24 * HOUR, RND_MIN);
-	uint64_t hi = schedule_after_success(false, true, HOUR, 24 * HOUR, RND_MAX);
+	uint64_t lo = schedule_after_success(false, true, HOUR, 24 * HOUR,
+	    RND_MIN);
+	uint64_t hi = schedule_after_success(false, true, HOUR, 24 * HOUR,
+	    RND_MAX);
 	uint64_t mid = schedule_after_success(false, true, HOUR, 24 * HOUR,
 	    RND_MAX / 2);
 
@@ -28,8 +30,10 @@ static void
 test_interval_caps_the_lifetime(void **state)
 {
 	/* A 1h token with REFRESH_INTERVAL=10m: at most 10m, jittered. */
-	uint64_t lo = schedule_after_success(false, true, HOUR, 600 * S, RND_MIN);
-	uint64_t hi = schedule_after_success(false, true, HOUR, 600 * S, RND_MAX);
+	uint64_t lo = schedule_after_success(false, true, HOUR, 600 * S,
+	    RND_MIN);
+	uint64_t hi = schedule_after_success(false, true, HOUR, 600 * S,
+	    RND_MAX);
 
 	assert_int_equal(lo, 540 * S);
 	assert_true(hi <= 600 * S && hi > 599 * S);
@@ -40,9 +44,11 @@ test_missing_expires_in_uses_the_interval(void **state)
 {
 	assert_int_equal(schedule_after_success(false, false, 0, HOUR, RND_MIN),
 	    HOUR - HOUR / 10);
-	assert_true(schedule_after_success(false, false, 0, HOUR, RND_MAX) <= HOUR);
+	assert_true(schedule_after_success(false, false, 0, HOUR, RND_MAX) <=
+	    HOUR);
 	/* The lifetime argument is ignored without one. */
-	assert_int_equal(schedule_after_success(false, false, 5 * S, HOUR, RND_MIN),
+	assert_int_equal(schedule_after_success(false, false, 5 * S, HOUR,
+	                     RND_MIN),
 	    HOUR - HOUR / 10);
 }
 
@@ -66,10 +72,12 @@ test_tiny_lifetimes_never_loop_tightly(void **state)
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(lifetimes); i++) {
-		assert_int_equal(schedule_after_success(false, true, lifetimes[i],
-		    HOUR, RND_MIN), SCHEDULE_MIN_MS);
-		assert_int_equal(schedule_after_success(false, true, lifetimes[i],
-		    HOUR, RND_MAX), SCHEDULE_MIN_MS);
+		assert_int_equal(schedule_after_success(false, true,
+		                     lifetimes[i], HOUR, RND_MIN),
+		    SCHEDULE_MIN_MS);
+		assert_int_equal(schedule_after_success(false, true,
+		                     lifetimes[i], HOUR, RND_MAX),
+		    SCHEDULE_MIN_MS);
 	}
 	/* A sub-second interval is floored too. */
 	assert_int_equal(schedule_after_success(false, false, 0, 500, RND_MAX),
@@ -82,9 +90,10 @@ test_huge_lifetime_does_not_overflow(void **state)
 	uint64_t ten_years = 10ull * 365 * 24 * HOUR;
 
 	assert_int_equal(schedule_after_success(false, true, ten_years, HOUR,
-	    RND_MIN), HOUR - HOUR / 10);
+	                     RND_MIN),
+	    HOUR - HOUR / 10);
 	assert_true(schedule_after_success(false, true, UINT64_MAX, UINT64_MAX,
-	    RND_MAX) <= UINT64_MAX / 4 * 3);
+	                RND_MAX) <= UINT64_MAX / 4 * 3);
 }
 
 static void
@@ -99,11 +108,11 @@ test_backoff_grows_and_caps(void **state)
 			ceiling = SCHEDULE_BACKOFF_CAP_MS;
 		if (ceiling < SCHEDULE_MIN_MS)
 			ceiling = SCHEDULE_MIN_MS;
-		d = schedule_after_failure(attempt, 0, false, 0, HOUR,
-		    RND_MAX);
+		d = schedule_after_failure(attempt, 0, false, 0, HOUR, RND_MAX);
 		assert_true(d <= ceiling && d + 1 >= ceiling);
 		assert_int_equal(schedule_after_failure(attempt, 0, false, 0,
-		    HOUR, RND_MIN), SCHEDULE_MIN_MS);
+		                     HOUR, RND_MIN),
+		    SCHEDULE_MIN_MS);
 	}
 }
 
@@ -111,10 +120,10 @@ static void
 test_backoff_attempt_counter_extremes(void **state)
 {
 	/* Attempt 0 is treated as the first; huge counts do not shift out. */
-	assert_int_equal(schedule_after_failure(0, 0, false, 0, HOUR,
-	    RND_MAX), schedule_after_failure(1, 0, false, 0, HOUR, RND_MAX));
+	assert_int_equal(schedule_after_failure(0, 0, false, 0, HOUR, RND_MAX),
+	    schedule_after_failure(1, 0, false, 0, HOUR, RND_MAX));
 	assert_true(schedule_after_failure(UINT32_MAX, 0, false, 0, HOUR,
-	    RND_MAX) <= SCHEDULE_BACKOFF_CAP_MS);
+	                RND_MAX) <= SCHEDULE_BACKOFF_CAP_MS);
 	assert_true(schedule_after_failure(64, 0, false, 0, HOUR, RND_MAX) >=
 	    SCHEDULE_BACKOFF_CAP_MS - S);
 }
@@ -144,7 +153,8 @@ test_retry_after_is_a_floor_with_jitter_above(void **state)
 	uint32_t r;
 
 	assert_int_equal(schedule_after_failure(1, 20 * S, false, 0, HOUR,
-	    RND_MIN), 20 * S);
+	                     RND_MIN),
+	    20 * S);
 	d = schedule_after_failure(1, 20 * S, false, 0, HOUR, RND_MAX);
 	assert_true(d <= 30 * S && d > 30 * S - 10);
 	/* A fleet told "Retry-After: 30" does not come back in step: never
@@ -158,12 +168,13 @@ test_retry_after_is_a_floor_with_jitter_above(void **state)
 	assert_true(seen_high > 400 && seen_high < 600);
 	/* Beyond the cap: capped, jitter above the cap. */
 	assert_int_equal(schedule_after_failure(1, 24 * HOUR, false, 0, HOUR,
-	    RND_MIN), SCHEDULE_RETRY_AFTER_MAX_MS);
+	                     RND_MIN),
+	    SCHEDULE_RETRY_AFTER_MAX_MS);
 	assert_true(schedule_after_failure(1, 24 * HOUR, false, 0, HOUR,
-	    RND_MAX) <= SCHEDULE_RETRY_AFTER_MAX_MS / 2 * 3);
+	                RND_MAX) <= SCHEDULE_RETRY_AFTER_MAX_MS / 2 * 3);
 	/* Zero or tiny: floored, never a tight loop. */
-	assert_int_equal(schedule_after_failure(1, 1, false, 0, HOUR,
-	    RND_MAX), SCHEDULE_MIN_MS);
+	assert_int_equal(schedule_after_failure(1, 1, false, 0, HOUR, RND_MAX),
+	    SCHEDULE_MIN_MS);
 }
 
 /* While the token is valid, retries spread over its remaining life, from
@@ -176,11 +187,13 @@ test_valid_token_spreads_retries(void **state)
 	uint32_t r;
 
 	assert_int_equal(schedule_after_failure(1, 0, true, left, 24 * HOUR,
-	    RND_MIN), left / 4);
+	                     RND_MIN),
+	    left / 4);
 	d = schedule_after_failure(1, 0, true, left, 24 * HOUR, RND_MAX);
 	assert_true(d <= left / 4 * 3 && d > left / 4 * 3 - 10);
 	assert_int_equal(schedule_after_failure(1, 60 * S, true, left,
-	    24 * HOUR, RND_MIN), left / 4);
+	                     24 * HOUR, RND_MIN),
+	    left / 4);
 	for (r = 0; r < 1000; r++) {
 		d = schedule_after_failure(4, 60 * S, true, left, 24 * HOUR,
 		    r * (RND_MAX / 999));
@@ -189,10 +202,12 @@ test_valid_token_spreads_retries(void **state)
 	}
 	assert_true(seen_high > 400 && seen_high < 600);
 	/* Never past three quarters of it, nor past REFRESH_INTERVAL. */
-	assert_int_equal(schedule_after_failure(1, 300 * S, true, 100 * S,
-	    HOUR, RND_MIN), 75 * S);
+	assert_int_equal(schedule_after_failure(1, 300 * S, true, 100 * S, HOUR,
+	                     RND_MIN),
+	    75 * S);
 	assert_int_equal(schedule_after_failure(1, 0, true, left, 60 * S,
-	    RND_MAX), 60 * S);
+	                     RND_MAX),
+	    60 * S);
 }
 
 static void
@@ -200,10 +215,12 @@ test_token_life_limits_the_wait(void **state)
 {
 	/* 10s of validity left: retry within 7.5s whatever the backoff. */
 	assert_int_equal(schedule_after_failure(10, 0, true, 10 * S, HOUR,
-	    RND_MAX), 7500);
+	                     RND_MAX),
+	    7500);
 	/* Retry-After beyond the token's life: the token's life wins. */
-	assert_int_equal(schedule_after_failure(1, 120 * S, true, 30 * S,
-	    HOUR, RND_MAX), 22500);
+	assert_int_equal(schedule_after_failure(1, 120 * S, true, 30 * S, HOUR,
+	                     RND_MAX),
+	    22500);
 	/* Expired: the plain backoff, not a retry every second. */
 	assert_int_equal(schedule_after_failure(5, 0, true, 0, HOUR, RND_MAX),
 	    schedule_after_failure(5, 0, false, 0, HOUR, RND_MAX));
@@ -215,7 +232,8 @@ static void
 test_interval_limits_the_backoff(void **state)
 {
 	assert_int_equal(schedule_after_failure(10, 0, false, 0, 5 * S,
-	    RND_MAX), 5 * S);
+	                     RND_MAX),
+	    5 * S);
 }
 
 /* The first refresh after start comes anywhere in one whole period, from
@@ -228,7 +246,8 @@ test_first_refresh_spreads_over_a_period(void **state)
 	uint32_t r;
 
 	assert_int_equal(schedule_after_success(true, true, HOUR, 24 * HOUR,
-	    RND_MIN), lo);
+	                     RND_MIN),
+	    lo);
 	for (r = 0; r < 3000; r++) {
 		d = schedule_after_success(true, true, HOUR, 24 * HOUR,
 		    r * (RND_MAX / 2999));
@@ -241,8 +260,8 @@ test_first_refresh_spreads_over_a_period(void **state)
 	assert_true(bins[1] > 840 && bins[1] < 1010);
 	assert_true(bins[2] > 1060 && bins[2] < 1240);
 	/* Interval only: 5% to 100% of it. */
-	assert_int_equal(schedule_after_success(true, false, 0, HOUR,
-	    RND_MIN), lo);
+	assert_int_equal(schedule_after_success(true, false, 0, HOUR, RND_MIN),
+	    lo);
 	for (r = 0; r < 100; r++) {
 		d = schedule_after_success(true, false, 0, HOUR,
 		    r * (RND_MAX / 99));
@@ -250,12 +269,14 @@ test_first_refresh_spreads_over_a_period(void **state)
 	}
 	/* The interval caps a long lifetime: the same spread over it. */
 	assert_int_equal(schedule_after_success(true, true, 24 * HOUR, HOUR,
-	    RND_MIN), lo);
+	                     RND_MIN),
+	    lo);
 	/* Short lifetimes keep their half-life refresh, first or not. */
 	for (r = 0; r < 10; r++)
 		assert_int_equal(schedule_after_success(true, true, 10 * S,
-		    HOUR, r * (RND_MAX / 9)), schedule_after_success(false,
-		    true, 10 * S, HOUR, r * (RND_MAX / 9)));
+		                     HOUR, r * (RND_MAX / 9)),
+		    schedule_after_success(false, true, 10 * S, HOUR,
+		        r * (RND_MAX / 9)));
 }
 
 /*
@@ -289,14 +310,18 @@ test_wait_left_both_clocks(void **state)
 	/* Held past the due time: at once. */
 	assert_int_equal(wait_left(5 * 60 * S, 45 * 60 * S), 0);
 	/* The wall clock set back an hour: the boot clock still decides. */
-	assert_int_equal(wait_left(10 * 60 * S, -50 * 60 * S), 30 * 60 * S);
+	assert_int_equal(wait_left(10 * 60 * S, -(int64_t)(50 * 60 * S)),
+	    30 * 60 * S);
 	/* The token's expiry on the wall clock has passed: at once, even
 	 * with the due time far off on both clocks. */
 	assert_int_equal(schedule_wait_left(BOOT0, BOOT0 + 2 * HOUR,
-	    WALL0 + EXPIRY, WALL0 + EXPIRY + HOUR, true, WALL0 + EXPIRY), 0);
+	                     WALL0 + EXPIRY, WALL0 + EXPIRY + HOUR, true,
+	                     WALL0 + EXPIRY),
+	    0);
 	/* No known expiry: only the due time counts. */
 	assert_int_equal(schedule_wait_left(BOOT0, BOOT0 + 2 * HOUR,
-	    WALL0 + EXPIRY, WALL0 + 2 * HOUR, false, WALL0), HOUR);
+	                     WALL0 + EXPIRY, WALL0 + 2 * HOUR, false, WALL0),
+	    HOUR);
 }
 
 int

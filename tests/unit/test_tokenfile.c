@@ -15,7 +15,7 @@
 
 struct dir {
 	char path[64];
-	char file[128];     /* path/token */
+	char file[128]; /* path/token */
 };
 
 static int
@@ -156,7 +156,8 @@ test_read_trims(void **state)
 {
 	struct dir *d = *state;
 
-	READ_IS(d, "eyJhbGciOiJSUzI1NiJ9.e30.sig", "eyJhbGciOiJSUzI1NiJ9.e30.sig");
+	READ_IS(d, "eyJhbGciOiJSUzI1NiJ9.e30.sig",
+	    "eyJhbGciOiJSUzI1NiJ9.e30.sig");
 	READ_IS(d, "abc\n", "abc");
 	READ_IS(d, "abc\r\n", "abc");
 	READ_IS(d, "abc \t\r\n\n\n", "abc");
@@ -210,10 +211,12 @@ test_read_missing(void **state)
 	struct err err = { 0 };
 
 	assert_int_equal(tokenfile_read_subject(d->file, buf, sizeof buf, &len,
-	    &err), -1);
+	                     &err),
+	    -1);
 	assert_err(&err, ERR_FILE, d->file);
 	assert_int_equal(tokenfile_read_subject(d->path, buf, sizeof buf, &len,
-	    &err), -1);
+	                     &err),
+	    -1);
 	assert_err(&err, ERR_FILE, d->path);
 }
 
@@ -226,8 +229,7 @@ test_write_new(void **state)
 	struct err err = { 0 };
 	struct stat st;
 
-	assert_int_equal(write_path(d->file, LIT("token-1"), 0640, &err),
-	    0);
+	assert_int_equal(write_path(d->file, LIT("token-1"), 0640, &err), 0);
 	assert_file(d->file, LIT("token-1"));
 	assert_int_equal(stat(d->file, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
@@ -281,8 +283,7 @@ test_write_large(void **state)
 
 	for (size_t i = 0; i < sizeof data; i++)
 		data[i] = (char)('A' + i % 26);
-	assert_int_equal(write_path(d->file, data, sizeof data, 0600,
-	    &err), 0);
+	assert_int_equal(write_path(d->file, data, sizeof data, 0600, &err), 0);
 	assert_int_equal(stat(d->file, &st), 0);
 	assert_int_equal(st.st_size, sizeof data);
 }
@@ -343,8 +344,8 @@ test_write_failure_keeps_old(void **state)
 	small.rlim_cur = 4096;
 	old_handler = signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
-	assert_int_equal(write_path(d->file, data, sizeof data, 0600,
-	    &err), -1);
+	assert_int_equal(write_path(d->file, data, sizeof data, 0600, &err),
+	    -1);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, old_handler);
 

@@ -43,7 +43,7 @@ put_str(struct buf *b, const char *s)
 
 /* Fixtures: the first certificates of the system bundle, as PEM and DER. */
 static struct buf system_bundle;
-static char *pem[NCERTS];          /* LF line ends, NUL-terminated */
+static char *pem[NCERTS]; /* LF line ends, NUL-terminated */
 static struct buf der[NCERTS];
 
 static int
@@ -68,7 +68,8 @@ pem_to_der(const char *p, struct buf *out)
 			continue;
 		acc = acc << 6 | (unsigned)v;
 		if ((bits += 6) >= 8) {
-			unsigned char byte = (unsigned char)(acc >> (bits -= 8));
+			unsigned char byte = (unsigned char)(acc >>
+			    (bits -= 8));
 
 			put(out, &byte, 1);
 		}
@@ -123,8 +124,8 @@ load_ok(struct trust *t, const struct buf *b, size_t want)
 
 	if (trust_load_mem(t, b->p, b->len, "test bundle", &err) != 0)
 		fail_msg("refused: %s", err.msg);
-	assert_int_equal(t->count, want);
-	assert_non_null(t->anchors);
+	assert_int_equal(t->store.count, want);
+	assert_non_null(t->store.anchors);
 }
 
 static void
@@ -133,16 +134,16 @@ load_fails(const void *data, size_t len)
 	struct trust t = { 0 };
 	struct err err = { 0 };
 
-	assert_int_equal(trust_load_mem(&t, data, len, "bad-bundle.pem",
-	    &err), -1);
+	assert_int_equal(trust_load_mem(&t, data, len, "bad-bundle.pem", &err),
+	    -1);
 	assert_err(&err, ERR_TRUST, "bad-bundle.pem");
-	assert_int_equal(t.count, 0);
-	assert_null(t.anchors);
+	assert_int_equal(t.store.count, 0);
+	assert_null(t.store.anchors);
 }
 
 static void
-assert_same_bytes(const unsigned char *a, size_t alen,
-    const unsigned char *b, size_t blen)
+assert_same_bytes(const unsigned char *a, size_t alen, const unsigned char *b,
+    size_t blen)
 {
 	assert_int_equal(alen, blen);
 	assert_memory_equal(a, b, alen);
@@ -151,10 +152,10 @@ assert_same_bytes(const unsigned char *a, size_t alen,
 static void
 assert_same_anchors(const struct trust *a, const struct trust *b)
 {
-	assert_int_equal(a->count, b->count);
-	for (size_t i = 0; i < a->count; i++) {
-		const struct x509_anchor *x = &a->anchors[i],
-		    *y = &b->anchors[i];
+	assert_int_equal(a->store.count, b->store.count);
+	for (size_t i = 0; i < a->store.count; i++) {
+		const struct x509_anchor *x = &a->store.anchors[i],
+		                         *y = &b->store.anchors[i];
 
 		assert_same_bytes(x->dn.p, x->dn.n, y->dn.p, y->dn.n);
 		assert_int_equal(x->flags, y->flags);
@@ -169,9 +170,8 @@ assert_same_anchors(const struct trust *a, const struct trust *b)
 		} else {
 			assert_int_equal(x->pkey.key.ec.curve,
 			    y->pkey.key.ec.curve);
-			assert_same_bytes(x->pkey.key.ec.q,
-			    x->pkey.key.ec.qlen, y->pkey.key.ec.q,
-			    y->pkey.key.ec.qlen);
+			assert_same_bytes(x->pkey.key.ec.q, x->pkey.key.ec.qlen,
+			    y->pkey.key.ec.q, y->pkey.key.ec.qlen);
 		}
 	}
 }
@@ -211,17 +211,17 @@ test_pem_lf(void **state)
 
 	reference(&t);
 	assert_int_equal(t.skipped, 0);
-	for (size_t i = 0; i < t.count; i++) {
+	for (size_t i = 0; i < t.store.count; i++) {
 		/* Every root is a CA, so every anchor may sign. */
-		assert_true(t.anchors[i].flags & X509_ANCHOR_CA);
-		assert_true(t.anchors[i].dn.n > 0);
+		assert_true(t.store.anchors[i].flags & X509_ANCHOR_CA);
+		assert_true(t.store.anchors[i].dn.n > 0);
 	}
 	/* From memory: no file identity. */
 	assert_int_equal(t.ino, 0);
 	assert_int_equal(t.size, 0);
 	trust_free(&t);
-	assert_int_equal(t.count, 0);
-	assert_null(t.anchors);
+	assert_int_equal(t.store.count, 0);
+	assert_null(t.store.anchors);
 	assert_null(t.block);
 	/* Freeing an empty trust is harmless. */
 	trust_free(&t);
@@ -258,12 +258,14 @@ test_pem_with_text(void **state)
 static void
 test_pem_foreign_blocks(void **state)
 {
-	static const char key[] = "-----BEGIN PRIVATE KEY-----\n"
+	static const char key[] =
+	    "-----BEGIN PRIVATE KEY-----\n"
 	    "MC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n"
 	    "-----END PRIVATE KEY-----\n";
 	static const char crl[] = "-----BEGIN X509 CRL-----\n"
-	    "AAAA\n-----END X509 CRL-----\n";
-	static const char params[] = "-----BEGIN EC PARAMETERS-----\n"
+	                          "AAAA\n-----END X509 CRL-----\n";
+	static const char params[] =
+	    "-----BEGIN EC PARAMETERS-----\n"
 	    "BggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n";
 	struct buf b = { 0 };
 
@@ -309,7 +311,8 @@ test_undecodable_certificate(void **state)
 static void
 test_unusable(void **state)
 {
-	static const char only_key[] = "-----BEGIN PRIVATE KEY-----\n"
+	static const char only_key[] =
+	    "-----BEGIN PRIVATE KEY-----\n"
 	    "MC4CAQAwBQYDK2VwBCIEIJ+DYvh6SEqVTm50DFtMDoQikTmiCqirVv9mWG9qfSnF\n"
 	    "-----END PRIVATE KEY-----\n";
 	char *truncated = strndup(pem[0], strlen(pem[0]) / 2);
@@ -338,14 +341,15 @@ test_reload(void **state)
 	struct x509_anchor *before;
 
 	reference(&t);
-	before = t.anchors;
+	before = t.store.anchors;
 	assert_int_equal(trust_load_mem(&t, (const unsigned char *)"junk", 4,
-	    "x", &err), -1);
+	                     "x", &err),
+	    -1);
 	assert_int_equal(err.kind, ERR_TRUST);
-	assert_int_equal(t.count, NCERTS);
-	assert_ptr_equal(t.anchors, before);
+	assert_int_equal(t.store.count, NCERTS);
+	assert_ptr_equal(t.store.anchors, before);
 	/* Still usable: no byte of it was freed. */
-	assert_true(t.anchors[NCERTS - 1].dn.n > 0);
+	assert_true(t.store.anchors[NCERTS - 1].dn.n > 0);
 
 	load_ok(&t, &der[1], 1);
 	trust_free(&t);
@@ -360,12 +364,12 @@ test_system_bundle(void **state)
 	size_t blocks = 0;
 
 	for (const char *p = (const char *)system_bundle.p;
-	    (p = strstr(p, BEGIN_CERT)) != NULL; p++)
+	     (p = strstr(p, BEGIN_CERT)) != NULL; p++)
 		blocks++;
 	if (trust_load_file(&t, SYSTEM_BUNDLE, &err) != 0)
 		fail_msg("%s", err.msg);
-	assert_true(t.count > 100);
-	assert_int_equal(t.count + t.skipped, blocks);
+	assert_true(t.store.count > 100);
+	assert_int_equal(t.store.count + t.skipped, blocks);
 	assert_int_equal(t.skipped, 0);
 	trust_free(&t);
 }
@@ -385,7 +389,7 @@ test_file_identity(void **state)
 	write_file(path, pem[0], strlen(pem[0]));
 
 	assert_int_equal(trust_load_file(&t, path, &err), 0);
-	assert_int_equal(t.count, 1);
+	assert_int_equal(t.store.count, 1);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(t.ino, st.st_ino);
 	assert_int_equal(t.size, st.st_size);
@@ -402,7 +406,7 @@ test_file_identity(void **state)
 	assert_int_equal(trust_load_file(&t, gone, &err), -1);
 	assert_err(&err, ERR_TRUST, gone);
 	/* The failed load kept the anchors. */
-	assert_int_equal(t.count, 1);
+	assert_int_equal(t.store.count, 1);
 
 	trust_free(&t);
 	assert_int_equal(unlink(path), 0);
@@ -426,12 +430,12 @@ test_size_limit(void **state)
 	b.len = TRUST_BUNDLE_MAX;
 	write_file(path, b.p, b.len);
 	assert_int_equal(trust_load_file(&t, path, &err), 0);
-	assert_int_equal(t.count, 1);
+	assert_int_equal(t.store.count, 1);
 
 	write_file(path, b.p, b.len + 1);
 	assert_int_equal(trust_load_file(&t, path, &err), -1);
 	assert_err(&err, ERR_TRUST, path);
-	assert_int_equal(t.count, 1);
+	assert_int_equal(t.store.count, 1);
 
 	trust_free(&t);
 	free(b.p);

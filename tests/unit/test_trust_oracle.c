@@ -102,16 +102,16 @@ test_system_bundle_matches_br_x509_decoder(void **state)
 	fclose(f);
 	text[n] = '\0';
 	for (p = text; (p = strstr(p, "-----BEGIN CERTIFICATE-----")) != NULL;
-	    p = end) {
+	     p = end) {
 		p = strchr(p, '\n') + 1;
 		end = strstr(p, "-----END CERTIFICATE-----");
 		assert_non_null(end);
 		*end++ = '\0';
-		assert_true(i < t.count);
-		compare(der, b64(der, p), &t.anchors[i++]);
+		assert_true(i < t.store.count);
+		compare(der, b64(der, p), &t.store.anchors[i++]);
 	}
-	assert_int_equal(i, t.count);
-	assert_true(t.count > 100);
+	assert_int_equal(i, t.store.count);
+	assert_true(t.store.count > 100);
 	trust_free(&t);
 }
 

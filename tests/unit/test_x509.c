@@ -11,7 +11,7 @@
 #include "x509.h"
 
 #define SEEDS TB_SOURCE_DIR "/tests/fuzz/corpus/x509/"
-#define NOW 1893456000  /* 2030-01-01, as in fuzz_x509.c */
+#define NOW 1893456000 /* 2030-01-01, as in fuzz_x509.c */
 #define RECORDS 8
 
 struct seed {
@@ -60,8 +60,8 @@ verify(struct seed *s, const char *host, int64_t now, struct x509_fail *f)
 	struct x509_leaf leaf;
 
 	assert_int_equal(x509_name_set(&name, host), 0);
-	return x509_verify(s->rec, s->count - s->nbundle, s->trust.anchors,
-	    s->trust.count, &name, now, &leaf, f);
+	return x509_verify(s->rec, s->count - s->nbundle, &s->trust.store,
+	    &name, now, &leaf, f);
 }
 
 static void
@@ -148,9 +148,11 @@ test_tampered_signature(void **state)
 		assert_int_equal(verify(&s, "localhost", NOW, &f),
 		    X509_E_SIGNATURE);
 		assert_int_equal(f.depth, 0);
-		assert_string_equal(f.subject, seeds[i][0] == 'e' ?
-		    "seed leaf" : seeds[i][4] == 'p' && seeds[i][5] == 's' ?
-		    "seed pss leaf" : "seed rsa leaf");
+		assert_string_equal(f.subject,
+		    seeds[i][0] == 'e' ? "seed leaf" :
+		        seeds[i][4] == 'p' && seeds[i][5] == 's' ?
+		                         "seed pss leaf" :
+		                         "seed rsa leaf");
 		trust_free(&s.trust);
 	}
 }
@@ -165,8 +167,8 @@ drive(struct x509_ctx *x, const struct der *certs, size_t n,
 
 	x509_class.start_chain(vt, "localhost");
 	for (i = 0; i < n; i++) {
-		x509_class.start_cert(vt, (uint32_t)certs[i].n +
-		    declared_extra);
+		x509_class.start_cert(vt,
+		    (uint32_t)certs[i].n + declared_extra);
 		for (off = 0; off < certs[i].n; off += k) {
 			k = certs[i].n - off < 256 ? certs[i].n - off : 256;
 			x509_class.append(vt, certs[i].p + off, k);
@@ -188,17 +190,17 @@ test_class_accepts(void **state)
 
 	seed_load(&s, "ec-out-of-order-ip");
 	assert_int_equal(x509_name_set(&name, "127.0.0.1"), 0);
-	x509_ctx_init(&ctx, s.trust.anchors, s.trust.count, &name, NOW);
-	assert_int_equal(drive(&ctx, s.rec, s.count - s.nbundle, 0),
-	    BR_ERR_OK);
+	x509_ctx_init(&ctx, &s.trust.store, &name, NOW);
+	assert_int_equal(drive(&ctx, s.rec, s.count - s.nbundle, 0), BR_ERR_OK);
 	pk = x509_class.get_pkey((const br_x509_class *const *)&ctx.vtable,
 	    &usages);
 	assert_non_null(pk);
 	assert_int_equal(pk->key_type, BR_KEYTYPE_EC);
 	assert_true(usages & BR_KEYTYPE_SIGN);
 	x509_ctx_clear(&ctx);
-	assert_null(x509_class.get_pkey(
-	    (const br_x509_class *const *)&ctx.vtable, NULL));
+	assert_null(x509_class
+	                .get_pkey((const br_x509_class *const *)&ctx.vtable,
+	                    NULL));
 	trust_free(&s.trust);
 }
 
@@ -218,7 +220,7 @@ test_class_oversized(void **state)
 	seed_load(&s, "ec-in-order");
 	assert_int_equal(x509_name_set(&name, "localhost"), 0);
 	memset(big, 0x30, sizeof big);
-	x509_ctx_init(&ctx, s.trust.anchors, s.trust.count, &name, NOW);
+	x509_ctx_init(&ctx, &s.trust.store, &name, NOW);
 	assert_int_equal(drive(&ctx, &one, 1, 0), BR_ERR_X509_LIMIT_EXCEEDED);
 	assert_int_equal(ctx.fail.code, X509_E_TOO_LARGE);
 	assert_true(ctx.used <= sizeof ctx.buf);
@@ -255,6 +257,7 @@ test_many_candidates(void **state)
 	struct x509_name name;
 	struct x509_leaf leaf;
 	struct x509_fail f;
+	struct x509_store empty = { NULL, 0, NULL, 0 };
 	struct seed s;
 	size_t i;
 
@@ -263,11 +266,13 @@ test_many_candidates(void **state)
 	for (i = 1; i < ARRAY_LEN(chain); i++)
 		chain[i] = s.rec[1];
 	assert_int_equal(x509_name_set(&name, "localhost"), 0);
-	assert_int_equal(x509_verify(chain, ARRAY_LEN(chain),
-	    s.trust.anchors, s.trust.count, &name, NOW, &leaf, &f), X509_OK);
+	assert_int_equal(x509_verify(chain, ARRAY_LEN(chain), &s.trust.store,
+	                     &name, NOW, &leaf, &f),
+	    X509_OK);
 	/* Without the anchor, every ordering is a dead end, soon. */
-	assert_int_equal(x509_verify(chain, ARRAY_LEN(chain), NULL, 0, &name,
-	    NOW, &leaf, &f), X509_E_UNTRUSTED);
+	assert_int_equal(x509_verify(chain, ARRAY_LEN(chain), &empty, &name,
+	                     NOW, &leaf, &f),
+	    X509_E_UNTRUSTED);
 	trust_free(&s.trust);
 }
 
