@@ -236,6 +236,13 @@ net_connect(struct net_conn *c, const char *host, uint16_t port,
 		return err_set(err, ERR_TIMEOUT,
 		    "connecting to %s port %u timed out (EXCHANGE_TIMEOUT)",
 		    host, (unsigned)port);
+	/* Accepted, then reset before the first byte: the same words as a
+	 * reset later on, whichever side of the race the wait saw. */
+	if (saved == ECONNRESET)
+		return err_set(err, ERR_CONNECT,
+		    "connecting to %s port %u: "
+		    "the server %s reset the connection",
+		    host, (unsigned)port, c->peer);
 	return err_set(err, ERR_CONNECT, "connecting to %s port %u (%s%s): %s",
 	    host, (unsigned)port, c->peer, a.count > 1 ? " and others" : "",
 	    strerror(saved));
