@@ -138,29 +138,20 @@ read_basic_constraints(struct der v, struct x509_cert *c)
 	return 0;
 }
 
+/*
+ * A BIT STRING extension's first eight bits (keyUsage, the Netscape
+ * type): the flags that matter here all live there.
+ */
 static int
-read_key_usage(struct der v, struct x509_cert *c)
-{
-	struct der bits;
-
-	if (der_expect(&v, DER_BIT_STRING, &bits, NULL) == -1 || v.n != 0 ||
-	    bits.n < 2 || bits.p[0] > 7)
-		return -1;
-	c->has_ku = 1;
-	c->ku = bits.p[1];
-	return 0;
-}
-
-static int
-read_ns_type(struct der v, struct x509_cert *c)
+read_bit_flags(struct der v, int *present, unsigned *flags)
 {
 	struct der bits;
 
 	if (der_expect(&v, DER_BIT_STRING, &bits, NULL) == -1 || v.n != 0 ||
 	    bits.n < 1 || bits.p[0] > 7)
 		return -1;
-	c->has_ns_type = 1;
-	c->ns_type = bits.n > 1 ? bits.p[1] : 0;
+	*present = 1;
+	*flags = bits.n > 1 ? bits.p[1] : 0;
 	return 0;
 }
 
@@ -207,11 +198,11 @@ read_extension(const struct der *oid, int critical, struct der value,
 	if (der_is(oid, OID_BASIC_CONSTRAINTS, sizeof OID_BASIC_CONSTRAINTS))
 		return read_basic_constraints(value, c);
 	if (der_is(oid, OID_KEY_USAGE, sizeof OID_KEY_USAGE))
-		return read_key_usage(value, c);
+		return read_bit_flags(value, &c->has_ku, &c->ku);
 	if (der_is(oid, OID_EXT_KEY_USAGE, sizeof OID_EXT_KEY_USAGE))
 		return read_eku(value, c);
 	if (der_is(oid, OID_NS_CERT_TYPE, sizeof OID_NS_CERT_TYPE))
-		return read_ns_type(value, c);
+		return read_bit_flags(value, &c->has_ns_type, &c->ns_type);
 	if (der_is(oid, OID_SAN, sizeof OID_SAN)) {
 		c->has_san = 1;
 		return read_list(value, &c->san);
