@@ -39,6 +39,7 @@ struct builder {
 	 * every other copy of them in the bundle goes too. */
 	unsigned char (*refused)[32];
 	size_t nrefused, refused_cap;
+	int bad_trusted; /* a TRUSTED CERTIFICATE that cannot be read */
 	int oom;
 };
 
@@ -188,13 +189,6 @@ sha256(const void *a, size_t alen, const void *b, size_t blen,
 	br_sha256_out(&h, out);
 }
 
-/* A certificate's identity across copies: its subject and its key. */
-static void
-key_id(const struct x509_cert *c, unsigned char out[32])
-{
-	sha256(c->subject.p, c->subject.n, c->spki.p, c->spki.n, out);
-}
-
 static void
 refuse_key(struct builder *b, const unsigned char id[32])
 {
@@ -275,6 +269,43 @@ store_key(struct builder *b, struct anchor_rec *rec, const br_x509_pkey *pk)
 }
 
 /*
+ * A TRUSTED CERTIFICATE that refuses TLS servers, whose certificate this
+ * code cannot read: its key is refused all the same, found by a lenient
+ * walk to the SubjectPublicKeyInfo. A distrust that cannot be honoured
+ * fails the whole load: OpenSSL refuses such a file too.
+ */
+static void
+refuse_unreadable(struct builder *b, struct der whole)
+{
+	struct der body, tbs, el;
+	struct x509_cert c;
+	unsigned char id[32];
+	unsigned tag;
+	int i;
+
+	memset(&c, 0, sizeof c);
+	if (der_take(&whole, &tag, &body, NULL) == -1 ||
+	    der_take(&body, &tag, &tbs, NULL) == -1 ||
+	    (tbs.n > 0 && tbs.p[0] == 0xa0 &&
+	        der_take(&tbs, &tag, &el, NULL) == -1)) {
+		b->bad_trusted = 1;
+		return;
+	}
+	/* serialNumber, signature, issuer, validity, subject */
+	for (i = 0; i < 5; i++)
+		if (der_take(&tbs, &tag, &el, NULL) == -1) {
+			b->bad_trusted = 1;
+			return;
+		}
+	if (der_take(&tbs, &tag, &el, &c.spki) == -1) {
+		b->bad_trusted = 1;
+		return;
+	}
+	x509_key_id(&c, id);
+	refuse_key(b, id);
+}
+
+/*
  * Read one certificate (and, from a TRUSTED CERTIFICATE block, the trust
  * settings after it) into the builder. A certificate that does not parse
  * is counted as skipped; one that parses but cannot anchor a server's
@@ -294,12 +325,18 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 	size_t start = b->len;
 
 	if (der_take(&all, &tag, &content, &whole) == -1 ||
-	    (!trusted && all.n != 0) ||
-	    x509_cert_parse(whole.p, whole.n, &c) != X509_OK) {
+	    (!trusted && all.n != 0)) {
+		b->skipped++;
+		b->bad_trusted |= trusted;
+		return;
+	}
+	if (x509_cert_parse(whole.p, whole.n, &c) != X509_OK) {
+		if (trusted && aux_refusal(all) != NULL)
+			refuse_unreadable(b, whole);
 		b->skipped++;
 		return;
 	}
-	key_id(&c, id);
+	x509_key_id(&c, id);
 	if (trusted && (why = aux_refusal(all)) != NULL) {
 		refuse_key(b, id);
 		note(b, &c, why);
@@ -400,9 +437,10 @@ load_pem(struct builder *b, unsigned char *data, size_t len, int eof)
 			q++;
 		n = base64_decode((unsigned char *)q, q, (size_t)(stop - q),
 		    BASE64_STD);
-		if (n <= 0)
+		if (n <= 0) {
 			b->skipped++;
-		else
+			b->bad_trusted |= label == 2;
+		} else
 			add_cert(b, q, (size_t)n, label == 2);
 	}
 	if (eof || (size_t)(end - p) <= MARKER_TAIL)
@@ -465,6 +503,13 @@ finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 	size_t i, head;
 
 	drop_refused(b);
+	if (b->bad_trusted)
+		return err_set(err, ERR_TRUST,
+		    "the CA bundle %s holds a TRUSTED "
+		    "CERTIFICATE whose certificate or trust settings cannot be "
+		    "read, so a distrust in it could not be honoured: fix or "
+		    "remove that block",
+		    name);
 	if (b->oom)
 		return err_set(err, ERR_TRUST,
 		    "loading the CA bundle %s: "

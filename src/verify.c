@@ -293,6 +293,18 @@ check_name(struct der permitted, struct der excluded, unsigned tag,
 
 static const unsigned char OID_CN[] = { 0x55, 0x04, 0x03 };
 
+/* A CN taken as a DNS name: bytes no host name has refuse the chain. */
+static enum x509_code
+check_cn(struct der permitted, struct der excluded, struct der cn, long *budget)
+{
+	size_t i;
+
+	for (i = 0; i < cn.n; i++)
+		if (cn.p[i] <= ' ' || cn.p[i] >= 0x7f)
+			return X509_E_NAME_CONSTRAINT;
+	return check_name(permitted, excluded, GN_DNS, cn, budget);
+}
+
 /*
  * A leaf without a DNS name in its subjectAltName has its Common Names
  * checked as DNS names, as OpenSSL does: a CN outside the constraints
@@ -316,8 +328,8 @@ check_cns(struct der permitted, struct der excluded,
 			    der_is(&oid, OID_CN, sizeof OID_CN) &&
 			    der_take(&atv, &tag, &value, NULL) == 0 &&
 			    memchr(value.p, '.', value.n) != NULL &&
-			    (code = check_name(permitted, excluded, GN_DNS,
-			         value, budget)) != X509_OK)
+			    (code = check_cn(permitted, excluded, value,
+			         budget)) != X509_OK)
 				return code;
 	return X509_OK;
 }
@@ -444,9 +456,9 @@ check_cert(const struct path *p, size_t i)
 		return X509_E_CRITICAL;
 	if (c->has_eku && !c->eku_server)
 		return X509_E_EKU;
-	/* The Netscape type, where present, as OpenSSL reads it. */
-	if (c->has_ns_type &&
-	    !(c->ns_type & (i == 0 ? X509_NS_SSL_SERVER : X509_NS_SSL_CA)))
+	/* The Netscape type, where present, as OpenSSL reads it on a leaf
+	 * (a CA with basicConstraints, as every issuer here, it ignores). */
+	if (i == 0 && c->has_ns_type && !(c->ns_type & X509_NS_SSL_SERVER))
 		return X509_E_EKU;
 	if (i == 0)
 		return X509_OK;
@@ -590,21 +602,23 @@ try_anchors(struct path *p)
 	const struct x509_anchor *a;
 	enum x509_code code;
 
+	/* The leaf itself in the bundle first: its own signature (SHA-1,
+	 * say) does not matter then. */
+	for (i = 0; p->len == 1 && i < p->store->count; i++)
+		if (memcmp(p->leaf_hash, p->store->anchors[i].cert_hash,
+		        sizeof p->leaf_hash) == 0 &&
+		    check_path(p, &p->store->anchors[i]) == X509_OK)
+			return X509_OK;
 	for (i = 0; i < p->store->count; i++) {
 		a = &p->store->anchors[i];
-		if ((a->flags & X509_ANCHOR_CA) &&
-		    der_is(&c->issuer, a->dn.p, a->dn.n)) {
-			code = signed_by(p, top, X509_CHAIN_CERTS, &a->pkey);
-			if (code == X509_OK && check_path(p, a) == X509_OK)
-				return X509_OK;
-			if (code != X509_OK)
-				refuse(p, code, (int)p->len - 1);
-		} else if (p->len == 1 &&
-		    memcmp(p->leaf_hash, a->cert_hash, sizeof p->leaf_hash) ==
-		        0 &&
-		    check_path(p, a) == X509_OK) {
+		if (!(a->flags & X509_ANCHOR_CA) ||
+		    !der_is(&c->issuer, a->dn.p, a->dn.n))
+			continue;
+		code = signed_by(p, top, X509_CHAIN_CERTS, &a->pkey);
+		if (code == X509_OK && check_path(p, a) == X509_OK)
 			return X509_OK;
-		}
+		if (code != X509_OK)
+			refuse(p, code, (int)p->len - 1);
 	}
 	return X509_E_UNTRUSTED;
 }

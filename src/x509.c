@@ -129,7 +129,9 @@ read_basic_constraints(struct der v, struct x509_cert *c)
 	}
 	if (bc.n > 0) {
 		if (der_expect(&bc, DER_INTEGER, &el, NULL) == -1 ||
-		    el.n == 0 || el.n > 2 || (el.p[0] & 0x80) || bc.n != 0)
+		    el.n == 0 || el.n > 2 || (el.p[0] & 0x80) ||
+		    (el.n == 2 && el.p[0] == 0 && !(el.p[1] & 0x80)) ||
+		    bc.n != 0)
 			return -1;
 		c->path_len = 0;
 		for (i = 0; i < el.n; i++)
@@ -147,8 +149,11 @@ read_bit_flags(struct der v, int *present, unsigned *flags)
 {
 	struct der bits;
 
+	/* DER: unused bits within the last byte, and zero, as Go insists;
+	 * a flag hidden in them must not count. */
 	if (der_expect(&v, DER_BIT_STRING, &bits, NULL) == -1 || v.n != 0 ||
-	    bits.n < 1 || bits.p[0] > 7)
+	    bits.n < 1 || bits.p[0] > 7 || (bits.n == 1 && bits.p[0] != 0) ||
+	    (bits.n > 1 && (bits.p[bits.n - 1] & ((1u << bits.p[0]) - 1))))
 		return -1;
 	*present = 1;
 	*flags = bits.n > 1 ? bits.p[1] : 0;
@@ -792,7 +797,6 @@ x509_key_id(const struct x509_cert *c, unsigned char out[32])
 	br_sha256_context h;
 
 	br_sha256_init(&h);
-	br_sha256_update(&h, c->subject.p, c->subject.n);
 	br_sha256_update(&h, c->spki.p, c->spki.n);
 	br_sha256_out(&h, out);
 }

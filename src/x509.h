@@ -81,9 +81,8 @@ struct x509_cert {
 	unsigned ns_type;       /* ...with these X509_NS_* bits */
 };
 
-/* Netscape certificate types OpenSSL still honours for TLS servers. */
+/* The Netscape certificate type OpenSSL still honours on a leaf. */
 #define X509_NS_SSL_SERVER 0x40
-#define X509_NS_SSL_CA 0x04
 
 #define X509_KU_DIGITAL_SIGNATURE 0x80
 #define X509_KU_KEY_ENCIPHERMENT 0x20
@@ -123,9 +122,9 @@ enum x509_code x509_check_signature(const struct x509_cert *c,
 void x509_name_text(struct der name, char *out, size_t cap);
 
 /*
- * What the CA bundle says: the anchors, and the certificates its trust
- * settings refuse for TLS servers (a distrusted intermediate must not
- * appear on any path), known by the SHA-256 of their subject and key.
+ * What the CA bundle says: the anchors, and the keys its trust settings
+ * refuse for TLS servers (no certificate for a distrusted key may
+ * appear on any path), known by x509_key_id().
  */
 struct x509_store {
 	const struct x509_anchor *anchors;
@@ -203,7 +202,11 @@ enum x509_code x509_verify(const struct der *certs, size_t count,
     const struct x509_store *store, const struct x509_name *name, int64_t now,
     struct x509_leaf *leaf, struct x509_fail *fail);
 
-/* SHA-256 of a certificate's subject and SubjectPublicKeyInfo. */
+/*
+ * SHA-256 of a certificate's SubjectPublicKeyInfo: what a distrust is
+ * bound to, so that no re-encoding of the name and no other certificate
+ * for the same key escapes it.
+ */
 void x509_key_id(const struct x509_cert *c, unsigned char out[32]);
 
 /* A sentence for a code, with the fix where there is one. Static. */
