@@ -81,7 +81,7 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all build deps deps-test demo test unit fleet integration fuzz \
-	fuzz-smoke x509-diff json-suite sbom repro arm64 test-arm64 \
+	fuzz-smoke x509-diff json-suite sbom repro arm64 test-arm64 oci test-oci \
 	host-bins bench image test-image test-manifests integration-asan \
 	lint lint-deps lint-tidy lint-cppcheck lint-scan lint-format lint-shell \
 	lint-python lint-manifests clean help
@@ -108,6 +108,8 @@ help:
 	@echo "make test-arm64 the arm64 binary under qemu-user against the test servers"
 	@echo "make bench      size, CPU and memory side by side with curl"
 	@echo "make image      the FROM scratch image, built offline by a private dockerd"
+	@echo "make oci        the linux/amd64 + linux/arm64 image as an OCI layout tar"
+	@echo "make test-oci   that image loaded into a private dockerd and run"
 	@echo "make fuzz       run every fuzz target for FUZZ_SECONDS each"
 	@echo "make deps       install missing Debian packages for building"
 	@echo "make clean      remove $(B)/"
@@ -305,8 +307,30 @@ test-manifests: $(BIN)
 image:
 	bash tests/image/image.sh build $(VERSION)
 
-test-image:
+# The multi-arch image (linux/amd64 and linux/arm64 under one OCI index),
+# assembled from the two reproducible binaries without a builder
+# (tests/image/oci.py), labelled with the version, the source (the
+# checkout's upstream URL) and the commit, and read back to check it.
+OCI := build/image/tokenbridge-sidecar-$(VERSION).oci.tar
+IMAGE_SOURCE ?= $(shell git config --get remote.origin.url 2>/dev/null)
+OCI_BINS := $(HOST_ARCH)=build/tokenbridge-sidecar \
+	$(if $(filter arm64,$(HOST_ARCH)),,arm64=build/arm64/tokenbridge-sidecar)
+oci:
+	@$(MAKE) --no-print-directory ARCH=$(HOST_ARCH) build
+	@$(MAKE) --no-print-directory ARCH=arm64 build
+	@mkdir -p $(dir $(OCI))
+	$(PYTHON) tests/image/oci.py build $(OCI) --version $(VERSION) \
+		--source '$(IMAGE_SOURCE)' \
+		--revision '$(shell git rev-parse HEAD 2>/dev/null)' $(OCI_BINS)
+	@$(PYTHON) tests/image/oci.py check $(OCI) --version $(VERSION) $(OCI_BINS)
+
+test-image: oci
 	bash tests/image/image.sh test $(VERSION)
+
+# The multi-arch image alone in the private dockerd: no Debian base, no
+# docker build.
+test-oci: oci
+	bash tests/image/image.sh oci $(VERSION)
 
 bench: $(BIN)
 	@sh third_party/deps.sh bench

@@ -3,7 +3,9 @@
 # directories of different names and depths, builds each from clean (its
 # own BearSSL fetch, its own objects) one after the other with a
 # different umask, time zone and locale and no SOURCE_DATE_EPOCH given,
-# and compares each architecture's binary and SBOM byte for byte.
+# and compares each architecture's binary and SBOM byte for byte; with
+# arm64 among them, also the multi-arch OCI image made from the binaries
+# (make oci, its source label the same fixed URL in both).
 # Usage: sh tests/repro/repro.sh [ARCH...]   (default: the machine's own)
 #
 # It builds the last commit, not uncommitted changes. The clones are
@@ -37,8 +39,15 @@ build() {
 				make -s --no-print-directory ARCH="$arch" build \
 				>>"$log" 2>&1 || { tail -n 30 "$log" >&2; exit 1; }
 		done
+		[ -z "$oci" ] && exit 0
+		env -u SOURCE_DATE_EPOCH TZ="$tz" LC_ALL="$locale" \
+			make -s --no-print-directory oci IMAGE_SOURCE=repro \
+			>>"$log" 2>&1 || { tail -n 30 "$log" >&2; exit 1; }
 	)
 }
+
+oci=
+case " $* " in *" arm64 "*) oci=build/image/tokenbridge-sidecar-$(sed -n 's/^VERSION := //p' "$root/Makefile").oci.tar ;; esac
 
 tz=UTC locale=C log=$work/one.log
 build "$one" 022 "$@"
@@ -61,6 +70,15 @@ for arch in "$@"; do
 		fi
 	done
 done
+if [ -n "$oci" ]; then
+	if cmp -s "$one/$oci" "$two/$oci"; then
+		passed=$((passed + 1))
+		echo "repro: OCI image identical: $(sha256sum "$one/$oci" | cut -c1-64), $(wc -c <"$one/$oci") bytes"
+	else
+		failed=$((failed + 1))
+		echo "repro: OCI image DIFFERS: $(cmp "$one/$oci" "$two/$oci" | head -n 1)"
+	fi
+fi
 if [ "$failed" -eq 0 ]; then
 	rm -rf "$work"
 else
