@@ -57,7 +57,7 @@ want=$(grep -c . "$here/json-suite.sha256")
 have=$(find "$tmp" -type f | wc -l)
 if [ "$have" -ne "$want" ] ||
     ! (cd "$tmp" && sha256sum -c --quiet --strict "$here/json-suite.sha256"); then
-	echo "fetch-json-suite: $have files from $what, not the $want of tests/conformance/json-suite.sha256" >&2
+	echo "fetch-json-suite: the $have files from $what are not the $want of tests/conformance/json-suite.sha256" >&2
 	exit 1
 fi
 rm -rf "$dest/test_parsing"
