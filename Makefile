@@ -81,7 +81,8 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all build deps deps-test demo test unit fleet integration fuzz \
-	fuzz-smoke x509-diff json-suite sbom repro arm64 test-arm64 oci test-oci \
+	fuzz-smoke x509-diff json-suite sbom test-sbom repro arm64 test-arm64 \
+	oci test-oci \
 	host-bins bench image test-image test-manifests integration-asan \
 	lint lint-deps lint-tidy lint-cppcheck lint-scan lint-format lint-shell \
 	lint-python lint-manifests clean help
@@ -102,6 +103,7 @@ help:
 	@echo "                reproducibility, manifests, image)"
 	@echo "make ARCH=arm64 the same, cross-built for arm64, in build/arm64/"
 	@echo "make sbom       $(SBOM), the SPDX SBOM (made by make too)"
+	@echo "make test-sbom  the SBOMs checked against the builds and the pins"
 	@echo "make fleet      the schedule under a simulated fleet of 10 000"
 	@echo "make x509-diff  the chain validator against openssl verify"
 	@echo "make repro      two clean clones built apart: identical bytes"
@@ -166,8 +168,11 @@ $(BIN): $(call objs,musl,$(SRCS)) $(BR_MUSL)
 	$(REL_LD) $(REL_LDFLAGS) -o $@ $(REL_START) $^ $(REL_END)
 
 # SPDX 2.3: the binary and what is linked into it, with the Debian
-# versions and hashes (third_party/sbom.sh); deterministic.
-$(SBOM): $(BIN) third_party/sbom.sh $(JSMN_H)
+# versions and hashes (third_party/sbom.sh); deterministic. Written on
+# every run (a few milliseconds, the file kept when unchanged): make
+# cannot see a package upgrade or a new commit's SOURCE_DATE_EPOCH.
+FORCE:
+$(SBOM): $(BIN) third_party/sbom.sh $(JSMN_H) FORCE
 	sh third_party/sbom.sh $@ $(BIN) $(VERSION) $(ARCH) $(MUSL_LIB)/libc.a \
 		$(shell $(REL_LD) -print-libgcc-file-name) \
 		$(BEARSSL_DIR)/dl/bearssl_$(shell sed -n \
@@ -175,6 +180,16 @@ $(SBOM): $(BIN) third_party/sbom.sh $(JSMN_H)
 		$(JSMN_H)
 
 sbom: $(SBOM)
+
+# The SBOM against the build: the binary's hash, the packages' versions
+# and pins (tests/sbom/check_sbom.py), for this machine and arm64.
+test-sbom:
+	@$(MAKE) --no-print-directory ARCH=$(HOST_ARCH) build
+	@$(MAKE) --no-print-directory ARCH=arm64 build
+	$(PYTHON) tests/sbom/check_sbom.py build/sbom.spdx.json \
+		build/tokenbridge-sidecar $(HOST_ARCH)
+	$(PYTHON) tests/sbom/check_sbom.py build/arm64/sbom.spdx.json \
+		build/arm64/tokenbridge-sidecar arm64
 
 # The same program for the host: ASan+UBSan, and plain for valgrind.
 $(B)/host/tokenbridge-sidecar-asan: $(call objs,asan,$(SRCS)) $(BR_HOST)
@@ -294,6 +309,7 @@ test: deps-test $(BIN)
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-asan
 	@$(MAKE) --no-print-directory test-arm64
+	@$(MAKE) --no-print-directory test-sbom
 	@$(MAKE) --no-print-directory repro
 	@$(MAKE) --no-print-directory test-manifests
 	@$(MAKE) --no-print-directory test-image

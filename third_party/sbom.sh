@@ -134,4 +134,4 @@ JSON
 }
 JSON
 } >"$out.tmp"
-mv "$out.tmp" "$out"
+if cmp -s "$out.tmp" "$out"; then rm -f "$out.tmp"; else mv "$out.tmp" "$out"; fi
