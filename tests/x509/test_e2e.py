@@ -120,7 +120,9 @@ def _root_expired():
 def _trust_reject():
     r, ints, lf = gen.chain("p256", "e2e-trust", san=LOCAL,
                             leaf={"cn": "localhost"})
-    other, _, _ = gen.chain("p256", "e2e-trust-other")
+    # Another key type: the corpus reuses one key per type and role, and
+    # a distrust is bound to the key, which would take this root too.
+    other, _, _ = gen.chain("rsa2048", "e2e-trust-other")
     return ([other, ("trusted", r, ["-addreject", "serverAuth"])],
             [lf, ints[0]], "localhost")
 
