@@ -350,7 +350,6 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 		return;
 	memset(rec, 0, sizeof *rec);
 	memcpy(rec->key_id, id, sizeof id);
-	sha256(whole.p, whole.n, NULL, 0, rec->cert_hash);
 	rec->dn_len = c.subject.n;
 	rec->dn_off = store(b, c.subject.p, c.subject.n);
 	rec->nc_len = c.constraints.n;
@@ -362,6 +361,11 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 	/* An issuer needs cA, and keyCertSign when it has key usage. */
 	if (c.ca && (!c.has_ku || (c.ku & X509_KU_KEY_CERT_SIGN)))
 		rec->flags = X509_ANCHOR_CA;
+	/* Only a non-CA anchor can stand for the leaf itself: a CA's own
+	 * certificate as a leaf is checked by its signature. Hashing every
+	 * root would triple the cost of loading the bundle. */
+	else
+		sha256(whole.p, whole.n, NULL, 0, rec->cert_hash);
 	if (b->oom) {
 		b->len = start;
 		return;

@@ -602,10 +602,11 @@ try_anchors(struct path *p)
 	const struct x509_anchor *a;
 	enum x509_code code;
 
-	/* The leaf itself in the bundle first: its own signature (SHA-1,
-	 * say) does not matter then. */
+	/* The leaf itself in the bundle as a non-CA anchor (a pinned
+	 * certificate) first: its own signature does not matter then. */
 	for (i = 0; p->len == 1 && i < p->store->count; i++)
-		if (memcmp(p->leaf_hash, p->store->anchors[i].cert_hash,
+		if (!(p->store->anchors[i].flags & X509_ANCHOR_CA) &&
+		    memcmp(p->leaf_hash, p->store->anchors[i].cert_hash,
 		        sizeof p->leaf_hash) == 0 &&
 		    check_path(p, &p->store->anchors[i]) == X509_OK)
 			return X509_OK;
