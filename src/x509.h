@@ -193,8 +193,9 @@ int x509_name_set(struct x509_name *n, const char *host);
 
 /*
  * Judge `count` certificates as the server sent them (certs[0] is the
- * leaf, the others in any order, unrelated ones ignored) against
- * `anchors` for `name` at Unix time `now`. Returns X509_OK and fills
+ * leaf, the others in any order, unrelated ones ignored) against the
+ * anchors and distrusts of `store` for `name` at Unix time `now`.
+ * Returns X509_OK and fills
  * `leaf`, or the code of the refusal with `fail` filled. When several
  * paths exist, the first that passes every check wins; when none does,
  * the refusal of the most complete attempt is reported.
