@@ -90,13 +90,11 @@ check_token_file(const char *path, int64_t now, int64_t *expires_at,
 	*expires_at = exp;
 	if (exp <= now)
 		return err_set(err, ERR_FILE,
-		    "the token in %s expired %lld s "
-		    "ago",
-		    path, (long long)(now - exp));
+		    "the token in %s expired %lld s ago", path,
+		    (long long)(now - exp));
 	if (exp - now < CHECK_MIN_VALIDITY_S)
 		return err_set(err, ERR_FILE,
-		    "the token in %s expires in "
-		    "%lld s, under the %d s margin",
+		    "the token in %s expires in %lld s, under the %d s margin",
 		    path, (long long)(exp - now), CHECK_MIN_VALIDITY_S);
 	return 0;
 }

@@ -59,8 +59,7 @@ build_request(const struct config *cfg, const char *subject, size_t len,
 
 	if (build_form(cfg, subject, len, form_len) == -1)
 		return err_set(err, ERR_CONFIG,
-		    "the request form is larger "
-		    "than %zu bytes",
+		    "the request form is larger than %zu bytes",
 		    sizeof form_buf);
 	memset(&req, 0, sizeof req);
 	req.method = "POST";
@@ -156,16 +155,14 @@ access_token(const struct json_doc *d, struct exchange_result *res,
 
 	if (t == -1)
 		return err_set(err, ERR_RESPONSE,
-		    "the exchange response has "
-		    "no access_token");
+		    "the exchange response has no access_token");
 	if (t == -2)
 		return err_set(err, ERR_RESPONSE,
 		    "the exchange response has "
 		    "more than one access_token: refusing to pick one");
 	if (json_type(d, t) != JSMN_STRING)
 		return err_set(err, ERR_RESPONSE,
-		    "the exchange response's "
-		    "access_token is not a string");
+		    "the exchange response's access_token is not a string");
 	if (json_string(d, t, res->access_token, sizeof res->access_token,
 	        &res->access_token_len) == -1)
 		return err_set(err, ERR_RESPONSE,
@@ -174,8 +171,7 @@ access_token(const struct json_doc *d, struct exchange_result *res,
 		    sizeof res->access_token - 1);
 	if (res->access_token_len == 0)
 		return err_set(err, ERR_RESPONSE,
-		    "the exchange response's "
-		    "access_token is empty");
+		    "the exchange response's access_token is empty");
 	for (i = 0; i < res->access_token_len; i++)
 		if ((unsigned char)res->access_token[i] < 0x20 ||
 		    res->access_token[i] == 0x7f)

@@ -24,20 +24,16 @@
 #define EXIT_CONFIG 2
 
 static const char usage[] =
-    "usage: tokenbridge-sidecar [run | once | check | version | --help]\n"
-    "\n"
+    "usage: tokenbridge-sidecar [run | once | check | version | --help]\n\n"
     "Exchanges the pod's ServiceAccount token for an access token (RFC 8693)\n"
-    "and writes it atomically to a file.\n"
-    "\n"
+    "and writes it atomically to a file.\n\n"
     "  run       (the default) keep a fresh token until SIGTERM, then exit 0;\n"
     "            SIGHUP refreshes at once and reloads the CA bundle\n"
     "  once      one exchange; exit 0 on success, 1 on failure,\n"
     "            2 on bad configuration\n"
     "  check     probe: exit 0 when OUTPUT_TOKEN_PATH holds a token valid for\n"
     "            10 s more, else 1 with the reason; no network\n"
-    "  version   print the version\n"
-    "\n"
-    "Environment:\n"
+    "  version   print the version\n\nEnvironment:\n"
     "  SA_TOKEN_PATH       ServiceAccount token to read (required)\n"
     "  OUTPUT_TOKEN_PATH   access token file to write (required)\n"
     "  EXCHANGE_URL        token exchange endpoint, https:// (required)\n"
@@ -169,9 +165,8 @@ start(struct config *cfg, struct trust *trust, struct refresh_output *out,
 	if ((swept = tokenfile_sweep(&out->dir)) > 0) {
 		(void)snprintf(number, sizeof number, "%d", swept);
 		log_event(LOG_INFO,
-		    "removed temporary files left by a killed "
-		    "process",
-		    "count", number, (char *)NULL);
+		    "removed temporary files left by a killed process", "count",
+		    number, (char *)NULL);
 	}
 	return 0;
 }

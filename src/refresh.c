@@ -37,10 +37,8 @@ record_expiry(const struct config *cfg, const struct refresh_output *out,
 	if (!res->has_expires_in) {
 		if (tokenfile_remove(&out->dir, name) == -1)
 			log_event(LOG_WARN,
-			    "removing the stale expiry record "
-			    "failed",
-			    "path", shown, "error", strerror(errno),
-			    (char *)NULL);
+			    "removing the stale expiry record failed", "path",
+			    shown, "error", strerror(errno), (char *)NULL);
 		return;
 	}
 	(void)snprintf(text, sizeof text, "%lld\n",
@@ -185,8 +183,7 @@ reload_trust(const struct config *cfg, struct trust *trust, int force)
 		return;
 	if (trust_load_file(trust, cfg->ca_bundle_path, &err) == -1) {
 		log_event(LOG_ERROR,
-		    "CA bundle reload failed: keeping the "
-		    "previous one",
+		    "CA bundle reload failed: keeping the previous one",
 		    "error", err.msg, (char *)NULL);
 		return;
 	}

@@ -47,18 +47,14 @@ static const struct {
 	    "the server sent a malformed TLS record: is "
 	    "the port a TLS server?" },
 	{ BR_ERR_BAD_CIPHER_SUITE,
-	    "the server chose a cipher suite this "
-	    "client did not offer" },
-	{ BR_ERR_BAD_SIGNATURE,
-	    "the server's handshake signature is "
-	    "invalid" },
+	    "the server chose a cipher suite this client did not offer" },
+	{ BR_ERR_BAD_SIGNATURE, "the server's handshake signature is invalid" },
 	{ BR_ERR_X509_EXPIRED,
 	    "the server's certificate (or one in its "
 	    "chain) has expired or is not yet valid; check this machine's "
 	    "clock too" },
 	{ BR_ERR_X509_BAD_SERVER_NAME,
-	    "the server's certificate does not "
-	    "name the host in EXCHANGE_URL" },
+	    "the server's certificate does not name the host in EXCHANGE_URL" },
 	{ BR_ERR_X509_NOT_TRUSTED,
 	    "the server's certificate chain does not "
 	    "lead to a CA in the CA bundle (check CA_BUNDLE_PATH, and that "
@@ -78,8 +74,7 @@ static const struct {
 	    "uses an unsupported algorithm (SHA-1 and MD5 signatures are "
 	    "refused)" },
 	{ BR_ERR_X509_BAD_SIGNATURE,
-	    "a signature in the server's "
-	    "certificate chain is invalid" },
+	    "a signature in the server's certificate chain is invalid" },
 	{ BR_ERR_X509_CRITICAL_EXTENSION,
 	    "a certificate in the server's "
 	    "chain has a critical extension this client does not know, or "
@@ -92,8 +87,7 @@ static const struct {
 	    "chain: each must be issued by the next" },
 	{ BR_ERR_X509_EMPTY_CHAIN, "the server sent no certificate" },
 	{ BR_ERR_X509_LIMIT_EXCEEDED,
-	    "the server's certificate chain is "
-	    "too long or too large" },
+	    "the server's certificate chain is too long or too large" },
 };
 
 const char *
@@ -172,9 +166,8 @@ engine_error(struct tls_conn *t, struct err *err)
 		    "server? (BearSSL error %d)",
 		    t->host, t->net->peer, code);
 	return err_set(err, ERR_TLS,
-	    "TLS with %s (%s) failed: %s (BearSSL "
-	    "error %d)",
-	    t->host, t->net->peer, tls_strerror(code), code);
+	    "TLS with %s (%s) failed: %s (BearSSL error %d)", t->host,
+	    t->net->peer, tls_strerror(code), code);
 }
 
 /*

@@ -33,8 +33,7 @@ subject_check(const char *path, const char *buf, size_t cap, size_t *n,
 		(*n)--;
 	if (*n >= cap)
 		return err_set(err, ERR_FILE,
-		    "the ServiceAccount token %s is "
-		    "larger than %zu bytes",
+		    "the ServiceAccount token %s is larger than %zu bytes",
 		    path, cap - 1);
 	if (*n == 0)
 		return err_set(err, ERR_FILE,
@@ -82,8 +81,7 @@ tokenfile_read_subject(const char *path, char *buf, size_t cap, size_t *len,
 		    strerror(saved));
 	else if (r > 0)
 		err_set(err, ERR_FILE,
-		    "the ServiceAccount token %s is larger "
-		    "than %zu bytes",
+		    "the ServiceAccount token %s is larger than %zu bytes",
 		    path, cap - 1);
 	else if (subject_check(path, buf, cap, &n, err) == 0) {
 		buf[n] = '\0';
@@ -106,8 +104,7 @@ split_path(struct tokendir *td, struct err *err)
 	td->prefix_len = (size_t)(td->name - td->path);
 	if (*td->name == '\0')
 		return err_set(err, ERR_CONFIG,
-		    "the token path %.80s names a "
-		    "directory, not a file",
+		    "the token path %.80s names a directory, not a file",
 		    td->path);
 	if (slash == NULL) {
 		strcpy(td->dir, ".");
@@ -116,9 +113,7 @@ split_path(struct tokendir *td, struct err *err)
 	n = slash == td->path ? 1 : (size_t)(slash - td->path);
 	if (n >= sizeof td->dir)
 		return err_set(err, ERR_CONFIG,
-		    "the token path %.80s... is "
-		    "too long",
-		    td->path);
+		    "the token path %.80s... is too long", td->path);
 	memcpy(td->dir, td->path, n);
 	td->dir[n] = '\0';
 	return 0;
@@ -207,17 +202,15 @@ tokendir_open(struct tokendir *td, const char *path, struct err *err)
 			    "itself",
 			    td->dir);
 		return err_set(err, ERR_FILE,
-		    "opening the token directory "
-		    "%s: %s",
-		    td->dir, strerror(saved));
+		    "opening the token directory %s: %s", td->dir,
+		    strerror(saved));
 	}
 	if (fstat(td->fd, &st) == -1) {
 		saved = errno;
 		tokendir_close(td);
 		return err_set(err, ERR_FILE,
-		    "reading the token directory %s: "
-		    "%s",
-		    td->dir, strerror(saved));
+		    "reading the token directory %s: %s", td->dir,
+		    strerror(saved));
 	}
 	td->dev = st.st_dev;
 	td->ino = st.st_ino;
@@ -245,9 +238,8 @@ refuse_removed(const struct tokendir *td, struct err *err)
 
 	if (fstat(td->fd, &st) == -1)
 		return err_set(err, ERR_FILE,
-		    "reading the token directory %s: "
-		    "%s",
-		    td->dir, strerror(errno));
+		    "reading the token directory %s: %s", td->dir,
+		    strerror(errno));
 	if (st.st_nlink == 0)
 		return err_set(err, ERR_FILE,
 		    "the token directory %s opened "
@@ -347,9 +339,8 @@ tokenfile_write(const struct tokendir *td, const char *name, const char *data,
 		return -1;
 	if ((fd = create_temp(td->fd, name, tmp, sizeof tmp, mode)) == -1)
 		return err_set(err, ERR_FILE,
-		    "creating a temporary file next "
-		    "to %.*s%s: %s",
-		    pl, td->path, name, strerror(errno));
+		    "creating a temporary file next to %.*s%s: %s", pl,
+		    td->path, name, strerror(errno));
 	/* fchmod: the umask may have taken bits the mode asks for. */
 	step = write_all(fd, data, len) == -1 ? "writing" :
 	    fchmod(fd, mode) == -1            ? "setting the mode of" :

@@ -516,9 +516,7 @@ finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 		    name);
 	if (b->oom)
 		return err_set(err, ERR_TRUST,
-		    "loading the CA bundle %s: "
-		    "out of memory",
-		    name);
+		    "loading the CA bundle %s: out of memory", name);
 	if (b->count == 0)
 		return err_set(err, ERR_TRUST,
 		    "the CA bundle %s holds no "
@@ -529,9 +527,7 @@ finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 	head = b->count * sizeof *ta + b->nrefused * sizeof *ids;
 	if ((ta = malloc(head + b->len)) == NULL)
 		return err_set(err, ERR_TRUST,
-		    "loading the CA bundle %s: "
-		    "out of memory",
-		    name);
+		    "loading the CA bundle %s: out of memory", name);
 	ids = (unsigned char(*)[32])(void *)(ta + b->count);
 	bytes = (unsigned char *)ta + head;
 	memcpy(bytes, b->bytes, b->len);
@@ -594,9 +590,7 @@ load_source(struct trust *t, struct source *src, const char *name,
 	memset(&b, 0, sizeof b);
 	if ((win = malloc(TRUST_WINDOW)) == NULL)
 		return err_set(err, ERR_TRUST,
-		    "loading the CA bundle %s: "
-		    "out of memory",
-		    name);
+		    "loading the CA bundle %s: out of memory", name);
 	for (;;) {
 		if ((r = source_read(src, win + have, TRUST_WINDOW - have)) ==
 		    -1) {
@@ -607,9 +601,8 @@ load_source(struct trust *t, struct source *src, const char *name,
 		have += (size_t)r;
 		if ((total += (size_t)r) > TRUST_BUNDLE_MAX) {
 			err_set(err, ERR_TRUST,
-			    "the CA bundle %s is larger "
-			    "than %u bytes",
-			    name, TRUST_BUNDLE_MAX);
+			    "the CA bundle %s is larger than %u bytes", name,
+			    TRUST_BUNDLE_MAX);
 			goto out;
 		}
 		if (der == -1 && have >= 2)
@@ -673,9 +666,7 @@ trust_load_file(struct trust *t, const char *path, struct err *err)
 	if (fstat(src.fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(src.fd);
 		return err_set(err, ERR_TRUST,
-		    "the CA bundle %s is not a "
-		    "regular file",
-		    path);
+		    "the CA bundle %s is not a regular file", path);
 	}
 	rc = load_source(t, &src, path, err);
 	close(src.fd);

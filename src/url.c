@@ -45,8 +45,7 @@ parse_host(struct url *u, const char *s, size_t n, struct err *err)
 	if (n > 0 && s[0] == '[') {
 		if (n < 3 || s[n - 1] != ']' || n - 2 >= sizeof u->host)
 			return url_error(err,
-			    "the IPv6 address is not "
-			    "enclosed in [ ]");
+			    "the IPv6 address is not enclosed in [ ]");
 		for (i = 0; i < n - 2; i++)
 			u->host[i] = (char)(s[i + 1] >= 'A' && s[i + 1] <= 'F' ?
 			        s[i + 1] - 'A' + 'a' :
@@ -63,8 +62,7 @@ parse_host(struct url *u, const char *s, size_t n, struct err *err)
 		return url_error(err, "the host is missing");
 	if (n >= sizeof u->host)
 		return url_error(err,
-		    "the host name is longer than 253 "
-		    "characters");
+		    "the host name is longer than 253 characters");
 	for (i = 0; i < n; i++) {
 		if (!host_char(s[i]))
 			return url_error(err,
@@ -80,8 +78,7 @@ parse_host(struct url *u, const char *s, size_t n, struct err *err)
 		u->host_kind = URL_HOST_IPV4;
 	else if (numeric_last_label(u->host))
 		return url_error(err,
-		    "the host is not a valid IPv4 address "
-		    "or DNS name");
+		    "the host is not a valid IPv4 address or DNS name");
 	else
 		u->host_kind = URL_HOST_NAME;
 	return 0;
@@ -95,19 +92,16 @@ parse_port(struct url *u, const char *s, size_t n, struct err *err)
 
 	if (n == 0 || n > 5)
 		return url_error(err,
-		    "the port is not a number from 1 to "
-		    "65535");
+		    "the port is not a number from 1 to 65535");
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return url_error(err,
-			    "the port is not a number from "
-			    "1 to 65535");
+			    "the port is not a number from 1 to 65535");
 		port = port * 10 + (unsigned long)(s[i] - '0');
 	}
 	if (port == 0 || port > 65535)
 		return url_error(err,
-		    "the port is not a number from 1 to "
-		    "65535");
+		    "the port is not a number from 1 to 65535");
 	u->port = (uint16_t)port;
 	return 0;
 }
@@ -127,13 +121,11 @@ parse_authority(struct url *u, const char *s, size_t n, struct err *err)
 		close = memchr(s, ']', n);
 		if (close == NULL)
 			return url_error(err,
-			    "the IPv6 address is missing "
-			    "its closing ]");
+			    "the IPv6 address is missing its closing ]");
 		if (close + 1 < s + n) {
 			if (close[1] != ':')
 				return url_error(err,
-				    "unexpected text after "
-				    "the IPv6 address");
+				    "unexpected text after the IPv6 address");
 			colon = close + 1;
 		}
 	} else {
@@ -174,8 +166,7 @@ parse_target(struct url *u, const char *s, struct err *err)
 		u->target[off++] = '/';
 	if (off + n >= sizeof u->target)
 		return url_error(err,
-		    "the path and query are longer than "
-		    "2047 characters");
+		    "the path and query are longer than 2047 characters");
 	memcpy(u->target + off, s, n);
 	u->target[off + n] = '\0';
 	return 0;
