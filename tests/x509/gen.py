@@ -539,6 +539,21 @@ def case(cname, bundle, certs, host=HOST, group="", kt="", note="",
                   "go": go, "tags": list(tags)})
 
 
+# X509_CERT_AUX with reject [0] { serverAuth }: what `openssl x509
+# -addreject serverAuth -trustout` appends to the certificate.
+REJECT_SERVER_AUTH = tlv(0x30, tlv(0xa0, tlv(0x06, bytes.fromhex(
+    "2b06010505070301"))))
+
+
+def trusted_raw(der, aux):
+    """A TRUSTED CERTIFICATE block from DER and trust settings, for
+    certificates `openssl x509` would not read."""
+    b = base64.encodebytes(der + aux).decode().replace("\n", "")
+    return "-----BEGIN TRUSTED CERTIFICATE-----\n%s" \
+        "-----END TRUSTED CERTIFICATE-----\n" % "".join(
+            b[i:i + 64] + "\n" for i in range(0, len(b), 64))
+
+
 def trusted_pem(node, opts, tmp):
     p = os.path.join(tmp, "in.pem")
     with open(p, "w") as f:
@@ -1611,6 +1626,21 @@ def trust_settings():
              g, kt, note="a rejected intermediate in the bundle, its root "
              "trusted: OpenSSL takes the chain's intermediate from the "
              "store (trusted first) and honours its rejection")
+        # The rejection must hold when the rejected certificate itself is
+        # one this validator cannot read (an impossible date here), and
+        # a TRUSTED CERTIFICATE that cannot be decoded must not be taken
+        # for a harmless one (second review).
+        odd = edit_tbs(ints[0].cert, ints[0].key, validity=(
+            tlv(0x17, b"250230000000Z"), tlv(0x17, b"350101000000Z")))
+        case("trust-%s-int-reject-unreadable-with-root" % kt,
+             [r, trusted_raw(odd, REJECT_SERVER_AUTH)], certs, HOST, g, kt,
+             note="the rejected intermediate's own certificate has 30 "
+             "February as notBefore")
+        bad = trusted_raw(ints[0].der, REJECT_SERVER_AUTH).split("\n")
+        bad[2] = bad[2][:10] + "!" + bad[2][11:]
+        case("trust-%s-int-reject-bad-base64-with-root" % kt,
+             [r, "\n".join(bad)], certs, HOST, g, kt,
+             note="a TRUSTED CERTIFICATE block whose base64 is broken")
 
 
 def main(argv):
