@@ -24,7 +24,6 @@ struct anchor_rec {
 	int path_len;
 	unsigned flags;
 	unsigned char cert_hash[32]; /* SHA-256 of the certificate */
-	unsigned char key_id[32];    /* SHA-256 of subject and key */
 };
 
 struct builder {
@@ -178,18 +177,6 @@ note(struct builder *b, const struct x509_cert *c, const char *why)
 }
 
 static void
-sha256(const void *a, size_t alen, const void *b, size_t blen,
-    unsigned char out[32])
-{
-	br_sha256_context h;
-
-	br_sha256_init(&h);
-	br_sha256_update(&h, a, alen);
-	br_sha256_update(&h, b, blen);
-	br_sha256_out(&h, out);
-}
-
-static void
 refuse_key(struct builder *b, const unsigned char id[32])
 {
 	unsigned char(*p)[32];
@@ -219,36 +206,20 @@ key_refused(const struct builder *b, const unsigned char id[32])
 }
 
 /*
- * Drop every anchor another copy of which in the bundle has trust
- * settings refusing TLS servers, in whichever order they came: OpenSSL
- * keeps whichever copy comes first, and a rejection must not depend on
- * that.
+ * Refuse the key of a SubjectPublicKeyInfo. One this code cannot read
+ * or use (another algorithm, RSA under 2048 bits) can never sign or
+ * serve on a path here, so there is nothing to refuse.
  */
 static void
-drop_refused(struct builder *b)
+refuse_spki(struct builder *b, struct der spki)
 {
-	struct trust_note *n;
-	struct der dn;
-	size_t i, kept = 0;
+	br_x509_pkey pk;
+	unsigned char id[32];
 
-	if (b->nrefused == 0)
+	if (x509_spki_key(spki, &pk) != X509_OK)
 		return;
-	for (i = 0; i < b->count; i++) {
-		if (!key_refused(b, b->recs[i].key_id)) {
-			b->recs[kept++] = b->recs[i];
-			continue;
-		}
-		b->skipped++;
-		if (b->nnotes == TRUST_NOTES)
-			continue;
-		n = &b->notes[b->nnotes++];
-		dn.p = b->bytes + b->recs[i].dn_off;
-		dn.n = b->recs[i].dn_len;
-		x509_name_text(dn, n->subject, sizeof n->subject);
-		n->why = "another copy of it in the bundle has OpenSSL trust "
-		         "settings that refuse TLS servers";
-	}
-	b->count = kept;
+	x509_key_id(&pk, id);
+	refuse_key(b, id);
 }
 
 /* The key into the store, as offsets. */
@@ -277,13 +248,10 @@ store_key(struct builder *b, struct anchor_rec *rec, const br_x509_pkey *pk)
 static void
 refuse_unreadable(struct builder *b, struct der whole)
 {
-	struct der body, tbs, el;
-	struct x509_cert c;
-	unsigned char id[32];
+	struct der body, tbs, el, spki;
 	unsigned tag;
 	int i;
 
-	memset(&c, 0, sizeof c);
 	if (der_take(&whole, &tag, &body, NULL) == -1 ||
 	    der_take(&body, &tag, &tbs, NULL) == -1 ||
 	    (tbs.n > 0 && tbs.p[0] == 0xa0 &&
@@ -297,12 +265,11 @@ refuse_unreadable(struct builder *b, struct der whole)
 			b->bad_trusted = 1;
 			return;
 		}
-	if (der_take(&tbs, &tag, &el, &c.spki) == -1) {
+	if (der_take(&tbs, &tag, &el, &spki) == -1) {
 		b->bad_trusted = 1;
 		return;
 	}
-	x509_key_id(&c, id);
-	refuse_key(b, id);
+	refuse_spki(b, spki);
 }
 
 /*
@@ -320,7 +287,6 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 	struct anchor_rec *rec;
 	br_x509_pkey pk;
 	const char *why;
-	unsigned char id[32];
 	unsigned tag;
 	size_t start = b->len;
 
@@ -336,9 +302,8 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 		b->skipped++;
 		return;
 	}
-	x509_key_id(&c, id);
 	if (trusted && (why = aux_refusal(all)) != NULL) {
-		refuse_key(b, id);
+		refuse_spki(b, c.spki);
 		note(b, &c, why);
 		return;
 	}
@@ -349,7 +314,6 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 	if ((rec = new_rec(b)) == NULL)
 		return;
 	memset(rec, 0, sizeof *rec);
-	memcpy(rec->key_id, id, sizeof id);
 	rec->dn_len = c.subject.n;
 	rec->dn_off = store(b, c.subject.p, c.subject.n);
 	rec->nc_len = c.constraints.n;
@@ -365,7 +329,7 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 	 * certificate as a leaf is checked by its signature. Hashing every
 	 * root would triple the cost of loading the bundle. */
 	else
-		sha256(whole.p, whole.n, NULL, 0, rec->cert_hash);
+		x509_hash(&whole, rec->cert_hash);
 	if (b->oom) {
 		b->len = start;
 		return;
@@ -496,6 +460,42 @@ place(struct x509_anchor *ta, const struct anchor_rec *r, unsigned char *bytes)
 		ta->pkey.key.ec.q = bytes + r->a_off;
 		ta->pkey.key.ec.qlen = r->a_len;
 	}
+}
+
+/*
+ * Drop every anchor another copy of which in the bundle has trust
+ * settings refusing TLS servers, in whichever order they came: OpenSSL
+ * keeps whichever copy comes first, and a rejection must not depend on
+ * that.
+ */
+static void
+drop_refused(struct builder *b)
+{
+	struct trust_note *n;
+	struct x509_anchor a;
+	unsigned char id[32];
+	size_t i, kept = 0;
+
+	/* Hashed only here, and only when there is a distrust: the Debian
+	 * bundle's 144 keys cost 2.8 M instructions to hash. */
+	if (b->nrefused == 0)
+		return;
+	for (i = 0; i < b->count; i++) {
+		place(&a, &b->recs[i], b->bytes);
+		x509_key_id(&a.pkey, id);
+		if (!key_refused(b, id)) {
+			b->recs[kept++] = b->recs[i];
+			continue;
+		}
+		b->skipped++;
+		if (b->nnotes == TRUST_NOTES)
+			continue;
+		n = &b->notes[b->nnotes++];
+		x509_name_text(a.dn, n->subject, sizeof n->subject);
+		n->why = "another copy of it in the bundle has OpenSSL trust "
+		         "settings that refuse TLS servers";
+	}
+	b->count = kept;
 }
 
 /* Move the builder's anchors into one block owned by t. */

@@ -428,11 +428,13 @@ static int
 distrusted(const struct x509_store *store, const struct x509_cert *c)
 {
 	unsigned char id[32];
+	br_x509_pkey pk;
 	size_t i;
 
-	if (store->ndistrusted == 0)
+	/* A key this code cannot use cannot sign or serve on any path. */
+	if (store->ndistrusted == 0 || x509_spki_key(c->spki, &pk) != X509_OK)
 		return 0;
-	x509_key_id(c, id);
+	x509_key_id(&pk, id);
 	for (i = 0; i < store->ndistrusted; i++)
 		if (memcmp(store->distrusted[i], id, sizeof id) == 0)
 			return 1;
@@ -666,16 +668,6 @@ extend(struct path *p) /* NOLINT(misc-no-recursion): bounded, see above */
 	return X509_E_UNTRUSTED;
 }
 
-static void
-hash_der(const struct der *d, unsigned char out[32])
-{
-	br_sha256_context h;
-
-	br_sha256_init(&h);
-	br_sha256_update(&h, d->p, d->n);
-	br_sha256_out(&h, out);
-}
-
 enum x509_code
 x509_verify(const struct der *certs, size_t count,
     const struct x509_store *store, const struct x509_name *name, int64_t now,
@@ -699,7 +691,7 @@ x509_verify(const struct der *certs, size_t count,
 			return X509_E_MALFORMED;
 		}
 	p.count = count;
-	hash_der(&certs[0], p.leaf_hash);
+	x509_hash(&certs[0], p.leaf_hash);
 	p.comparisons = CONSTRAINT_BUDGET;
 	p.store = store;
 	p.name = name;

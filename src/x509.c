@@ -792,12 +792,35 @@ ecdsa_sig_der(const struct der *sig)
 }
 
 void
-x509_key_id(const struct x509_cert *c, unsigned char out[32])
+x509_hash(const struct der *d, unsigned char out[32])
 {
 	br_sha256_context h;
 
 	br_sha256_init(&h);
-	br_sha256_update(&h, c->spki.p, c->spki.n);
+	br_sha256_update(&h, d->p, d->n);
+	br_sha256_out(&h, out);
+}
+
+void
+x509_key_id(const br_x509_pkey *pk, unsigned char out[32])
+{
+	unsigned char head[5] = { pk->key_type };
+	br_sha256_context h;
+
+	br_sha256_init(&h);
+	if (pk->key_type == BR_KEYTYPE_RSA) {
+		/* The modulus's length keeps (n, e) from reading as another
+		 * split of the same bytes. */
+		head[1] = (unsigned char)(pk->key.rsa.nlen >> 8);
+		head[2] = (unsigned char)pk->key.rsa.nlen;
+		br_sha256_update(&h, head, sizeof head);
+		br_sha256_update(&h, pk->key.rsa.n, pk->key.rsa.nlen);
+		br_sha256_update(&h, pk->key.rsa.e, pk->key.rsa.elen);
+	} else {
+		head[1] = (unsigned char)pk->key.ec.curve;
+		br_sha256_update(&h, head, sizeof head);
+		br_sha256_update(&h, pk->key.ec.q, pk->key.ec.qlen);
+	}
 	br_sha256_out(&h, out);
 }
 

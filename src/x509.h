@@ -204,12 +204,16 @@ enum x509_code x509_verify(const struct der *certs, size_t count,
     const struct x509_store *store, const struct x509_name *name, int64_t now,
     struct x509_leaf *leaf, struct x509_fail *fail);
 
+/* SHA-256 of DER bytes (a whole certificate, say). */
+void x509_hash(const struct der *d, unsigned char out[32]);
+
 /*
- * SHA-256 of a certificate's SubjectPublicKeyInfo: what a distrust is
- * bound to, so that no re-encoding of the name and no other certificate
- * for the same key escapes it.
+ * SHA-256 of a public key as BearSSL holds it (type, then RSA modulus and
+ * exponent or EC curve and point): what a distrust is bound to, so that
+ * no re-encoding of the name or of the SubjectPublicKeyInfo, and no
+ * other certificate for the same key, escapes it.
  */
-void x509_key_id(const struct x509_cert *c, unsigned char out[32]);
+void x509_key_id(const br_x509_pkey *pk, unsigned char out[32]);
 
 /* A sentence for a code, with the fix where there is one. Static. */
 const char *x509_strerror(enum x509_code code);
