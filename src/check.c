@@ -11,13 +11,10 @@
 #include "json.h"
 #include "tokenfile.h"
 
-/* A JWT payload worth reading is far smaller than the token limit. */
-#define PAYLOAD_MAX 8192
-
 int64_t
-check_jwt_exp(const char *token, size_t len)
+check_jwt_exp(const char *token, size_t len,
+    unsigned char payload[CHECK_PAYLOAD_MAX])
 {
-	static unsigned char payload[PAYLOAD_MAX];
 	jsmntok_t tok[JSON_TOKENS_MAX];
 	struct json_doc d;
 	struct err ignored;
@@ -30,18 +27,20 @@ check_jwt_exp(const char *token, size_t len)
 	    (p2 = memchr(p1 + 1, '.', len - (size_t)(p1 + 1 - token))) ==
 	        NULL ||
 	    memchr(p2 + 1, '.', len - (size_t)(p2 + 1 - token)) != NULL ||
-	    (size_t)(p2 - p1 - 1) > PAYLOAD_MAX)
+	    (size_t)(p2 - p1 - 1) > CHECK_PAYLOAD_MAX)
 		return -1;
 	n = base64_decode(payload, (const unsigned char *)p1 + 1,
 	    (size_t)(p2 - p1 - 1), BASE64_URL);
-	if (n <= 0 ||
-	    json_parse(&d, (const char *)payload, (size_t)n, tok,
+	if (n <= 0)
+		return -1;
+	if (json_parse(&d, (const char *)payload, (size_t)n, tok,
 	        sizeof tok / sizeof tok[0], &ignored) == -1 ||
 	    (i = json_member(&d, "exp")) < 0 ||
 	    json_type(&d, i) != JSMN_PRIMITIVE ||
 	    json_uint(&d, i, INT64_MAX, &exp) == -1)
-		return -1;
-	return (int64_t)exp;
+		exp = (uint64_t)-1;
+	explicit_bzero(payload, (size_t)n);
+	return exp == (uint64_t)-1 ? -1 : (int64_t)exp;
 }
 
 /* The expiry recorded next to the token; -1 when there is none. */
@@ -64,25 +63,28 @@ recorded_expiry(const char *path)
 }
 
 int
-check_token_file(const char *path, int64_t now, int64_t *expires_at,
-    struct err *err)
+check_token_file(struct check_buf *b, const char *path, int64_t now,
+    int64_t margin_s, int64_t *expires_at, struct err *err)
 {
-	static char token[EXCHANGE_TOKEN_MAX + 1];
+	char *token = b->token;
 	int64_t exp;
 	long n;
 
 	*expires_at = 0;
-	if ((n = tokenfile_read_small(path, token, sizeof token)) == -1) {
+	if ((n = tokenfile_read_small(path, token, sizeof b->token)) == -1) {
 		if (errno == ENOENT)
 			return err_set(err, ERR_FILE, "no token at %s yet",
 			    path);
+		if (errno == EINVAL)
+			return err_set(err, ERR_FILE,
+			    "the token %s is not a regular file", path);
 		return err_set(err, ERR_FILE, "reading the token %s: %s", path,
 		    strerror(errno));
 	}
 	if (n == 0)
 		return err_set(err, ERR_FILE, "the token file %s is empty",
 		    path);
-	if ((exp = check_jwt_exp(token, (size_t)n)) == -1)
+	if ((exp = check_jwt_exp(token, (size_t)n, b->payload)) == -1)
 		exp = recorded_expiry(path);
 	explicit_bzero(token, (size_t)n);
 	if (exp == -1)
@@ -92,9 +94,10 @@ check_token_file(const char *path, int64_t now, int64_t *expires_at,
 		return err_set(err, ERR_FILE,
 		    "the token in %s expired %lld s ago", path,
 		    (long long)(now - exp));
-	if (exp - now < CHECK_MIN_VALIDITY_S)
+	if (exp - now < margin_s)
 		return err_set(err, ERR_FILE,
-		    "the token in %s expires in %lld s, under the %d s margin",
-		    path, (long long)(exp - now), CHECK_MIN_VALIDITY_S);
+		    "the token in %s expires in %lld s, under the %lld s "
+		    "margin (READY_MIN_VALIDITY)",
+		    path, (long long)(exp - now), (long long)margin_s);
 	return 0;
 }

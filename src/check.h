@@ -10,25 +10,34 @@
 
 #include "err.h"
 
-/* A token this close to its expiry no longer counts as usable. */
-#define CHECK_MIN_VALIDITY_S 10
+#include "exchange.h"
+
+/* A JWT payload worth reading is far smaller than the token limit. */
+#define CHECK_PAYLOAD_MAX 8192
+
+/* Where the token is read and decoded, owned by the caller; wiped after. */
+struct check_buf {
+	char token[EXCHANGE_TOKEN_MAX + 1];
+	unsigned char payload[CHECK_PAYLOAD_MAX];
+};
 
 /*
  * Decide whether the token at `path` is present, non-empty and valid for
- * at least CHECK_MIN_VALIDITY_S more seconds at Unix time `now`. The
+ * at least `margin_s` more seconds at Unix time `now`. The
  * expiry is the JWT `exp` claim when the token is a JWT, else the one the
  * exchange reported, recorded next to the token (tokenfile_expiry_path);
  * with neither, a present token counts as usable. On success *expires_at
  * is the expiry (0 when unknown) and 0 is returned; else -1 with err set
  * to the reason.
  */
-int check_token_file(const char *path, int64_t now, int64_t *expires_at,
-    struct err *err);
+int check_token_file(struct check_buf *b, const char *path, int64_t now,
+    int64_t margin_s, int64_t *expires_at, struct err *err);
 
 /*
  * The `exp` claim of a JWT (three base64url segments), or -1 when `token`
- * is not a JWT with a numeric exp.
+ * is not a JWT with a numeric exp. The payload is decoded into `payload`.
  */
-int64_t check_jwt_exp(const char *token, size_t len);
+int64_t check_jwt_exp(const char *token, size_t len,
+    unsigned char payload[CHECK_PAYLOAD_MAX]);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * config.c: the environment, read once into one validated struct config.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -310,6 +312,65 @@ file_path(const char *name, const char *value, struct err *err)
 	return 0;
 }
 
+static int
+bad_listen(const char *v, const char *why, struct err *err)
+{
+	return err_set(err, ERR_CONFIG,
+	    "HEALTH_ADDR=\"%.64s\" %s: use :PORT (every address), "
+	    "IPv4:PORT or [IPv6]:PORT, such as :8081, 127.0.0.1:8081 or "
+	    "[::]:8081",
+	    v, why);
+}
+
+/* HEALTH_ADDR as Go's net.Listen reads an address, numeric hosts only. */
+static int
+health_addr(config_lookup_fn lookup, struct config_listen *l, struct err *err)
+{
+	const char *v = lookup_set(lookup, "HEALTH_ADDR"), *colon;
+	char host[INET6_ADDRSTRLEN + 1];
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&l->addr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&l->addr;
+	unsigned long port = 0;
+	size_t hlen;
+	const char *p;
+
+	memset(l, 0, sizeof *l);
+	if (v == NULL)
+		return 0;
+	if ((colon = strrchr(v, ':')) == NULL)
+		return bad_listen(v, "has no port", err);
+	for (p = colon + 1; *p >= '0' && *p <= '9' && port <= 65535; p++)
+		port = port * 10 + (unsigned long)(*p - '0');
+	if (p == colon + 1 || *p != '\0' || port == 0 || port > 65535)
+		return bad_listen(v, "has no port from 1 to 65535", err);
+	hlen = (size_t)(colon - v);
+	if (hlen >= 2 && v[0] == '[' && v[hlen - 1] == ']') {
+		v++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof host)
+		return bad_listen(v, "has a host that is not an IP address",
+		    err);
+	memcpy(host, v, hlen);
+	host[hlen] = '\0';
+	l->set = true;
+	l->any = hlen == 0;
+	if (l->any || inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		l->len = sizeof *sin6;
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		l->len = sizeof *sin;
+		return 0;
+	}
+	return bad_listen(lookup_set(lookup, "HEALTH_ADDR"),
+	    "has a host that is not an IP address", err);
+}
+
 int
 config_load(struct config *cfg, config_lookup_fn lookup, struct err *err)
 {
@@ -324,7 +385,10 @@ config_load(struct config *cfg, config_lookup_fn lookup, struct err *err)
 	        &cfg->refresh_interval_ms, err) == -1 ||
 	    duration_ms(lookup, "EXCHANGE_TIMEOUT", "30s",
 	        &cfg->exchange_timeout_ms, err) == -1 ||
-	    file_mode(lookup, &cfg->token_file_mode, err) == -1)
+	    file_mode(lookup, &cfg->token_file_mode, err) == -1 ||
+	    duration_ms(lookup, "READY_MIN_VALIDITY", "10s",
+	        &cfg->ready_min_validity_ms, err) == -1 ||
+	    health_addr(lookup, &cfg->health, err) == -1)
 		return -1;
 	ca_bundle(lookup, cfg);
 	cfg->audience = lookup_set(lookup, "AUDIENCE");

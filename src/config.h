@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "err.h"
 #include "log.h"
@@ -24,6 +25,14 @@
 #define CONFIG_DEFAULT_SUBJECT_TOKEN_TYPE \
 	"urn:ietf:params:oauth:token-type:id_token"
 
+/* Where the health and metrics listener binds (HEALTH_ADDR). */
+struct config_listen {
+	bool set; /* unset: no listener */
+	bool any; /* ":PORT": every address, IPv6 and IPv4 */
+	struct sockaddr_storage addr;
+	socklen_t len;
+};
+
 struct config {
 	const char *sa_token_path;
 	const char *output_token_path;
@@ -34,6 +43,8 @@ struct config {
 	const char *ca_bundle_path; /* NULL for plain http */
 	uint64_t refresh_interval_ms;
 	uint64_t exchange_timeout_ms;
+	uint64_t ready_min_validity_ms; /* READY_MIN_VALIDITY, for check too */
+	struct config_listen health;
 	unsigned token_file_mode;
 	bool allow_insecure_http;
 	enum log_format log_format;

@@ -127,68 +127,109 @@ event_wait(int fd, short events, int64_t deadline, int wake_on_reload,
 	}
 }
 
-/* A timer descriptor that becomes readable at `deadline` (absolute, on
- * clock `id`); never, for EVENT_NEVER. -1 with errno set on failure. */
+int
+event_timers_open(struct event_timers *t, struct err *err)
+{
+	t->boot_at = t->wall_at = EVENT_NEVER;
+	t->wall_fd = -1;
+	t->boot_fd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (t->boot_fd != -1)
+		t->wall_fd = timerfd_create(CLOCK_REALTIME,
+		    TFD_CLOEXEC | TFD_NONBLOCK);
+	if (t->wall_fd != -1)
+		return 0;
+	event_timers_close(t);
+	return err_set(err, ERR_SYSTEM, "creating a timer: %s",
+	    strerror(errno));
+}
+
+/* Set fd to fire at `at` (absolute ms on its clock; EVENT_NEVER: never). */
 static int
-timer_at(clockid_t id, int64_t deadline, int flags)
+arm(int fd, int64_t at, int flags)
 {
 	struct itimerspec its;
-	int fd, saved;
 
-	if ((fd = timerfd_create(id, TFD_CLOEXEC | TFD_NONBLOCK)) == -1)
-		return -1;
-	if (deadline == EVENT_NEVER)
-		return fd;
 	memset(&its, 0, sizeof its);
-	/* A deadline at or before the epoch would disarm the timer. */
-	its.it_value.tv_sec = deadline > 0 ? deadline / 1000 : 0;
-	its.it_value.tv_nsec = deadline > 0 ? (deadline % 1000) * 1000000 : 1;
-	if (timerfd_settime(fd, TFD_TIMER_ABSTIME | flags, &its, NULL) == 0)
-		return fd;
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
+	if (at != EVENT_NEVER) {
+		/* A deadline at or before the epoch would disarm the timer. */
+		its.it_value.tv_sec = at > 0 ? at / 1000 : 0;
+		its.it_value.tv_nsec = at > 0 ? (at % 1000) * 1000000 : 1;
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1;
+	}
+	return timerfd_settime(fd, TFD_TIMER_ABSTIME | flags, &its, NULL);
 }
 
 int
-event_sleep(int64_t deadline, int64_t wall_deadline, struct err *err)
+event_timers_arm(struct event_timers *t, int64_t at, int64_t wall_at,
+    struct err *err)
 {
-	struct pollfd pfd[2];
-	int n, rc = 0;
-
-	pfd[0].fd = timer_at(CLOCK_BOOTTIME, deadline, 0);
-	pfd[1].fd = pfd[0].fd == -1 ?
-	    -1 :
-	    timer_at(CLOCK_REALTIME, wall_deadline, TFD_TIMER_CANCEL_ON_SET);
-	if (pfd[1].fd == -1) {
-		/* No timers (descriptors exhausted): the relative ppoll()
-		 * timeout still ends the sleep, late only across a suspend. */
-		if (pfd[0].fd != -1)
-			close(pfd[0].fd);
-		return event_wait(-1, 0, deadline, 1, err) == -1 ? -1 : 0;
-	}
-	pfd[0].events = pfd[1].events = POLLIN;
-	for (;;) {
-		if (stop_requested || reload_requested) {
-			rc = err_set(err, ERR_INTERRUPTED,
-			    stop_requested ? "stopped by a termination signal" :
-			                     "woken by SIGHUP");
-			break;
-		}
-		pfd[0].revents = pfd[1].revents = 0;
-		n = ppoll(pfd, 2, NULL, &wait_mask);
-		if (n > 0)
-			break;
-		if (n == -1 && errno != EINTR) {
-			rc = err_set(err, ERR_SYSTEM, "ppoll: %s",
+	if (at != t->boot_at) {
+		if (arm(t->boot_fd, at, 0) == -1)
+			return err_set(err, ERR_SYSTEM, "setting a timer: %s",
 			    strerror(errno));
-			break;
-		}
+		t->boot_at = at;
 	}
-	close(pfd[0].fd);
-	close(pfd[1].fd);
-	return rc;
+	if (wall_at != t->wall_at) {
+		if (arm(t->wall_fd, wall_at, TFD_TIMER_CANCEL_ON_SET) == -1)
+			return err_set(err, ERR_SYSTEM, "setting a timer: %s",
+			    strerror(errno));
+		t->wall_at = wall_at;
+	}
+	return 0;
+}
+
+void
+event_timers_fds(const struct event_timers *t, struct pollfd *boot,
+    struct pollfd *wall)
+{
+	boot->fd = t->boot_fd;
+	wall->fd = t->wall_fd;
+	boot->events = wall->events = POLLIN;
+	boot->revents = wall->revents = 0;
+}
+
+void
+event_timers_ack(struct event_timers *t, const struct pollfd *boot,
+    const struct pollfd *wall)
+{
+	uint64_t n;
+
+	/* A fired timer stays readable until read; disarmed, it is set anew
+	 * next time. A wall clock set reads as ECANCELED: re-arm it too. */
+	if (boot->revents != 0) {
+		(void)read(t->boot_fd, &n, sizeof n);
+		t->boot_at = -1;
+	}
+	if (wall->revents != 0) {
+		(void)read(t->wall_fd, &n, sizeof n);
+		t->wall_at = -1;
+	}
+}
+
+void
+event_timers_close(struct event_timers *t)
+{
+	if (t->boot_fd != -1)
+		close(t->boot_fd);
+	if (t->wall_fd != -1)
+		close(t->wall_fd);
+	t->boot_fd = t->wall_fd = -1;
+}
+
+int
+event_poll(struct pollfd *fds, size_t n, struct err *err)
+{
+	int r;
+
+	if (stop_requested || reload_requested)
+		return 0;
+	r = ppoll(fds, (nfds_t)n, NULL, &wait_mask);
+	if (r >= 0)
+		return r;
+	if (errno == EINTR)
+		return 0;
+	return err_set(err, ERR_SYSTEM, "ppoll: %s", strerror(errno));
 }
 
 int

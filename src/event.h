@@ -7,7 +7,7 @@
  * for a TLS record), it notices SIGTERM within one wait. Time is
  * CLOCK_BOOTTIME in milliseconds: unlike CLOCK_MONOTONIC it goes on while
  * the machine is suspended, and a token's lifetime does too. The long
- * sleep between refreshes also watches the wall clock (event_sleep()),
+ * sleep between refreshes also watches the wall clock (event_timers),
  * which catches what no clock of this machine can see, such as a VM held
  * by its host; otherwise the wall clock is used only for certificate
  * validity and log timestamps.
@@ -15,6 +15,8 @@
 #ifndef TB_EVENT_H
 #define TB_EVENT_H
 
+#include <poll.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -50,17 +52,47 @@ int event_wait(int fd, short events, int64_t deadline, int wake_on_reload,
     struct err *err);
 
 /*
- * Sleep until `deadline` (event_now() time) or `wall_deadline`
- * (event_wall_now() time) passes, whichever comes first, or until the
- * wall clock is set (a step that may have moved wall_deadline nearer or
- * further: the caller decides again), or a signal arrives. Either deadline
- * may be EVENT_NEVER. Both are timers in the kernel, so the process makes
- * no system call while it sleeps, and a deadline that passed during a
- * suspend ends the sleep on resume. Returns 0 when the sleep ended by
- * time, or -1 with err set: ERR_INTERRUPTED on a termination signal or
- * SIGHUP, ERR_SYSTEM otherwise.
+ * The loop's two clocks as timer descriptors, so that a deadline that
+ * passed during a suspend ends the wait on resume, and the process makes
+ * no system call while it waits: one on CLOCK_BOOTTIME, one on the wall
+ * clock that also fires when the wall clock is set (a step that may have
+ * moved a wall deadline nearer or further: the caller decides again).
  */
-int event_sleep(int64_t deadline, int64_t wall_deadline, struct err *err);
+struct event_timers {
+	int boot_fd;
+	int wall_fd;
+	int64_t boot_at; /* armed for, EVENT_NEVER for never, -1 unknown */
+	int64_t wall_at;
+};
+
+/* Create both timers, disarmed. Returns 0, or -1 with err set. */
+int event_timers_open(struct event_timers *t, struct err *err);
+
+/*
+ * Fire at `at` (event_now() ms) and at `wall_at` (event_wall_now() ms),
+ * either EVENT_NEVER; a system call only for what changed. Returns 0, or
+ * -1 with err set.
+ */
+int event_timers_arm(struct event_timers *t, int64_t at, int64_t wall_at,
+    struct err *err);
+
+/* Fill two poll slots with the timers. */
+void event_timers_fds(const struct event_timers *t, struct pollfd *boot,
+    struct pollfd *wall);
+
+/* After a poll: consume what fired, so that it is armed anew. */
+void event_timers_ack(struct event_timers *t, const struct pollfd *boot,
+    const struct pollfd *wall);
+
+void event_timers_close(struct event_timers *t);
+
+/*
+ * Wait, without a timeout, until one of fds is ready or a signal arrives
+ * (the timers carry the deadlines). Returns the number ready, 0 when a
+ * signal arrived (or had arrived: see event_stop_requested() and
+ * event_take_reload()), or -1 with err set.
+ */
+int event_poll(struct pollfd *fds, size_t n, struct err *err);
 
 /* Non-zero once SIGTERM or SIGINT has arrived. */
 int event_stop_requested(void);

@@ -5,51 +5,41 @@
 #include <string.h>
 #include <time.h>
 
+#include <poll.h>
+#include <unistd.h>
+
+#include "event.h"
 #include "exchange.h"
 #include "json.h"
-#include "net.h"
-#include "tls.h"
 
 #define GRANT_TYPE "urn:ietf:params:oauth:grant-type:token-exchange"
-/* Every byte percent-encoded, plus the keys and the grant type. */
-#define FORM_MAX (3 * (EXCHANGE_SUBJECT_MAX + 2 * CONFIG_FIELD_MAX) + 512)
-#define REQUEST_MAX (FORM_MAX + 4096)
 /* Larger lifetimes are nonsense; the schedule caps them anyway. */
 #define EXPIRES_IN_MAX (10ull * 365 * 24 * 3600)
 
-/*
- * One exchange at a time, so the large buffers are static: they cost no
- * resident memory until touched, and nothing is allocated per refresh.
- */
-static char form_buf[FORM_MAX];
-static char request_buf[REQUEST_MAX];
-static char response_buf[HTTP_READER_BUF];
-static struct tls_conn tls;
-
 static int
-build_form(const struct config *cfg, const char *subject, size_t len,
-    size_t *form_len)
+build_form(const struct config *cfg, char *form_buf, size_t cap,
+    const char *subject, size_t len, size_t *form_len)
 {
 	*form_len = 0;
 	/* Keys in the order Go's url.Values.Encode sorts them. */
 	if (cfg->audience != NULL &&
-	    form_append(form_buf, sizeof form_buf, form_len, "audience",
-	        cfg->audience, strlen(cfg->audience)) == -1)
+	    form_append(form_buf, cap, form_len, "audience", cfg->audience,
+	        strlen(cfg->audience)) == -1)
 		return -1;
-	return form_append(form_buf, sizeof form_buf, form_len, "grant_type",
-	           GRANT_TYPE, strlen(GRANT_TYPE)) == -1 ||
-	        form_append(form_buf, sizeof form_buf, form_len,
-	            "subject_token", subject, len) == -1 ||
-	        form_append(form_buf, sizeof form_buf, form_len,
-	            "subject_token_type", cfg->subject_token_type,
+	return form_append(form_buf, cap, form_len, "grant_type", GRANT_TYPE,
+	           strlen(GRANT_TYPE)) == -1 ||
+	        form_append(form_buf, cap, form_len, "subject_token", subject,
+	            len) == -1 ||
+	        form_append(form_buf, cap, form_len, "subject_token_type",
+	            cfg->subject_token_type,
 	            strlen(cfg->subject_token_type)) == -1 ?
 	    -1 :
 	    0;
 }
 
 static int
-build_request(const struct config *cfg, const char *subject, size_t len,
-    size_t *form_len, size_t *req_len, struct err *err)
+build_request(struct exchange *x, const char *subject, size_t len,
+    struct err *err)
 {
 	static const struct http_header headers[] = {
 		{ "Accept", "application/json" },
@@ -57,21 +47,22 @@ build_request(const struct config *cfg, const char *subject, size_t len,
 	};
 	struct http_request req;
 
-	if (build_form(cfg, subject, len, form_len) == -1)
+	if (build_form(x->cfg, x->form, sizeof x->form, subject, len,
+	        &x->form_len) == -1)
 		return err_set(err, ERR_CONFIG,
 		    "the request form is larger than %zu bytes",
-		    sizeof form_buf);
+		    sizeof x->form);
 	memset(&req, 0, sizeof req);
 	req.method = "POST";
-	req.url = &cfg->url;
+	req.url = &x->cfg->url;
 	req.user_agent = "tokenbridge-sidecar/" TB_VERSION;
 	req.content_type = "application/x-www-form-urlencoded";
 	req.extra = headers;
 	req.extra_count = sizeof headers / sizeof headers[0];
-	req.body = form_buf;
-	req.body_len = *form_len;
-	return http_request_write(&req, request_buf, sizeof request_buf,
-	    req_len, err);
+	req.body = x->form;
+	req.body_len = x->form_len;
+	return http_request_write(&req, x->request, sizeof x->request,
+	    &x->req_len, err);
 }
 
 /* Server text for a log line: control characters dropped, bounded. */
@@ -229,59 +220,162 @@ exchange_parse_response(const struct http_response *resp,
 	return 0;
 }
 
-static int
-roundtrip(const struct config *cfg, const struct trust *trust,
-    struct net_conn *conn, size_t req_len, struct http_reader *reader,
-    struct err *err)
+void
+exchange_init(struct exchange *x)
 {
-	struct stream s;
-
-	if (cfg->url.tls) {
-		if (tls_open(&tls, conn, cfg->url.host, trust, err) == -1)
-			return -1;
-		tls_stream(&tls, &s);
-	} else {
-		net_stream(conn, &s);
-	}
-	return http_roundtrip(&s, request_buf, req_len, reader, err);
+	x->phase = EXCHANGE_DONE;
+	x->tls_started = false;
+	x->conn.fd = -1;
+	x->dial.phase = NET_IDLE;
+	x->dial.pipe_fd = x->dial.fd = x->dial.child = -1;
+	x->form_len = x->req_len = x->reader.high = 0;
 }
 
 int
-exchange_token(const struct config *cfg, const struct trust *trust,
-    const char *subject, size_t subject_len, int64_t deadline,
-    struct exchange_result *res, struct err *err)
+exchange_begin(struct exchange *x, const struct config *cfg,
+    const struct trust *trust, const char *subject, size_t subject_len,
+    int64_t deadline, struct exchange_result *res, struct err *err)
 {
-	struct http_response resp;
-	struct http_reader reader;
-	struct net_conn conn;
-	size_t form_len = 0, req_len = 0;
-	int rc;
-
+	x->cfg = cfg;
+	x->trust = trust;
+	x->res = res;
+	x->deadline = deadline;
+	exchange_init(x);
+	x->events = 0;
+	x->conn.peer = x->dial.peer;
+	x->phase = EXCHANGE_DIAL;
 	res->http_status = 0;
 	res->retry_after = 0;
-	http_reader_init(&reader, response_buf, sizeof response_buf, &resp);
-	rc = build_request(cfg, subject, subject_len, &form_len, &req_len, err);
-	if (rc == 0)
-		rc = net_connect(&conn, cfg->url.host, cfg->url.port, deadline,
-		    err);
-	if (rc == 0) {
-		rc = roundtrip(cfg, trust, &conn, req_len, &reader, err);
-		net_close(&conn);
-		/*
-		 * BearSSL decrypts in place and keeps the session keys in the
-		 * engine: the last record (the token) and the keys that would
-		 * decrypt a capture of the request go too.
-		 */
-		tls_clear(&tls);
+	http_reader_init(&x->reader, x->response, sizeof x->response, &x->resp);
+	if (build_request(x, subject, subject_len, err) == -1)
+		return -1;
+	return net_dial_start(&x->dial, cfg->url.host, cfg->url.port, deadline,
+	    err);
+}
+
+void
+exchange_want(const struct exchange *x, int *fd, short *events, int64_t *until)
+{
+	if (x->phase == EXCHANGE_DIAL) {
+		net_dial_want(&x->dial, fd, events, until);
+		return;
 	}
-	if (rc == 0)
-		rc = exchange_parse_response(&resp, res, err);
+	*fd = x->conn.fd;
+	*events = x->events;
+	*until = x->deadline;
+}
+
+/* The deadline passed while the server had the next move. */
+static int
+server_timeout(const struct exchange *x, struct err *err)
+{
+	return err_set(err, ERR_TIMEOUT,
+	    "the server %s did not %s within EXCHANGE_TIMEOUT", x->conn.peer,
+	    x->events == POLLOUT ? "take the request" : "answer");
+}
+
+/* Connected: TLS set up over the socket, or the socket itself. */
+static int
+connected(struct exchange *x, struct err *err)
+{
+	x->conn.fd = net_dial_take(&x->dial);
+	net_dial_close(&x->dial);
+	net_stream(&x->conn, &x->sock);
+	x->s = &x->sock;
+	http_call_init(&x->call, x->request, x->req_len, &x->reader);
+	x->phase = EXCHANGE_HTTP;
+	if (!x->cfg->url.tls)
+		return 0;
+	x->phase = EXCHANGE_TLS;
+	x->tls_started = true;
+	if (tls_start(&x->tls, &x->sock, x->cfg->url.host, x->conn.peer,
+	        x->trust, err) == -1)
+		return -1;
+	tls_stream(&x->tls, &x->tls_stream);
+	x->s = &x->tls_stream;
+	return 0;
+}
+
+/* Move the transport as far as it goes: EXCHANGE_MORE, EXCHANGE_OK, or
+ * -1 with err set. */
+static int
+advance(struct exchange *x, short revents, struct err *err)
+{
+	enum http_step st;
+	int r;
+
+	for (;;) {
+		switch (x->phase) {
+		case EXCHANGE_DIAL:
+			r = net_dial_step(&x->dial, revents, err);
+			if (r != NET_DONE)
+				return r;
+			if (connected(x, err) == -1)
+				return -1;
+			break;
+		case EXCHANGE_TLS:
+			r = tls_handshake(&x->tls, &x->events, err);
+			if (r != 0)
+				return r == STREAM_AGAIN ? EXCHANGE_MORE : -1;
+			x->phase = EXCHANGE_HTTP;
+			break;
+		case EXCHANGE_HTTP:
+			st = http_call_step(&x->call, x->s, &x->events, err);
+			if (st == HTTP_MORE)
+				return EXCHANGE_MORE;
+			x->phase = EXCHANGE_DONE;
+			return st == HTTP_DONE ? EXCHANGE_OK : -1;
+		case EXCHANGE_DONE:
+		default:
+			return err_set(err, ERR_SYSTEM,
+			    "the exchange is not in progress");
+		}
+	}
+}
+
+int
+exchange_step(struct exchange *x, short revents, struct err *err)
+{
+	int r;
+
+	if (revents == 0 && x->phase != EXCHANGE_DIAL &&
+	    event_now() >= x->deadline)
+		return server_timeout(x, err);
+	if ((r = advance(x, revents, err)) != EXCHANGE_OK)
+		return r;
+	exchange_close(x);
+	return exchange_parse_response(&x->resp, x->res, err) == 0 ?
+	    EXCHANGE_OK :
+	    -1;
+}
+
+void
+exchange_close(struct exchange *x)
+{
+	net_dial_close(&x->dial);
+	if (x->conn.fd != -1)
+		close(x->conn.fd);
+	x->conn.fd = -1;
+	/*
+	 * BearSSL decrypts in place and keeps the session keys in the
+	 * engine: the last record (the token) and the keys that would
+	 * decrypt a capture of the request go too.
+	 */
+	if (x->tls_started)
+		tls_clear(&x->tls);
+	x->tls_started = false;
+}
+
+void
+exchange_end(struct exchange *x)
+{
+	exchange_close(x);
 	/*
 	 * Leave no copy of either token behind, wiping only what was used:
 	 * touching the whole buffers would make them resident.
 	 */
-	explicit_bzero(form_buf, form_len);
-	explicit_bzero(request_buf, req_len);
-	explicit_bzero(response_buf, reader.high);
-	return rc;
+	explicit_bzero(x->form, x->form_len);
+	explicit_bzero(x->request, x->req_len);
+	explicit_bzero(x->response, x->reader.high);
+	exchange_init(x);
 }

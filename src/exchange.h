@@ -17,11 +17,17 @@
 #include "config.h"
 #include "err.h"
 #include "http.h"
+#include "net.h"
+#include "tls.h"
 #include "trust.h"
 
 #define EXCHANGE_TOKEN_MAX (32u * 1024)   /* access token, decoded */
 #define EXCHANGE_SUBJECT_MAX (16u * 1024) /* ServiceAccount token */
 #define EXCHANGE_TEXT_MAX 200             /* server text kept for logs */
+/* Every byte percent-encoded, plus the keys and the grant type. */
+#define EXCHANGE_FORM_MAX \
+	(3 * (EXCHANGE_SUBJECT_MAX + 2 * CONFIG_FIELD_MAX) + 512)
+#define EXCHANGE_REQUEST_MAX (EXCHANGE_FORM_MAX + 4096)
 
 struct exchange_result {
 	char access_token[EXCHANGE_TOKEN_MAX];
@@ -34,15 +40,81 @@ struct exchange_result {
 	uint64_t retry_after; /* seconds, 0 when none */
 };
 
+enum exchange_phase {
+	EXCHANGE_DIAL, /* resolving, then connecting */
+	EXCHANGE_TLS,  /* the handshake */
+	EXCHANGE_HTTP, /* the request, then the response */
+	EXCHANGE_DONE
+};
+
 /*
- * Exchange `subject` (len bytes, no trailing newline) at cfg->url before
- * `deadline` (monotonic ms). On success fills `res` and returns 0; else -1
- * with err set (ERR_DNS ... ERR_RESPONSE) and res->http_status and
- * res->retry_after filled where the server answered.
+ * One exchange in flight, owned by the caller. The buffers are large
+ * (about 230 KiB) but only what an exchange uses becomes resident: keep
+ * the struct in static storage, not on the stack.
  */
-int exchange_token(const struct config *cfg, const struct trust *trust,
-    const char *subject, size_t subject_len, int64_t deadline,
-    struct exchange_result *res, struct err *err);
+struct exchange {
+	const struct config *cfg;
+	const struct trust *trust;
+	struct exchange_result *res;
+	enum exchange_phase phase;
+	int64_t deadline; /* event_now() ms */
+	short events;     /* what the stream waits for */
+	bool tls_started;
+	struct net_dial dial;
+	struct net_conn conn;
+	struct stream sock;
+	struct stream tls_stream;
+	struct stream *s; /* the one HTTP runs over */
+	struct tls_conn tls;
+	struct http_call call;
+	struct http_reader reader;
+	struct http_response resp;
+	size_t form_len;
+	size_t req_len;
+	char form[EXCHANGE_FORM_MAX];
+	char request[EXCHANGE_REQUEST_MAX];
+	char response[HTTP_READER_BUF];
+};
+
+/* Return values of exchange_step(). */
+#define EXCHANGE_MORE 0
+#define EXCHANGE_OK 1
+
+/* Make `x` idle: nothing open, nothing to wipe. Once before first use. */
+void exchange_init(struct exchange *x);
+
+/*
+ * Start exchanging `subject` (len bytes, no trailing newline) at cfg->url
+ * before `deadline` (event_now() ms), the answer to go into `res`. cfg,
+ * trust and res outlive the exchange; subject is copied into the request.
+ * Returns EXCHANGE_MORE, or -1 with err set; exchange_end() is due either
+ * way.
+ */
+int exchange_begin(struct exchange *x, const struct config *cfg,
+    const struct trust *trust, const char *subject, size_t subject_len,
+    int64_t deadline, struct exchange_result *res, struct err *err);
+
+/*
+ * The descriptor to wait on (-1 for none), for which events, and the time
+ * after which exchange_step() is due even if it never becomes ready.
+ */
+void exchange_want(const struct exchange *x, int *fd, short *events,
+    int64_t *until);
+
+/*
+ * Go on after the descriptor became ready (`revents`, from poll) or the
+ * time from exchange_want() passed (`revents` 0). Returns EXCHANGE_MORE to
+ * wait again, EXCHANGE_OK with res filled, or -1 with err set (ERR_DNS ...
+ * ERR_RESPONSE) and res->http_status and res->retry_after filled where
+ * the server answered. After EXCHANGE_OK or -1 the connection is closed.
+ */
+int exchange_step(struct exchange *x, short revents, struct err *err);
+
+/* Close the connection and stop the resolver, if any: the work ends. */
+void exchange_close(struct exchange *x);
+
+/* Close, and wipe every byte of both tokens the exchange held. */
+void exchange_end(struct exchange *x);
 
 /*
  * Read a token response body (status already known) into `res`. Split out

@@ -624,26 +624,64 @@ http_retry_after(const char *value, int64_t now, uint64_t *seconds)
 	return 0;
 }
 
-int
-http_roundtrip(struct stream *s, const char *req_buf, size_t req_len,
-    struct http_reader *r, struct err *err)
+void
+http_call_init(struct http_call *c, const char *req, size_t req_len,
+    struct http_reader *r)
 {
+	c->req = req;
+	c->req_len = req_len;
+	c->sent = 0;
+	c->flushed = false;
+	c->reader = r;
+}
+
+static enum http_step
+call_send(struct http_call *c, struct stream *s, short *events, struct err *err)
+{
+	ssize_t n;
+	int r;
+
+	while (c->sent < c->req_len) {
+		n = s->send(s->ctx, c->req + c->sent, c->req_len - c->sent,
+		    events, err);
+		if (n == STREAM_AGAIN)
+			return HTTP_MORE;
+		if (n < 0)
+			return err_wrap(err, "sending the request");
+		c->sent += (size_t)n;
+	}
+	if ((r = s->flush(s->ctx, events, err)) == STREAM_AGAIN)
+		return HTTP_MORE;
+	if (r != 0)
+		return err_wrap(err, "sending the request");
+	c->flushed = true;
+	return HTTP_DONE;
+}
+
+enum http_step
+http_call_step(struct http_call *c, struct stream *s, short *events,
+    struct err *err)
+{
+	struct http_reader *r = c->reader;
 	enum http_step st;
 	size_t avail;
 	ssize_t n;
 	char *p;
 
-	if (s->write_all(s->ctx, req_buf, req_len, err) == -1)
-		return err_wrap(err, "sending the request");
+	if (!c->flushed && (st = call_send(c, s, events, err)) != HTTP_DONE)
+		return st;
 	do {
 		p = http_reader_space(r, &avail);
 		if (avail == 0)
 			return err_set(err, ERR_HTTP,
 			    "the response is larger than the %zu-byte buffer",
 			    r->cap);
-		if ((n = s->read(s->ctx, p, avail, err)) == -1)
+		n = s->recv(s->ctx, p, avail, events, err);
+		if (n == STREAM_AGAIN)
+			return HTTP_MORE;
+		if (n < 0)
 			return err_wrap(err, "reading the response");
 		st = http_reader_commit(r, (size_t)n, err);
 	} while (st == HTTP_MORE);
-	return st == HTTP_DONE ? 0 : -1;
+	return st;
 }

@@ -111,11 +111,25 @@ enum http_step http_reader_commit(struct http_reader *r, size_t n,
  */
 int http_retry_after(const char *value, int64_t now, uint64_t *seconds);
 
+/* One request sent, then its response read, over a non-blocking stream. */
+struct http_call {
+	const char *req; /* serialized, outlives the call */
+	size_t req_len;
+	size_t sent;
+	bool flushed; /* the whole request is on the wire */
+	struct http_reader *reader;
+};
+
+/* Prepare to send req[0..req_len) and read the answer with `r`. */
+void http_call_init(struct http_call *c, const char *req, size_t req_len,
+    struct http_reader *r);
+
 /*
- * Send `req` (already serialized in req_buf) and read one response with the
- * reader. Returns 0 with `resp` complete, or -1 with err set.
+ * Go as far as the stream allows. Returns HTTP_DONE with the reader's
+ * response complete, HTTP_MORE with *events set (the socket readiness to
+ * wait for), or HTTP_FAIL with err set.
  */
-int http_roundtrip(struct stream *s, const char *req_buf, size_t req_len,
-    struct http_reader *r, struct err *err);
+enum http_step http_call_step(struct http_call *c, struct stream *s,
+    short *events, struct err *err);
 
 #endif

@@ -15,7 +15,9 @@
 #include "check.h"
 #include "config.h"
 #include "event.h"
+#include "health.h"
 #include "log.h"
+#include "loop.h"
 #include "refresh.h"
 #include "tokenfile.h"
 #include "trust.h"
@@ -32,7 +34,7 @@ static const char usage[] =
     "  once      one exchange; exit 0 on success, 1 on failure,\n"
     "            2 on bad configuration\n"
     "  check     probe: exit 0 when OUTPUT_TOKEN_PATH holds a token valid for\n"
-    "            10 s more, else 1 with the reason; no network\n"
+    "            READY_MIN_VALIDITY (10s) more, else 1 with the reason\n"
     "  version   print the version\n\nEnvironment:\n"
     "  SA_TOKEN_PATH       ServiceAccount token to read (required)\n"
     "  OUTPUT_TOKEN_PATH   access token file to write (required)\n"
@@ -45,6 +47,8 @@ static const char usage[] =
     "  TOKEN_FILE_MODE     octal mode of the token file (default 0600)\n"
     "  EXCHANGE_TIMEOUT    deadline for one whole exchange (default 30s)\n"
     "  ALLOW_INSECURE_HTTP true to allow an http:// EXCHANGE_URL\n"
+    "  HEALTH_ADDR         listen for /livez /readyz /metrics (:8081)\n"
+    "  READY_MIN_VALIDITY  validity a token needs to count as ready (10s)\n"
     "  LOG_FORMAT          text (default) or json\n"
     "  LOG_LEVEL           debug, info (default), warn or error\n";
 
@@ -171,75 +175,121 @@ start(struct config *cfg, struct trust *trust, struct refresh_output *out,
 	return 0;
 }
 
+/*
+ * What a subcommand works with. Large (the exchange's buffers), so it
+ * lives in static storage: untouched pages cost no memory.
+ */
+struct sidecar {
+	struct config cfg;
+	struct trust trust;
+	struct refresh_output out;
+	struct metrics metrics;
+	struct check_buf check;
+	struct health health;
+	struct refresh job;
+};
+
+static struct sidecar sidecar;
+
+static void
+finish(struct sidecar *sc)
+{
+	tokendir_close(&sc->out.dir);
+	trust_free(&sc->trust);
+}
+
 static int
 cmd_once(int hardening_errno)
 {
-	static struct exchange_result res;
-	static struct refresh_output out;
-	struct config cfg;
-	struct trust trust;
+	struct sidecar *sc = &sidecar;
 	struct err err;
 	int rc;
 
-	memset(&trust, 0, sizeof trust);
-	out.dir.fd = -1;
-	if ((rc = start(&cfg, &trust, &out, "once", hardening_errno)) != 0) {
-		tokendir_close(&out.dir);
-		trust_free(&trust);
-		return rc;
+	sc->out.dir.fd = -1;
+	if ((rc = start(&sc->cfg, &sc->trust, &sc->out, "once",
+	         hardening_errno)) == 0) {
+		refresh_init(&sc->job, &sc->cfg, &sc->trust, &sc->out,
+		    &sc->metrics);
+		if (refresh_once(&sc->job, &err) == -1)
+			rc = EXIT_FAILED;
 	}
-	rc = refresh_once(&cfg, &trust, &out, &res, &err);
-	if (rc == 0)
-		refresh_log_success(&cfg, &res, -1);
-	else
-		log_error("token exchange failed", &err);
-	refresh_forget(&res);
-	tokendir_close(&out.dir);
-	trust_free(&trust);
-	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILED;
+	finish(sc);
+	return rc;
 }
 
 /* The probe: quick, quiet on success, one line on failure. */
 static int
 cmd_check(int hardening_errno)
 {
-	struct config cfg;
+	struct sidecar *sc = &sidecar;
+	struct config *cfg = &sc->cfg;
 	struct err err;
 	int64_t expires_at;
 	char when[24];
 
-	if (config_load(&cfg, env, &err) == -1) {
-		log_setup(cfg.log_format, cfg.log_level);
+	if (config_load(cfg, env, &err) == -1) {
+		log_setup(cfg->log_format, cfg->log_level);
 		log_error("invalid configuration", &err);
 		return EXIT_CONFIG;
 	}
-	log_setup(cfg.log_format, cfg.log_level);
+	log_setup(cfg->log_format, cfg->log_level);
 	log_hardening(hardening_errno);
-	if (check_token_file(cfg.output_token_path, (int64_t)time(NULL),
-	        &expires_at, &err) == -1) {
+	if (check_token_file(&sc->check, cfg->output_token_path,
+	        (int64_t)time(NULL),
+	        (int64_t)(cfg->ready_min_validity_ms / 1000), &expires_at,
+	        &err) == -1) {
 		log_error("token not usable", &err);
 		return EXIT_FAILED;
 	}
 	(void)snprintf(when, sizeof when, "%lld", (long long)expires_at);
-	log_event(LOG_DEBUG, "token usable", "path", cfg.output_token_path,
+	log_event(LOG_DEBUG, "token usable", "path", cfg->output_token_path,
 	    "expires_at", expires_at ? when : "unknown", (char *)NULL);
 	return EXIT_SUCCESS;
+}
+
+/* The listener, when HEALTH_ADDR is set; the exit status on failure. */
+static int
+listen_health(struct sidecar *sc)
+{
+	struct health_view view;
+	struct err err;
+
+	view.metrics = &sc->metrics;
+	view.token_path = sc->cfg.output_token_path;
+	view.ready_margin_s = (int64_t)(sc->cfg.ready_min_validity_ms / 1000);
+	view.check = &sc->check;
+	if (health_listen(&sc->health, &sc->cfg.health, &view, &err) == -1) {
+		log_error("cannot start the health listener", &err);
+		return EXIT_CONFIG;
+	}
+	if (sc->health.fd != -1)
+		log_event(LOG_INFO, "health and metrics listener ready",
+		    "address", getenv("HEALTH_ADDR"), "paths",
+		    "/livez /readyz /metrics", (char *)NULL);
+	return 0;
 }
 
 static int
 cmd_run(int hardening_errno)
 {
-	static struct refresh_output out;
-	struct config cfg;
-	struct trust trust;
+	struct sidecar *sc = &sidecar;
+	struct err err;
 	int rc;
 
-	memset(&trust, 0, sizeof trust);
-	out.dir.fd = -1;
-	if ((rc = start(&cfg, &trust, &out, "run", hardening_errno)) == 0)
-		refresh_run(&cfg, &trust, &out);
-	tokendir_close(&out.dir);
-	trust_free(&trust);
+	sc->out.dir.fd = -1;
+	sc->health.fd = -1;
+	if ((rc = start(&sc->cfg, &sc->trust, &sc->out, "run",
+	         hardening_errno)) == 0 &&
+	    (rc = listen_health(sc)) == 0) {
+		refresh_init(&sc->job, &sc->cfg, &sc->trust, &sc->out,
+		    &sc->metrics);
+		if (loop_run(&sc->job, &sc->health, &err) == -1) {
+			log_error("cannot start", &err);
+			rc = EXIT_FAILED;
+		}
+	}
+	health_close(&sc->health);
+	finish(sc);
 	return rc;
 }
 

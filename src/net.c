@@ -1,5 +1,5 @@
 /*
- * net.c: name resolution and TCP connections under one deadline.
+ * net.c: name resolution and TCP connections as a state machine.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,21 +18,11 @@
 #include "event.h"
 #include "net.h"
 
-#define ADDRS_MAX 16
 /* Go's dialer gives each address at least this share of the deadline. */
 #define ATTEMPT_MIN_MS 2000
 
-/* What the resolver child sends back: small enough for one atomic write. */
-struct answer {
-	int gai_error;
-	int sys_errno;
-	unsigned count;
-	socklen_t len[ADDRS_MAX];
-	struct sockaddr_storage addr[ADDRS_MAX];
-};
-
 static void
-lookup(const char *host, uint16_t port, struct answer *a)
+lookup(const char *host, uint16_t port, struct net_answer *a)
 {
 	struct addrinfo hints, *res, *ai;
 	char service[8];
@@ -48,7 +38,8 @@ lookup(const char *host, uint16_t port, struct answer *a)
 		a->sys_errno = errno;
 		return;
 	}
-	for (ai = res; ai != NULL && a->count < ADDRS_MAX; ai = ai->ai_next) {
+	for (ai = res; ai != NULL && a->count < NET_ADDRS_MAX;
+	     ai = ai->ai_next) {
 		if (ai->ai_addrlen > sizeof a->addr[0])
 			continue;
 		memcpy(&a->addr[a->count], ai->ai_addr, ai->ai_addrlen);
@@ -57,74 +48,77 @@ lookup(const char *host, uint16_t port, struct answer *a)
 	freeaddrinfo(res);
 }
 
-/* Read the child's answer before the deadline; 0, or -1 with err set. */
-static int
-await_answer(int fd, struct answer *a, const char *host, int64_t deadline,
-    struct err *err)
+int
+net_dial_start(struct net_dial *d, const char *host, uint16_t port,
+    int64_t deadline, struct err *err)
 {
-	size_t got = 0;
-	ssize_t r;
-	int w;
+	int p[2];
 
-	while (got < sizeof *a) {
-		if ((w = event_wait(fd, POLLIN, deadline, 0, err)) == -1)
-			return -1;
-		if (w == 0)
-			return err_set(err, ERR_TIMEOUT,
-			    "resolving %s timed out "
-			    "(EXCHANGE_TIMEOUT): is the DNS server reachable?",
-			    host);
-		r = read(fd, (char *)a + got, sizeof *a - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return err_set(err, ERR_DNS,
-			    "resolving %s: the "
-			    "resolver process ended without an answer",
-			    host);
-		got += (size_t)r;
+	memset(d, 0, sizeof *d);
+	d->host = host;
+	d->port = port;
+	d->deadline = d->until = deadline;
+	d->child = -1;
+	d->pipe_fd = d->fd = -1;
+	d->phase = NET_RESOLVING;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
+		return err_set(err, ERR_SYSTEM, "creating a pipe: %s",
+		    strerror(errno));
+	if ((d->child = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		lookup(host, port, &d->answer);
+		d->got = sizeof d->answer;
+		return 0;
 	}
+	if (d->child == 0) {
+		close(p[0]);
+		lookup(host, port, &d->answer);
+		_exit(write(p[1], &d->answer, sizeof d->answer) ==
+		            (ssize_t)sizeof d->answer ?
+		        0 :
+		        1);
+	}
+	close(p[1]);
+	d->pipe_fd = p[0];
 	return 0;
 }
 
-/*
- * Resolve in a child so that the wait is a poll on a pipe, which the
- * deadline and termination signals can end. Without a child (fork failed,
- * as under a tight pids limit) resolve in place, blocking.
- */
-static int
-resolve(const char *host, uint16_t port, struct answer *a, int64_t deadline,
-    struct err *err)
+void
+net_dial_want(const struct net_dial *d, int *fd, short *events, int64_t *until)
 {
-	int p[2], rc;
-	pid_t pid;
+	*fd = -1;
+	*events = 0;
+	*until = d->deadline;
+	if (d->phase == NET_RESOLVING && d->got < sizeof d->answer) {
+		*fd = d->pipe_fd;
+		*events = POLLIN;
+	} else if (d->phase == NET_CONNECTING) {
+		*fd = d->fd;
+		*events = POLLOUT;
+		*until = d->until;
+	} else if (d->phase == NET_RESOLVING) {
+		/* Answered in place: go on at once. */
+		*until = 0;
+	}
+}
 
-	if (pipe2(p, O_CLOEXEC) == -1)
-		return err_set(err, ERR_SYSTEM, "creating a pipe: %s",
-		    strerror(errno));
-	if ((pid = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		lookup(host, port, a);
-		return 0;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		lookup(host, port, a);
-		_exit(write(p[1], a, sizeof *a) == (ssize_t)sizeof *a ? 0 : 1);
-	}
-	close(p[1]);
-	rc = await_answer(p[0], a, host, deadline, err);
-	close(p[0]);
-	if (rc == -1)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+static void
+reap(struct net_dial *d)
+{
+	if (d->pipe_fd != -1)
+		close(d->pipe_fd);
+	d->pipe_fd = -1;
+	if (d->child <= 0)
+		return;
+	(void)kill(d->child, SIGKILL);
+	while (waitpid(d->child, NULL, 0) == -1 && errno == EINTR)
 		;
-	return rc;
+	d->child = -1;
 }
 
 static int
-answer_error(const struct answer *a, const char *host, struct err *err)
+answer_error(const struct net_answer *a, const char *host, struct err *err)
 {
 	switch (a->gai_error) {
 	case 0:
@@ -149,9 +143,32 @@ answer_error(const struct answer *a, const char *host, struct err *err)
 		return err_set(err, ERR_DNS, "resolving %s: %s", host,
 		    gai_strerror(a->gai_error));
 	}
-	if (a->count == 0)
+	if (a->count == 0 || a->count > NET_ADDRS_MAX)
 		return err_set(err, ERR_DNS, "resolving %s: no address", host);
 	return 0;
+}
+
+/* Read what the child has written; NET_DONE with the whole answer. */
+static int
+read_answer(struct net_dial *d, struct err *err)
+{
+	ssize_t r;
+
+	while (d->got < sizeof d->answer) {
+		r = read(d->pipe_fd, (char *)&d->answer + d->got,
+		    sizeof d->answer - d->got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EAGAIN)
+			return NET_MORE;
+		if (r <= 0)
+			return err_set(err, ERR_DNS,
+			    "resolving %s: the "
+			    "resolver process ended without an answer",
+			    d->host);
+		d->got += (size_t)r;
+	}
+	return NET_DONE;
 }
 
 static void
@@ -165,87 +182,147 @@ format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
 		(void)snprintf(out, cap, "?");
 }
 
-/* Connect to one address before `until`; the socket, or -1 and errno. */
-static int
-connect_one(const struct sockaddr_storage *ss, socklen_t len, int64_t until,
-    struct err *err)
+static void
+close_attempt(struct net_dial *d, int why)
 {
-	int fd, one = 1, so = 0, w;
-	socklen_t solen = sizeof so;
-
-	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1)
-		return -1;
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1)
-		goto fail;
-	if (connect(fd, (const struct sockaddr *)ss, len) == 0)
-		return fd;
-	if (errno != EINPROGRESS)
-		goto fail;
-	if ((w = event_wait(fd, POLLOUT, until, 0, err)) <= 0) {
-		close(fd);
-		/* ECANCELED: the wait itself failed and said why in err. */
-		errno = w == 0 ? ETIMEDOUT : ECANCELED;
-		return -1;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &solen) == -1)
-		goto fail;
-	if (so == 0)
-		return fd;
-	errno = so;
-fail:
-	so = errno;
-	close(fd);
-	errno = so;
-	return -1;
+	if (d->fd != -1)
+		close(d->fd);
+	d->fd = -1;
+	d->last_errno = why;
 }
 
-int
-net_connect(struct net_conn *c, const char *host, uint16_t port,
-    int64_t deadline, struct err *err)
+static int
+out_of_addresses(struct net_dial *d, struct err *err)
 {
-	struct answer a;
-	int64_t now, until, share;
-	unsigned i;
-	int saved = 0;
+	unsigned port = d->port;
 
-	c->fd = -1;
-	c->deadline = deadline;
-	c->peer[0] = '\0';
-	if (resolve(host, port, &a, deadline, err) == -1 ||
-	    answer_error(&a, host, err) == -1)
-		return -1;
-	for (i = 0; i < a.count; i++) {
-		now = event_now();
-		if (now >= deadline)
-			break;
-		share = (deadline - now) / (int64_t)(a.count - i);
-		if (share < ATTEMPT_MIN_MS)
-			share = ATTEMPT_MIN_MS;
-		until = share < deadline - now ? now + share : deadline;
-		format_addr(&a.addr[i], c->peer, sizeof c->peer);
-		c->fd = connect_one(&a.addr[i], a.len[i], until, err);
-		if (c->fd != -1)
-			return 0;
-		if (errno == ECANCELED)
-			return -1;
-		saved = errno;
-	}
-	if (saved == ETIMEDOUT || saved == 0 || event_now() >= deadline)
+	if (d->last_errno == ETIMEDOUT || d->last_errno == 0 ||
+	    event_now() >= d->deadline)
 		return err_set(err, ERR_TIMEOUT,
 		    "connecting to %s port %u timed out (EXCHANGE_TIMEOUT)",
-		    host, (unsigned)port);
+		    d->host, port);
 	/* Accepted, then reset before the first byte: the same words as a
 	 * reset later on, whichever side of the race the wait saw. */
-	if (saved == ECONNRESET)
+	if (d->last_errno == ECONNRESET)
 		return err_set(err, ERR_CONNECT,
 		    "connecting to %s port %u: "
 		    "the server %s reset the connection",
-		    host, (unsigned)port, c->peer);
+		    d->host, port, d->peer);
 	return err_set(err, ERR_CONNECT, "connecting to %s port %u (%s%s): %s",
-	    host, (unsigned)port, c->peer, a.count > 1 ? " and others" : "",
-	    strerror(saved));
+	    d->host, port, d->peer, d->answer.count > 1 ? " and others" : "",
+	    strerror(d->last_errno));
+}
+
+/*
+ * Start connecting to the next address: NET_MORE while in progress (also
+ * when this address failed at once: d->until is then 0, so the caller
+ * goes on to the next), -1 with err set when none is left.
+ */
+static int
+next_address(struct net_dial *d, struct err *err)
+{
+	const struct sockaddr_storage *ss;
+	int64_t now = event_now(), share;
+	unsigned left;
+	int one = 1;
+
+	if (d->next >= d->answer.count || now >= d->deadline)
+		return out_of_addresses(d, err);
+	left = d->answer.count - d->next;
+	share = (d->deadline - now) / (int64_t)left;
+	if (share < ATTEMPT_MIN_MS)
+		share = ATTEMPT_MIN_MS;
+	d->until = share < d->deadline - now ? now + share : d->deadline;
+	ss = &d->answer.addr[d->next];
+	format_addr(ss, d->peer, sizeof d->peer);
+	d->phase = NET_CONNECTING;
+	d->fd = socket(ss->ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->fd == -1 ||
+	    setsockopt(d->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) ==
+	        -1 ||
+	    (connect(d->fd, (const struct sockaddr *)ss,
+	         d->answer.len[d->next++]) == -1 &&
+	        errno != EINPROGRESS)) {
+		close_attempt(d, errno);
+		d->until = 0;
+	}
+	return NET_MORE;
+}
+
+/* The connection attempt in progress ended (ready or out of time). */
+static int
+attempt_done(struct net_dial *d, short revents, struct err *err)
+{
+	socklen_t solen = sizeof(int);
+	int so = 0;
+
+	if (d->fd == -1)
+		return next_address(d, err);
+	if (revents == 0) {
+		if (event_now() < d->until)
+			return NET_MORE;
+		close_attempt(d, ETIMEDOUT);
+		return next_address(d, err);
+	}
+	if (getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &so, &solen) == -1)
+		so = errno;
+	if (so != 0) {
+		close_attempt(d, so);
+		return next_address(d, err);
+	}
+	d->phase = NET_CONNECTED;
+	return NET_DONE;
+}
+
+int
+net_dial_step(struct net_dial *d, short revents, struct err *err)
+{
+	int rc;
+
+	switch (d->phase) {
+	case NET_RESOLVING:
+		if (d->pipe_fd != -1 &&
+		    (rc = read_answer(d, err)) != NET_DONE) {
+			if (rc == NET_MORE && event_now() >= d->deadline)
+				return err_set(err, ERR_TIMEOUT,
+				    "resolving %s timed out "
+				    "(EXCHANGE_TIMEOUT): is the DNS server "
+				    "reachable?",
+				    d->host);
+			return rc;
+		}
+		reap(d);
+		if (answer_error(&d->answer, d->host, err) == -1)
+			return -1;
+		return next_address(d, err);
+	case NET_CONNECTING:
+		return attempt_done(d, revents, err);
+	case NET_CONNECTED:
+		return NET_DONE;
+	case NET_IDLE:
+		break;
+	}
+	return err_set(err, ERR_SYSTEM, "connecting: the dial was not started");
+}
+
+int
+net_dial_take(struct net_dial *d)
+{
+	int fd = d->fd;
+
+	d->fd = -1;
+	return fd;
+}
+
+void
+net_dial_close(struct net_dial *d)
+{
+	reap(d);
+	if (d->fd != -1)
+		close(d->fd);
+	d->fd = -1;
+	d->phase = NET_IDLE;
 }
 
 static int
@@ -258,87 +335,60 @@ io_error(struct net_conn *c, const char *what, struct err *err)
 	    strerror(errno));
 }
 
-static int
-wait_ready(struct net_conn *c, short events, struct err *err)
+static ssize_t
+sock_send(void *ctx, const void *buf, size_t len, short *events,
+    struct err *err)
 {
-	int w = event_wait(c->fd, events, c->deadline, 0, err);
-
-	if (w == 0)
-		return err_set(err, ERR_TIMEOUT,
-		    "the server %s did not %s within EXCHANGE_TIMEOUT", c->peer,
-		    events == POLLIN ? "answer" : "take the request");
-	return w == 1 ? 0 : -1;
-}
-
-ssize_t
-net_send(struct net_conn *c, const void *buf, size_t len, struct err *err)
-{
+	struct net_conn *c = ctx;
 	ssize_t n;
 
 	for (;;) {
-		n = send(c->fd, buf, len, MSG_NOSIGNAL);
-		if (n >= 0)
+		if ((n = send(c->fd, buf, len, MSG_NOSIGNAL)) > 0)
 			return n;
-		if (errno == EINTR)
+		if (n == -1 && errno == EINTR)
 			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return io_error(c, "sending to", err);
-		if (wait_ready(c, POLLOUT, err) == -1)
-			return -1;
+		if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
+			*events = POLLOUT;
+			return STREAM_AGAIN;
+		}
+		return io_error(c, "sending to", err);
 	}
 }
 
-ssize_t
-net_recv(struct net_conn *c, void *buf, size_t cap, struct err *err)
-{
-	ssize_t n;
-
-	for (;;) {
-		n = recv(c->fd, buf, cap, 0);
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return io_error(c, "receiving from", err);
-		if (wait_ready(c, POLLIN, err) == -1)
-			return -1;
-	}
-}
-
+/* Every byte send() took is the kernel's to deliver. */
 static int
-stream_write_all(void *ctx, const void *buf, size_t len, struct err *err)
+sock_flush(void *ctx, short *events, struct err *err)
 {
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = net_send(ctx, p, len, err)) == -1)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
+	(void)ctx;
+	(void)events;
+	(void)err;
 	return 0;
 }
 
 static ssize_t
-stream_read(void *ctx, void *buf, size_t cap, struct err *err)
+sock_recv(void *ctx, void *buf, size_t cap, short *events, struct err *err)
 {
-	return net_recv(ctx, buf, cap, err);
+	struct net_conn *c = ctx;
+	ssize_t n;
+
+	for (;;) {
+		if ((n = recv(c->fd, buf, cap, 0)) >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			*events = POLLIN;
+			return STREAM_AGAIN;
+		}
+		return io_error(c, "receiving from", err);
+	}
 }
 
 void
 net_stream(struct net_conn *c, struct stream *s)
 {
-	s->write_all = stream_write_all;
-	s->read = stream_read;
+	s->send = sock_send;
+	s->flush = sock_flush;
+	s->recv = sock_recv;
 	s->ctx = c;
-}
-
-void
-net_close(struct net_conn *c)
-{
-	if (c->fd != -1)
-		close(c->fd);
-	c->fd = -1;
 }

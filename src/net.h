@@ -1,52 +1,98 @@
 /*
- * net.h: name resolution and TCP connections under one deadline.
+ * net.h: name resolution and TCP connections as a state machine.
  *
  * getaddrinfo() blocks and cannot be cancelled, so it runs in a short-lived
- * child process whose answer comes back through a pipe: the parent waits
- * on that pipe like on any socket, and a stalled DNS server or a SIGTERM
- * ends the wait on time. Every address returned is tried in turn.
+ * child process whose answer comes back through a pipe: the event loop
+ * waits on that pipe like on any socket, and a stalled DNS server or a
+ * SIGTERM ends the wait on time. Every address returned is then tried in
+ * turn, each with a share of the time left, as Go's dialer does. Nothing
+ * here waits: net_dial_want() says on what, and net_dial_step() goes on.
  */
 #ifndef TB_NET_H
 #define TB_NET_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "err.h"
 #include "stream.h"
 
-struct net_conn {
-	int fd;
-	int64_t deadline; /* monotonic ms, for every read and write */
-	char peer[64];    /* the address connected to, for messages */
+#define NET_ADDRS_MAX 16
+
+/* What the resolver child sends back: small enough for one atomic write. */
+struct net_answer {
+	int gai_error;
+	int sys_errno;
+	unsigned count;
+	socklen_t len[NET_ADDRS_MAX];
+	struct sockaddr_storage addr[NET_ADDRS_MAX];
 };
 
+enum net_phase { NET_IDLE, NET_RESOLVING, NET_CONNECTING, NET_CONNECTED };
+
+struct net_dial {
+	enum net_phase phase;
+	const char *host; /* outlives the dial */
+	uint16_t port;
+	int64_t deadline; /* event_now() ms, for the whole dial */
+	int64_t until;    /* the current address's share ends here */
+	pid_t child;      /* the resolver, or -1 */
+	int pipe_fd;      /* its answer, or -1 */
+	size_t got;       /* bytes of the answer read */
+	unsigned next;    /* the next address to try */
+	int fd;           /* the socket being connected, or connected */
+	int last_errno;   /* why the last address failed */
+	char peer[64];    /* the address tried or connected, for messages */
+	struct net_answer answer;
+};
+
+/* Return values of net_dial_step(). */
+#define NET_MORE 0
+#define NET_DONE 1
+
 /*
- * Resolve `host` and connect to `port` on the first address that accepts,
- * before `deadline`. Sets TCP_NODELAY (BearSSL writes handshake records
- * separately; with Nagle each exchange waits for delayed ACKs). Returns 0,
- * or -1 with err set (ERR_DNS, ERR_CONNECT, ERR_TIMEOUT, ERR_INTERRUPTED).
+ * Start resolving `host` (which must outlive the dial) to connect to
+ * `port` before `deadline` (event_now() ms). Without a child process (fork
+ * failed, as under a tight pids limit) the name is resolved in place,
+ * blocking. Returns 0, or -1 with err set; net_dial_close() is due either
+ * way.
  */
-int net_connect(struct net_conn *c, const char *host, uint16_t port,
+int net_dial_start(struct net_dial *d, const char *host, uint16_t port,
     int64_t deadline, struct err *err);
 
 /*
- * Send some of buf, waiting for the socket as needed. Returns the count
- * sent (at least 1), or -1 with err set.
+ * The descriptor to wait on, for which events, and until when; the
+ * deadline is the one to pass to net_dial_step() once it has passed.
  */
-ssize_t net_send(struct net_conn *c, const void *buf, size_t len,
-    struct err *err);
+void net_dial_want(const struct net_dial *d, int *fd, short *events,
+    int64_t *until);
 
 /*
- * Receive at most cap bytes, waiting as needed. Returns the count, 0 when
- * the peer closed, or -1 with err set.
+ * Go on after the descriptor became ready (`revents`, from poll) or the
+ * time from net_dial_want() passed (`revents` 0). Returns NET_DONE once d->fd
+ * is connected (TCP_NODELAY set: BearSSL writes handshake records separately,
+ * and with Nagle each exchange would wait for delayed ACKs), NET_MORE to wait
+ * again, or -1 with err set (ERR_DNS, ERR_CONNECT, ERR_TIMEOUT, ERR_SYSTEM).
  */
-ssize_t net_recv(struct net_conn *c, void *buf, size_t cap, struct err *err);
+int net_dial_step(struct net_dial *d, short revents, struct err *err);
 
-/* A stream over the connection's socket, bounded by its deadline. */
+/*
+ * Hand the connected socket over: returns d->fd and forgets it, so that
+ * net_dial_close() leaves it open.
+ */
+int net_dial_take(struct net_dial *d);
+
+/* Stop the resolver (SIGKILL, reaped) and close what the dial holds. */
+void net_dial_close(struct net_dial *d);
+
+/* A socket and the words to name its peer in messages. */
+struct net_conn {
+	int fd;
+	const char *peer; /* outlives the connection */
+};
+
+/* A stream over a connected non-blocking socket. */
 void net_stream(struct net_conn *c, struct stream *s);
-
-/* Close the socket, if open. */
-void net_close(struct net_conn *c);
 
 #endif

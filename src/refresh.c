@@ -15,9 +15,6 @@
 #include "schedule.h"
 #include "tokenfile.h"
 
-static char subject[EXCHANGE_SUBJECT_MAX];
-static size_t subject_len;
-
 /*
  * Record the reported expiry next to the token, for `check` when the token
  * is not a JWT; without one, remove a stale record. A failure here leaves a
@@ -80,56 +77,18 @@ zero_lifetime_is_unknown(const struct config *cfg, struct refresh_output *out,
 	    "refresh_interval", interval, (char *)NULL);
 }
 
-int
-refresh_once(const struct config *cfg, const struct trust *trust,
-    struct refresh_output *out, struct exchange_result *res, struct err *err)
-{
-	int rc;
-
-	/* A failure before the exchange must not inherit the last answer's
-	 * status and Retry-After. */
-	res->http_status = 0;
-	res->retry_after = 0;
-	/* The kubelet rotates the token: read it anew for every exchange. */
-	rc = tokenfile_read_subject(cfg->sa_token_path, subject, sizeof subject,
-	    &subject_len, err);
-	if (rc == 0) {
-		log_secret(LOG_SECRET_SUBJECT, subject, subject_len);
-		rc = exchange_token(cfg, trust, subject, subject_len,
-		    event_deadline(cfg->exchange_timeout_ms), res, err);
-	}
-	if (rc == 0) {
-		log_secret(LOG_SECRET_ACCESS, res->access_token,
-		    res->access_token_len);
-		zero_lifetime_is_unknown(cfg, out, res);
-		rc = tokenfile_write(&out->dir, out->dir.name,
-		    res->access_token, res->access_token_len,
-		    cfg->token_file_mode, err);
-	}
-	if (rc == 0)
-		record_expiry(cfg, out, res);
-	return rc;
-}
-
-void
-refresh_forget(struct exchange_result *res)
-{
-	log_secret(LOG_SECRET_SUBJECT, NULL, 0);
-	log_secret(LOG_SECRET_ACCESS, NULL, 0);
-	explicit_bzero(subject, subject_len);
-	explicit_bzero(res->access_token, res->access_token_len);
-	subject_len = 0;
-	res->access_token_len = 0;
-}
-
 static void
 wall_after(char *out, size_t cap, uint64_t seconds)
 {
 	log_format_time(out, cap, (int64_t)time(NULL) + (int64_t)seconds);
 }
 
-void
-refresh_log_success(const struct config *cfg, const struct exchange_result *res,
+/*
+ * Log a successful refresh: where the token went, when it expires and,
+ * when next_ms >= 0, when the next refresh is due. Never the token.
+ */
+static void
+log_success(const struct config *cfg, const struct exchange_result *res,
     int64_t next_ms)
 {
 	char expires_in[24] = "unknown", expires_at[32] = "unknown";
@@ -173,33 +132,28 @@ random32(void)
 /* Reload the CA bundle when its file changed or `force`; keep the old on
  * failure, so that a bad ConfigMap update does not stop refreshes. */
 static void
-reload_trust(const struct config *cfg, struct trust *trust, int force)
+reload_trust(struct refresh *r, bool force)
 {
+	const struct config *cfg = r->cfg;
 	struct err err;
 	char count[24];
 
 	if (!cfg->url.tls ||
-	    (!force && !trust_changed(trust, cfg->ca_bundle_path)))
+	    (!force && !trust_changed(r->trust, cfg->ca_bundle_path)))
 		return;
-	if (trust_load_file(trust, cfg->ca_bundle_path, &err) == -1) {
+	if (trust_load_file(r->trust, cfg->ca_bundle_path, &err) == -1) {
+		r->metrics->bundle_reload_failures++;
 		log_event(LOG_ERROR,
 		    "CA bundle reload failed: keeping the previous one",
 		    "error", err.msg, (char *)NULL);
 		return;
 	}
-	(void)snprintf(count, sizeof count, "%zu", trust->store.count);
+	r->metrics->trust_anchors = r->trust->store.count;
+	r->metrics->bundle_loaded = (int64_t)time(NULL);
+	(void)snprintf(count, sizeof count, "%zu", r->trust->store.count);
 	log_event(LOG_INFO, "CA bundle reloaded", "path", cfg->ca_bundle_path,
 	    "trust_anchors", count, (char *)NULL);
 }
-
-/* What the loop knows of the token on disk; times on both clocks. */
-struct loop_state {
-	uint32_t attempt;    /* failures since the last success */
-	bool has_expiry;     /* a token is on disk with a known expiry */
-	bool has_token;      /* a token was written by this process */
-	int64_t expiry;      /* event_now() ms */
-	int64_t expiry_wall; /* event_wall_now() ms */
-};
 
 /* a + ms, saturating at EVENT_NEVER. */
 static int64_t
@@ -211,7 +165,7 @@ later(int64_t a, uint64_t ms)
 
 /* How long the token on disk stays valid, by the clock that says less. */
 static uint64_t
-remaining_ms(const struct loop_state *st)
+remaining_ms(const struct refresh_state *st)
 {
 	int64_t left = st->expiry - event_now();
 	int64_t wall_left = st->expiry_wall - event_wall_now();
@@ -222,7 +176,7 @@ remaining_ms(const struct loop_state *st)
 }
 
 static uint64_t
-after_failure(const struct config *cfg, struct loop_state *st,
+after_failure(const struct config *cfg, struct refresh_state *st,
     const struct exchange_result *res, const struct err *err)
 {
 	char attempt[16], next[24];
@@ -252,7 +206,7 @@ after_failure(const struct config *cfg, struct loop_state *st,
 }
 
 static uint64_t
-after_success(const struct config *cfg, struct loop_state *st,
+after_success(const struct config *cfg, struct refresh_state *st,
     const struct exchange_result *res)
 {
 	uint64_t delay, life = res->expires_in * 1000;
@@ -265,7 +219,7 @@ after_success(const struct config *cfg, struct loop_state *st,
 	st->expiry_wall = later(event_wall_now(), life);
 	delay = schedule_after_success(first, res->has_expires_in, life,
 	    cfg->refresh_interval_ms, random32());
-	refresh_log_success(cfg, res, (int64_t)delay);
+	log_success(cfg, res, (int64_t)delay);
 	return delay;
 }
 
@@ -288,69 +242,199 @@ recheck_dir(const struct refresh_output *out)
 		    "path", out->dir.dir, (char *)NULL);
 }
 
-/*
- * Sleep until `delay` ms from now have passed on the boot clock or on the
- * wall clock, or the token's expiry on the wall clock has passed. Returns
- * 1 when SIGHUP asks for a refresh at once, else 0.
- */
-static int
-sleep_until_due(const struct loop_state *st, uint64_t delay)
+void
+refresh_init(struct refresh *r, const struct config *cfg, struct trust *trust,
+    struct refresh_output *out, struct metrics *m)
 {
-	int64_t due = later(event_now(), delay);
-	int64_t due_wall = later(event_wall_now(), delay);
-	int64_t now, now_wall;
-	uint64_t left;
-	struct err err;
+	r->cfg = cfg;
+	r->trust = trust;
+	r->out = out;
+	r->metrics = m;
+	memset(&r->st, 0, sizeof r->st);
+	r->busy = r->reload = false;
+	r->due = event_now();
+	r->due_wall = event_wall_now();
+	r->subject_len = 0;
+	exchange_init(&r->x);
+	m->trust_anchors = trust->store.count;
+	m->bundle_loaded = cfg->url.tls ? (int64_t)time(NULL) : 0;
+}
 
-	while (!event_stop_requested()) {
-		now = event_now();
-		now_wall = event_wall_now();
-		left = schedule_wait_left(now, due, now_wall, due_wall,
-		    st->has_expiry, st->expiry_wall);
-		if (left == 0)
-			return 0;
-		if (event_sleep(later(now, left), later(now_wall, left),
-		        &err) == 0 ||
-		    event_stop_requested())
-			continue;
-		if (err.kind != ERR_SYSTEM && event_take_reload()) {
-			log_event(LOG_INFO,
-			    "SIGHUP: refreshing now and "
-			    "reloading the CA bundle",
-			    (char *)NULL);
-			return 1;
-		}
-		/* Never a tight loop, even if ppoll() keeps failing. */
-		log_event(LOG_ERROR, "waiting failed", "error", err.msg,
-		    (char *)NULL);
-		sleep(SCHEDULE_MIN_MS / 1000);
-	}
-	return 0;
+/* How long until the next exchange is due; 0 when it is. */
+static uint64_t
+wait_left(const struct refresh *r)
+{
+	return schedule_wait_left(event_now(), r->due, event_wall_now(),
+	    r->due_wall, r->st.has_expiry, r->st.expiry_wall);
 }
 
 void
-refresh_run(const struct config *cfg, struct trust *trust,
-    struct refresh_output *out)
+refresh_want(const struct refresh *r, int *fd, short *events, int64_t *at,
+    int64_t *wall_at)
 {
-	static struct exchange_result res;
-	struct loop_state st;
-	struct err err;
-	uint64_t delay = 0;
-	int reload = 0;
+	uint64_t left;
 
-	memset(&st, 0, sizeof st);
-	while (!event_stop_requested()) {
-		reload_trust(cfg, trust, reload);
-		if (reload)
-			recheck_dir(out);
-		if (refresh_once(cfg, trust, out, &res, &err) == 0)
-			delay = after_success(cfg, &st, &res);
-		else if (err.kind != ERR_INTERRUPTED)
-			delay = after_failure(cfg, &st, &res, &err);
-		refresh_forget(&res);
-		if (event_stop_requested())
-			break;
-		reload = sleep_until_due(&st, delay);
+	*fd = -1;
+	*events = 0;
+	*wall_at = EVENT_NEVER;
+	if (r->busy) {
+		exchange_want(&r->x, fd, events, at);
+		return;
 	}
-	log_event(LOG_INFO, "stopping on a termination signal", (char *)NULL);
+	left = r->reload ? 0 : wait_left(r);
+	*at = later(event_now(), left);
+	*wall_at = later(event_wall_now(), left);
+}
+
+/* Once the outcome is logged: wipe both tokens from memory and from the
+ * logger. The access token lives on disk only. */
+static void
+forget(struct refresh *r)
+{
+	log_secret(LOG_SECRET_SUBJECT, NULL, 0);
+	log_secret(LOG_SECRET_ACCESS, NULL, 0);
+	explicit_bzero(r->subject, r->subject_len);
+	explicit_bzero(r->res.access_token, r->res.access_token_len);
+	r->subject_len = 0;
+	r->res.access_token_len = 0;
+}
+
+/* Read the subject token anew and start its exchange. */
+static int
+begin(struct refresh *r, struct err *err)
+{
+	/* A failure before the exchange must not inherit the last answer's
+	 * status and Retry-After. */
+	r->res.http_status = 0;
+	r->res.retry_after = 0;
+	r->started = event_now();
+	/* The kubelet rotates the token: read it anew for every exchange. */
+	if (tokenfile_read_subject(r->cfg->sa_token_path, r->subject,
+	        sizeof r->subject, &r->subject_len, err) == -1)
+		return -1;
+	log_secret(LOG_SECRET_SUBJECT, r->subject, r->subject_len);
+	return exchange_begin(&r->x, r->cfg, r->trust, r->subject,
+	    r->subject_len, event_deadline(r->cfg->exchange_timeout_ms),
+	    &r->res, err);
+}
+
+/* The exchange succeeded: the token on disk. */
+static int
+deliver(struct refresh *r, struct err *err)
+{
+	struct exchange_result *res = &r->res;
+
+	log_secret(LOG_SECRET_ACCESS, res->access_token, res->access_token_len);
+	zero_lifetime_is_unknown(r->cfg, r->out, res);
+	if (tokenfile_write(&r->out->dir, r->out->dir.name, res->access_token,
+	        res->access_token_len, r->cfg->token_file_mode, err) == -1)
+		return -1;
+	record_expiry(r->cfg, r->out, res);
+	return 0;
+}
+
+/* Count the outcome and choose the next time. */
+static void
+finish(struct refresh *r, int rc, const struct err *err)
+{
+	struct metrics *m = r->metrics;
+	int64_t now = event_now();
+	uint64_t delay;
+
+	metrics_exchange(m, (uint64_t)(now - r->started), r->res.http_status,
+	    rc == 0 ? ERR_NONE : err->kind);
+	if (rc == 0) {
+		delay = after_success(r->cfg, &r->st, &r->res);
+		m->last_success = (int64_t)time(NULL);
+		m->token_expiry = r->res.has_expires_in ?
+		    m->last_success + (int64_t)r->res.expires_in :
+		    0;
+	} else {
+		delay = after_failure(r->cfg, &r->st, &r->res, err);
+	}
+	forget(r);
+	exchange_end(&r->x);
+	r->busy = false;
+	r->due = later(now, delay);
+	r->due_wall = later(event_wall_now(), delay);
+	m->next_refresh = (int64_t)time(NULL) + (int64_t)(delay / 1000);
+}
+
+static void
+start(struct refresh *r)
+{
+	struct err err;
+
+	reload_trust(r, r->reload);
+	if (r->reload)
+		recheck_dir(r->out);
+	r->reload = false;
+	r->busy = true;
+	if (begin(r, &err) == -1)
+		finish(r, -1, &err);
+}
+
+void
+refresh_step(struct refresh *r, short revents)
+{
+	struct err err;
+	int rc;
+
+	if (!r->busy) {
+		if (r->reload || wait_left(r) == 0)
+			start(r);
+		return;
+	}
+	if ((rc = exchange_step(&r->x, revents, &err)) == EXCHANGE_MORE)
+		return;
+	if (rc == EXCHANGE_OK && deliver(r, &err) == 0)
+		finish(r, 0, &err);
+	else
+		finish(r, -1, &err);
+}
+
+void
+refresh_reload(struct refresh *r)
+{
+	log_event(LOG_INFO,
+	    "SIGHUP: refreshing now and reloading the CA bundle", (char *)NULL);
+	r->reload = true;
+}
+
+void
+refresh_stop(struct refresh *r)
+{
+	if (r->busy)
+		exchange_end(&r->x);
+	r->busy = false;
+	forget(r);
+}
+
+int
+refresh_once(struct refresh *r, struct err *err)
+{
+	int64_t until;
+	short events;
+	int fd, rc, w;
+
+	rc = begin(r, err);
+	while (rc == EXCHANGE_MORE) {
+		exchange_want(&r->x, &fd, &events, &until);
+		if ((w = event_wait(fd, events, until, 0, err)) == -1)
+			break;
+		if (w == 0)
+			events = 0;
+		rc = exchange_step(&r->x, events, err);
+	}
+	exchange_end(&r->x);
+	rc = rc == EXCHANGE_OK ? deliver(r, err) : -1;
+	/* Logged while both tokens are still known to the logger: a server
+	 * that quotes one back is redacted. */
+	if (rc == 0)
+		log_success(r->cfg, &r->res, -1);
+	else
+		log_event(LOG_ERROR, "token exchange failed", "error", err->msg,
+		    "kind", err_kind_name(err->kind), (char *)NULL);
+	forget(r);
+	return rc;
 }

@@ -1,6 +1,11 @@
 /*
  * refresh.h: from the ServiceAccount token on disk to the access token on
  * disk, once or for as long as the pod lives.
+ *
+ * One token's job as a state machine the event loop drives: idle until
+ * the schedule says the token is due, then one exchange in flight, then
+ * the file written and the next time chosen (ahead of expiry after a
+ * success, with backoff after a failure). Nothing here waits.
  */
 #ifndef TB_REFRESH_H
 #define TB_REFRESH_H
@@ -8,6 +13,7 @@
 #include "config.h"
 #include "err.h"
 #include "exchange.h"
+#include "metrics.h"
 #include "tokenfile.h"
 #include "trust.h"
 
@@ -17,42 +23,71 @@ struct refresh_output {
 	bool zero_lifetime_logged; /* "expires_in": 0 said once already */
 };
 
-/*
- * Read the subject token anew, exchange it, write the access token file
- * into out->dir. An "expires_in" of 0 counts as no lifetime at all (as Go's
- * oauth2 reads it; res->has_expires_in is cleared), logged once per
- * process. On failure returns -1 with err set for the caller to log; the
- * token file is then as it was. Both tokens stay registered with the
- * logger (so that a server quoting them back is redacted) until
- * refresh_forget().
- */
-int refresh_once(const struct config *cfg, const struct trust *trust,
-    struct refresh_output *out, struct exchange_result *res, struct err *err);
+/* What the job knows of the token on disk; times on both clocks. */
+struct refresh_state {
+	uint32_t attempt;    /* failures since the last success */
+	bool has_expiry;     /* a token is on disk with a known expiry */
+	bool has_token;      /* a token was written by this process */
+	int64_t expiry;      /* event_now() ms */
+	int64_t expiry_wall; /* event_wall_now() ms */
+};
 
 /*
- * Once the refresh is logged: wipe both tokens from memory and from the
- * logger. The access token lives on disk only.
+ * One token's job, owned by the caller; large (the exchange's buffers), so
+ * keep it in static storage. Everything it points to outlives it.
  */
-void refresh_forget(struct exchange_result *res);
+struct refresh {
+	const struct config *cfg;
+	struct trust *trust; /* anchors loaded at start; reloaded on change */
+	struct refresh_output *out;
+	struct metrics *metrics;
+	struct refresh_state st;
+	bool busy;        /* an exchange is in flight */
+	bool reload;      /* SIGHUP: refresh at once, reload, recheck */
+	int64_t due;      /* next exchange, event_now() ms */
+	int64_t due_wall; /* the same moment on the wall clock */
+	int64_t started;  /* event_now() ms when the exchange began */
+	size_t subject_len;
+	char subject[EXCHANGE_SUBJECT_MAX];
+	struct exchange_result res;
+	struct exchange x;
+};
+
+/* Set the job up, due at once. */
+void refresh_init(struct refresh *r, const struct config *cfg,
+    struct trust *trust, struct refresh_output *out, struct metrics *m);
 
 /*
- * Log a successful refresh: where the token went, when it expires and,
- * when next_ms >= 0, when the next refresh is due. Never the token.
+ * What the job waits for: a descriptor (-1 for none) and its events, and
+ * the time on each clock (EVENT_NEVER for none) at which refresh_step() is
+ * due even if the descriptor never becomes ready.
  */
-void refresh_log_success(const struct config *cfg,
-    const struct exchange_result *res, int64_t next_ms);
+void refresh_want(const struct refresh *r, int *fd, short *events, int64_t *at,
+    int64_t *wall_at);
 
 /*
- * Refresh until SIGTERM or SIGINT: ahead of expiry after a success, with
- * backoff after a failure, at once on SIGHUP (which also checks that the
- * token directory's path still names the directory opened at start); the
- * CA bundle is reloaded when its file changes. `trust` must hold the
- * anchors loaded at start (empty for plain http), `out` the opened token
- * directory. Sleeps on CLOCK_BOOTTIME and the wall clock, and refreshes
- * at once when the token's expiry on the wall clock has passed. Returns
- * when told to stop.
+ * Go on: start an exchange if one is due, advance the one in flight
+ * (`revents` from poll, 0 when only time passed), and when it ends write
+ * the token, log the outcome and schedule the next. Cheap when nothing is
+ * due.
  */
-void refresh_run(const struct config *cfg, struct trust *trust,
-    struct refresh_output *out);
+void refresh_step(struct refresh *r, short revents);
+
+/*
+ * SIGHUP: refresh at once (after the exchange in flight, if any), reload
+ * the CA bundle, and check that the token directory's path still names the
+ * directory opened at start.
+ */
+void refresh_reload(struct refresh *r);
+
+/* Abandon the exchange in flight, if any, and wipe both tokens. */
+void refresh_stop(struct refresh *r);
+
+/*
+ * One exchange, waiting in place (for `once`): read the subject token
+ * anew, exchange it, write the token file, and log the outcome. Returns 0,
+ * or -1 with err set (the token file is then as it was).
+ */
+int refresh_once(struct refresh *r, struct err *err);
 
 #endif

@@ -1,9 +1,9 @@
 /*
- * tls.c: a BearSSL TLS 1.2 client over a connected socket.
+ * tls.c: a BearSSL TLS 1.2 client over a non-blocking stream.
  *
- * The engine is driven by hand rather than through br_sslio, so that every
- * socket wait goes through net_send/net_recv and so through the exchange
- * deadline and the signal-aware wait.
+ * The engine is driven by hand rather than through br_sslio, which blocks:
+ * every record goes through the lower stream, and a socket that is not
+ * ready sends the caller back to its event loop.
  */
 #include <errno.h>
 #include <string.h>
@@ -154,31 +154,33 @@ engine_error(struct tls_conn *t, struct err *err)
 		return err_set(err, ERR_TLS,
 		    "TLS with %s (%s) failed: %s "
 		    "(certificate \"%s\", issued by \"%s\")",
-		    t->host, t->net->peer, x509_strerror(f->code), f->subject,
+		    t->host, t->peer, x509_strerror(f->code), f->subject,
 		    f->issuer);
 	if (f->code != X509_OK && code == (int)x509_br_error(f->code))
 		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: %s",
-		    t->host, t->net->peer, x509_strerror(f->code));
+		    t->host, t->peer, x509_strerror(f->code));
 	if (not_tls(t))
 		return err_set(err, ERR_TLS,
 		    "TLS with %s (%s) failed: the "
 		    "server did not answer with TLS: is the port a plain HTTP "
 		    "server? (BearSSL error %d)",
-		    t->host, t->net->peer, code);
+		    t->host, t->peer, code);
 	return err_set(err, ERR_TLS,
-	    "TLS with %s (%s) failed: %s (BearSSL error %d)", t->host,
-	    t->net->peer, tls_strerror(code), code);
+	    "TLS with %s (%s) failed: %s (BearSSL error %d)", t->host, t->peer,
+	    tls_strerror(code), code);
 }
 
 /*
  * Run the engine until one of the `want` states is reached, moving records
- * to and from the socket. Returns 1 when reached, 0 when the connection
- * closed cleanly or the peer closed TCP, -1 with err set on failure.
+ * to and from the lower stream. Returns 1 when reached, 0 when the
+ * connection closed cleanly or the peer closed TCP, STREAM_AGAIN with
+ * *events set, or -1 with err set.
  */
 static int
-run_until(struct tls_conn *t, unsigned want, struct err *err)
+pump(struct tls_conn *t, unsigned want, short *events, struct err *err)
 {
 	br_ssl_engine_context *eng = &t->sc.eng;
+	struct stream *lo = t->lower;
 	unsigned char *buf;
 	unsigned st;
 	size_t len, i;
@@ -192,19 +194,21 @@ run_until(struct tls_conn *t, unsigned want, struct err *err)
 			    engine_error(t, err);
 		if (st & BR_SSL_SENDREC) {
 			buf = br_ssl_engine_sendrec_buf(eng, &len);
-			if ((n = net_send(t->net, buf, len, err)) == -1)
-				return -1;
+			if ((n = lo->send(lo->ctx, buf, len, events, err)) < 0)
+				return (int)n;
 			br_ssl_engine_sendrec_ack(eng, (size_t)n);
 			continue;
 		}
+		if (st & BR_SSL_SENDAPP)
+			t->handshake_done = 1;
 		if (st & want)
 			return 1;
 		if (st & BR_SSL_RECVREC) {
+			if ((n = lo->flush(lo->ctx, events, err)) != 0)
+				return (int)n;
 			buf = br_ssl_engine_recvrec_buf(eng, &len);
-			if ((n = net_recv(t->net, buf, len, err)) == -1)
-				return -1;
-			if (n == 0)
-				return 0;
+			if ((n = lo->recv(lo->ctx, buf, len, events, err)) <= 0)
+				return (int)n;
 			for (i = 0;
 			     t->first_len < sizeof t->first && i < (size_t)n;
 			     i++)
@@ -215,6 +219,20 @@ run_until(struct tls_conn *t, unsigned want, struct err *err)
 		/* Half duplex: application data waits to be flushed. */
 		br_ssl_engine_flush(eng, 0);
 	}
+}
+
+/* The connection ended cleanly where it should not have. */
+static int
+closed_early(const struct tls_conn *t, const char *when, struct err *err)
+{
+	if (!t->handshake_done)
+		return err_set(err, ERR_TLS,
+		    "TLS with %s (%s) failed: the "
+		    "server closed the connection during the handshake (is "
+		    "the port a TLS server?)",
+		    t->host, t->peer);
+	return err_set(err, ERR_TLS,
+	    "the server %s closed the TLS connection %s", t->peer, when);
 }
 
 static void
@@ -260,17 +278,18 @@ sni(const struct x509_name *name)
 }
 
 int
-tls_open(struct tls_conn *t, struct net_conn *net, const char *host,
-    const struct trust *trust, struct err *err)
+tls_start(struct tls_conn *t, struct stream *lower, const char *host,
+    const char *peer, const struct trust *trust, struct err *err)
 {
 	unsigned char seed[32];
 	struct x509_name name;
 	struct timespec now;
-	int r;
 
-	t->net = net;
+	t->lower = lower;
 	t->host = host;
+	t->peer = peer;
 	t->first_len = 0;
+	t->handshake_done = 0;
 	if (x509_name_set(&name, host) == -1)
 		return err_set(err, ERR_TLS,
 		    "TLS with %s: the host is not a "
@@ -291,14 +310,7 @@ tls_open(struct tls_conn *t, struct net_conn *net, const char *host,
 	explicit_bzero(seed, sizeof seed);
 	if (!br_ssl_client_reset(&t->sc, sni(&name), 0))
 		return engine_error(t, err);
-	r = run_until(t, BR_SSL_SENDAPP, err);
-	if (r == 0)
-		return err_set(err, ERR_TLS,
-		    "TLS with %s (%s) failed: the "
-		    "server closed the connection during the handshake (is "
-		    "the port a TLS server?)",
-		    host, net->peer);
-	return r == 1 ? 0 : -1;
+	return 0;
 }
 
 void
@@ -309,36 +321,58 @@ tls_clear(struct tls_conn *t)
 	explicit_bzero(t->iobuf, sizeof t->iobuf);
 }
 
-static int
-tls_write_all(void *ctx, const void *buf, size_t len, struct err *err)
+int
+tls_handshake(struct tls_conn *t, short *events, struct err *err)
+{
+	int r = pump(t, BR_SSL_SENDAPP, events, err);
+
+	if (r == 0)
+		return closed_early(t, "", err);
+	return r == 1 ? 0 : r;
+}
+
+static ssize_t
+tls_send(void *ctx, const void *buf, size_t len, short *events, struct err *err)
 {
 	struct tls_conn *t = ctx;
 	br_ssl_engine_context *eng = &t->sc.eng;
-	const unsigned char *p = buf;
 	unsigned char *out;
 	size_t room;
 	int r;
 
-	while (len > 0) {
-		if ((r = run_until(t, BR_SSL_SENDAPP, err)) != 1)
-			return r == 0 ?
-			    err_set(err, ERR_TLS,
-			        "the server "
-			        "%s closed the TLS connection before the request "
-			        "was sent",
-			        t->net->peer) :
-			    -1;
-		out = br_ssl_engine_sendapp_buf(eng, &room);
-		if (room > len)
-			room = len;
-		memcpy(out, p, room);
-		br_ssl_engine_sendapp_ack(eng, room);
-		p += room;
-		len -= room;
-	}
+	if ((r = pump(t, BR_SSL_SENDAPP, events, err)) != 1)
+		return r == 0 ?
+		    closed_early(t, "before the request was sent", err) :
+		    r;
+	out = br_ssl_engine_sendapp_buf(eng, &room);
+	if (room > len)
+		room = len;
+	memcpy(out, buf, room);
+	br_ssl_engine_sendapp_ack(eng, room);
+	return (ssize_t)room;
+}
+
+static int
+tls_flush(void *ctx, short *events, struct err *err)
+{
+	struct tls_conn *t = ctx;
+	br_ssl_engine_context *eng = &t->sc.eng;
+	struct stream *lo = t->lower;
+	unsigned char *buf;
+	size_t len;
+	ssize_t n;
+
 	br_ssl_engine_flush(eng, 0);
-	return run_until(t, BR_SSL_RECVAPP | BR_SSL_SENDAPP, err) == -1 ? -1 :
-	                                                                  0;
+	while (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC) {
+		buf = br_ssl_engine_sendrec_buf(eng, &len);
+		if ((n = lo->send(lo->ctx, buf, len, events, err)) < 0)
+			return (int)n;
+		br_ssl_engine_sendrec_ack(eng, (size_t)n);
+	}
+	if (br_ssl_engine_current_state(eng) & BR_SSL_CLOSED &&
+	    br_ssl_engine_last_error(eng) != BR_ERR_OK)
+		return engine_error(t, err);
+	return lo->flush(lo->ctx, events, err);
 }
 
 /*
@@ -347,7 +381,7 @@ tls_write_all(void *ctx, const void *buf, size_t len, struct err *err)
  * a truncated one.
  */
 static ssize_t
-tls_read(void *ctx, void *buf, size_t cap, struct err *err)
+tls_recv(void *ctx, void *buf, size_t cap, short *events, struct err *err)
 {
 	struct tls_conn *t = ctx;
 	br_ssl_engine_context *eng = &t->sc.eng;
@@ -355,8 +389,9 @@ tls_read(void *ctx, void *buf, size_t cap, struct err *err)
 	size_t avail;
 	int r;
 
-	if ((r = run_until(t, BR_SSL_RECVAPP, err)) != 1)
-		return r;
+	if ((r = pump(t, BR_SSL_RECVAPP, events, err)) != 1)
+		return r == 0 && !t->handshake_done ? closed_early(t, "", err) :
+		                                      r;
 	in = br_ssl_engine_recvapp_buf(eng, &avail);
 	if (avail > cap)
 		avail = cap;
@@ -368,7 +403,8 @@ tls_read(void *ctx, void *buf, size_t cap, struct err *err)
 void
 tls_stream(struct tls_conn *t, struct stream *s)
 {
-	s->write_all = tls_write_all;
-	s->read = tls_read;
+	s->send = tls_send;
+	s->flush = tls_flush;
+	s->recv = tls_recv;
 	s->ctx = t;
 }

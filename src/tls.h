@@ -1,5 +1,5 @@
 /*
- * tls.h: a BearSSL TLS 1.2 client over a connected socket.
+ * tls.h: a BearSSL TLS 1.2 client over a non-blocking stream.
  *
  * The profile is what modern token endpoints need and nothing more: ECDHE
  * key exchange (X25519, P-256, P-384) with ECDSA or RSA certificates,
@@ -7,6 +7,11 @@
  * certificates and RSA keys under 2048 bits are refused. The chain is
  * judged by x509.h, as Go's verifier judges it. A DNS name is sent as SNI
  * (without a trailing dot); an IP address is not (RFC 6066).
+ *
+ * The connection is itself a stream (tls_stream()) over a lower one (a
+ * socket, a proxy's tunnel, or another TLS connection), and never waits:
+ * the handshake runs as the first bytes are sent, and every operation
+ * that needs the socket returns STREAM_AGAIN with the events it needs.
  */
 #ifndef TB_TLS_H
 #define TB_TLS_H
@@ -22,8 +27,10 @@
 struct tls_conn {
 	br_ssl_client_context sc;
 	struct x509_ctx x509;
-	struct net_conn *net;
+	struct stream *lower;
 	const char *host;
+	const char *peer; /* the address, for messages */
+	int handshake_done;
 	/* The first bytes the server sent, to tell "not TLS" apart. */
 	unsigned char first[2];
 	size_t first_len;
@@ -32,12 +39,23 @@ struct tls_conn {
 };
 
 /*
- * Run the handshake with `host` over `net` (already connected), checking
- * the chain against `trust`. Returns 0, or -1 with err set (ERR_TLS with a
- * sentence saying which check failed, ERR_TIMEOUT, ERR_INTERRUPTED).
+ * Set up a handshake with `host` over `lower`, checking the chain against
+ * `trust`; the handshake itself runs as the stream is first used, and its
+ * failures come back from the stream's operations (ERR_TLS with a
+ * sentence saying which check failed). `host`, `peer` (the address, for
+ * messages), `lower` and `trust` outlive the connection. Returns 0, or -1
+ * with err set.
  */
-int tls_open(struct tls_conn *t, struct net_conn *net, const char *host,
-    const struct trust *trust, struct err *err);
+int tls_start(struct tls_conn *t, struct stream *lower, const char *host,
+    const char *peer, const struct trust *trust, struct err *err);
+
+/*
+ * Run the handshake as far as the lower stream allows: 0 once it is done,
+ * STREAM_AGAIN with *events set, or -1 with err set (ERR_TLS with a
+ * sentence saying which check failed). Optional: the stream's first send
+ * runs it too, but then its failures read as failures to send.
+ */
+int tls_handshake(struct tls_conn *t, short *events, struct err *err);
 
 /*
  * Wipe the engine state, the last records and the buffered chain: the

@@ -403,12 +403,24 @@ tokenfile_expiry_path(const char *path, char *out, size_t cap)
 long
 tokenfile_read_small(const char *path, char *buf, size_t cap)
 {
+	struct stat st;
 	size_t n = 0;
 	ssize_t r;
 	int fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	/* Never wait on a FIFO or device put in the file's place: the
+	 * event loop's listener reads this too. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1)
 		return -1;
+	saved = fstat(fd, &st) == -1 ? errno :
+	    !S_ISREG(st.st_mode)     ? EINVAL :
+	                               0;
+	if (saved != 0) {
+		close(fd);
+		errno = saved;
+		return -1;
+	}
 	while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) != 0) {
 		if (r == -1) {
 			if (errno == EINTR)

@@ -115,7 +115,7 @@ int tokenfile_expiry_path(const char *path, char *out, size_t cap);
 /*
  * Read a whole small file into buf (NUL-terminated). Returns the length,
  * or -1 with errno set; a file of cap - 1 bytes or more is refused with
- * EFBIG.
+ * EFBIG, anything but a regular file (a FIFO would block) with EINVAL.
  */
 long tokenfile_read_small(const char *path, char *buf, size_t cap);
 

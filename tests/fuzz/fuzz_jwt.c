@@ -11,12 +11,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static unsigned char payload[CHECK_PAYLOAD_MAX];
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *token = (const char *)data;
 	const char *dot;
-	int64_t exp = check_jwt_exp(token, size);
+	int64_t exp = check_jwt_exp(token, size, payload);
 
 	if (exp == -1)
 		return 0;

@@ -196,15 +196,17 @@ def fd_targets(pid):
 
 
 def sleeping_fd_targets(pid, timeout=2.0):
-    """fd_targets(pid) once the process sleeps between refreshes: the sleep
-    holds two timers (CLOCK_BOOTTIME and the wall clock), which exist only
-    then, so descriptors compare equal only when sampled in the same state.
-    After `timeout` whatever is open is returned (and will differ)."""
+    """fd_targets(pid) once the process sleeps between refreshes: no
+    exchange in flight, so no socket and no resolver pipe beyond the
+    standard streams (the loop's two timers are always open), so that
+    descriptors compare equal only when sampled in the same state. After
+    `timeout` whatever is open is returned (and will differ)."""
     end = time.monotonic() + timeout
     while True:
         fds = fd_targets(pid)
-        timers = [t for t in fds.values() if t == "anon_inode:[timerfd]"]
-        if len(timers) == 2 or time.monotonic() >= end:
+        busy = [n for n, t in fds.items() if n > 2 and
+                (t.startswith("socket:") or t.startswith("pipe:"))]
+        if not busy or time.monotonic() >= end:
             return fds
         time.sleep(0.005)
 

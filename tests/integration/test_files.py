@@ -350,50 +350,41 @@ def test_subpath_mount_of_the_token_file_is_refused(sidecar, args):
 
 def test_check_is_not_dumpable_before_it_reads_the_token(sidecar, binary):
     # `check` reads the token back: core dumps must be off and the process
-    # not dumpable (not readable by others of its user) before it does. A
-    # FIFO as the token holds it in open(); a non-dumpable process's /proc
-    # entries belong to root even when it runs as another user.
+    # not dumpable (not readable by others of its user) before it opens the
+    # token. strace shows the order of the system calls.
+    import shutil
     import subprocess
-    import tempfile
-    d = tempfile.mkdtemp(prefix="tb-check-fifo-")
-    try:
-        os.chmod(d, 0o755)
-        fifo = os.path.join(d, "token")
-        os.mkfifo(fifo, 0o666)
-        env = sidecar.env_for(sidecar.server())
-        env["OUTPUT_TOKEN_PATH"] = fifo
-        p = subprocess.Popen([binary, "check"], env=env, cwd=d,
-                             stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             user=65534, group=65534, extra_groups=[])
-        try:
-            end = time.monotonic() + 5
-            while True:
-                try:
-                    blocked = os.readlink("/proc/%d/exe" % p.pid) == \
-                        os.path.realpath(binary) and \
-                        open("/proc/%d/wchan" % p.pid).read() != "0"
-                except OSError:
-                    blocked = False
-                if blocked:
-                    time.sleep(0.2)
-                    break
-                assert time.monotonic() < end, "check never started"
-                time.sleep(0.01)
-            owner = os.stat("/proc/%d/status" % p.pid).st_uid
-            with open("/proc/%d/limits" % p.pid) as f:
-                core = [line for line in f
-                        if line.startswith("Max core file size")]
-        finally:
-            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-            os.write(fd, b"opaque-token")
-            os.close(fd)
-            out, err = p.communicate(timeout=10)
-        assert p.returncode == 0, err
-        assert owner == 0, "check is dumpable while it reads the token " \
-            "(/proc/PID/status owned by uid %d)" % owner
-        assert core and core[0].split()[4:6] == ["0", "0"], core
-    finally:
-        for n in os.listdir(d):
-            os.unlink(os.path.join(d, n))
-        os.rmdir(d)
+    strace = shutil.which("strace")
+    assert strace, "strace: make deps-test"
+    sidecar.out_path.write_text("opaque-token")
+    env = sidecar.env_for(sidecar.server())
+    log = sidecar.tmp / "strace.log"
+    p = subprocess.run([strace, "-o", str(log), "-e",
+                        "trace=prctl,setrlimit,prlimit64,open,openat",
+                        binary, "check"], env=env, capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    calls = log.read_text().splitlines()
+    token = [i for i, c in enumerate(calls) if str(sidecar.out_path) in c]
+    dumpable = [i for i, c in enumerate(calls) if "PR_SET_DUMPABLE" in c and
+                ("SUID_DUMP_DISABLE" in c or "PR_SET_DUMPABLE, 0" in c)]
+    core = [i for i, c in enumerate(calls)
+            if "RLIMIT_CORE" in c and "rlim_cur=0" in c]
+    assert token and dumpable and core, "\n".join(calls)
+    assert dumpable[0] < token[0] and core[0] < token[0], \
+        "hardening after the token was opened:\n" + "\n".join(calls)
+
+
+def test_check_does_not_wait_on_a_fifo(sidecar, binary):
+    # A FIFO (or device) put in the token's place must not hold the probe,
+    # nor the listener that reads the same file, in open().
+    import subprocess
+    os.unlink(sidecar.out_path)
+    os.mkfifo(sidecar.out_path, 0o600)
+    env = sidecar.env_for(sidecar.server())
+    t = time.monotonic()
+    p = subprocess.run([binary, "check"], env=env, capture_output=True,
+                       text=True, timeout=10)
+    assert time.monotonic() - t < 2
+    assert p.returncode == 1, p.stderr
+    assert "not a regular file" in p.stderr, p.stderr

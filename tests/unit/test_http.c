@@ -8,6 +8,8 @@
  */
 #include "unit.h"
 
+#include <poll.h>
+
 #include "http.h"
 #include "url.h"
 
@@ -668,39 +670,71 @@ test_chunk_line_limit(void **state)
 	free(in);
 }
 
-/* ---- http_roundtrip over a scripted stream ---- */
+/* ---- http_call over a scripted non-blocking stream ---- */
 
 struct script {
 	char sent[256];
 	size_t sent_len;
 	const char *in; /* what the server answers */
 	size_t in_len, off;
-	size_t piece;             /* bytes per read */
+	size_t piece;             /* bytes per read and per write */
 	enum err_kind fail_write; /* ERR_NONE: succeed */
 	enum err_kind fail_read;  /* once `in` is used up; ERR_NONE: EOF */
+	unsigned calls;           /* every other call would block */
+	bool flushed;
 };
 
-static int
-script_write(void *ctx, const void *buf, size_t len, struct err *err)
+/* Every other call says "not ready", as a socket might. */
+static bool
+would_block(struct script *sc, short *events, short ev)
+{
+	if (sc->calls++ % 2 == 0)
+		return false;
+	*events = ev;
+	return true;
+}
+
+static ssize_t
+script_send(void *ctx, const void *buf, size_t len, short *events,
+    struct err *err)
 {
 	struct script *sc = ctx;
 
 	if (sc->fail_write != ERR_NONE)
 		return err_set(err, sc->fail_write, "peer went away");
-	assert_true(len <= sizeof sc->sent - sc->sent_len);
+	if (would_block(sc, events, POLLOUT))
+		return STREAM_AGAIN;
+	if (len > sc->piece)
+		len = sc->piece;
+	assert_true(len > 0 && len <= sizeof sc->sent - sc->sent_len);
 	memcpy(sc->sent + sc->sent_len, buf, len);
 	sc->sent_len += len;
+	return (ssize_t)len;
+}
+
+static int
+script_flush(void *ctx, short *events, struct err *err)
+{
+	struct script *sc = ctx;
+
+	if (would_block(sc, events, POLLOUT))
+		return STREAM_AGAIN;
+	sc->flushed = true;
 	return 0;
 }
 
 static ssize_t
-script_read(void *ctx, void *buf, size_t cap, struct err *err)
+script_recv(void *ctx, void *buf, size_t cap, short *events, struct err *err)
 {
 	struct script *sc = ctx;
 	size_t n = sc->in_len - sc->off;
 
-	/* The reader must never ask for nothing: that reads as EOF. */
+	/* Nothing is read before the whole request is on the wire, and the
+	 * reader never asks for nothing: that reads as EOF. */
+	assert_true(sc->flushed);
 	assert_true(cap > 0);
+	if (would_block(sc, events, POLLIN))
+		return STREAM_AGAIN;
 	if (n == 0 && sc->fail_read != ERR_NONE)
 		return err_set(err, sc->fail_read, "deadline passed");
 	if (n > sc->piece)
@@ -717,15 +751,19 @@ roundtrip(struct script *sc, size_t cap, struct http_response *resp,
     struct err *err)
 {
 	static const char req[] = "POST / HTTP/1.1\r\nHost: h\r\n\r\n";
-	struct stream s = { script_write, script_read, sc };
+	struct stream s = { script_send, script_flush, script_recv, sc };
 	struct http_reader r;
+	struct http_call call;
+	enum http_step st;
 	char *buf = malloc(cap);
-	int rc;
+	short events = 0;
 
 	assert_non_null(buf);
 	http_reader_init(&r, buf, cap, resp);
-	rc = http_roundtrip(&s, req, sizeof req - 1, &r, err);
-	if (rc == 0) {
+	http_call_init(&call, req, sizeof req - 1, &r);
+	while ((st = http_call_step(&call, &s, &events, err)) == HTTP_MORE)
+		assert_true(events == POLLIN || events == POLLOUT);
+	if (st == HTTP_DONE) {
 		assert_int_equal(sc->sent_len, sizeof req - 1);
 		assert_memory_equal(sc->sent, req, sizeof req - 1);
 		/* resp->body points into buf: check it before it goes. */
@@ -733,7 +771,7 @@ roundtrip(struct script *sc, size_t cap, struct http_response *resp,
 		assert_memory_equal(resp->body, "hello", 5);
 	}
 	free(buf);
-	return rc;
+	return st == HTTP_DONE ? 0 : -1;
 }
 
 static const char hello[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
@@ -759,7 +797,7 @@ test_roundtrip_errors(void **state)
 {
 	struct script sc = { .in = hello,
 		.in_len = sizeof hello - 1,
-		.piece = 1000 };
+		.piece = 200 };
 	struct http_response resp;
 	struct err err = { 0 };
 
@@ -778,7 +816,7 @@ test_roundtrip_errors(void **state)
 	assert_int_equal(roundtrip(&sc, HTTP_READER_BUF, &resp, &err), -1);
 	assert_int_equal(err.kind, ERR_HTTP);
 
-	sc = (struct script){ .fail_write = ERR_CONNECT };
+	sc = (struct script){ .fail_write = ERR_CONNECT, .piece = 1 };
 	assert_int_equal(roundtrip(&sc, HTTP_READER_BUF, &resp, &err), -1);
 	assert_err(&err, ERR_CONNECT, "peer went away");
 	assert_int_equal(sc.off, 0);

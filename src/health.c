@@ -1,0 +1,478 @@
+/*
+ * health.c: the health and metrics listener, served from the event loop.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "health.h"
+
+/* Connections accepted per wakeup: a flood cannot keep the loop here. */
+#define ACCEPT_PER_STEP 8
+/* Room kept ahead of a body for the status line and headers. */
+#define HEAD_ROOM 256u
+
+static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                           "Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+struct request {
+	bool head; /* HEAD: no body */
+	bool verbose;
+	const char *path;
+	size_t path_len;
+	const char *query;
+	size_t query_len;
+};
+
+static int
+tchar(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Where the head ends (after its empty line), or 0 while incomplete. */
+static size_t
+head_end(const char *in, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (in[i] == '\n' && in[i + 1] == '\n')
+			return i + 2;
+		if (in[i] == '\n' && in[i + 1] == '\r' && i + 2 < len &&
+		    in[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+/* Does the query hold the parameter `name` ("verbose", "verbose=1")? */
+static bool
+has_param(const char *q, size_t n, const char *name)
+{
+	size_t i = 0, k = strlen(name), j;
+
+	while (i < n) {
+		for (j = i; j < n && q[j] != '&'; j++)
+			;
+		if (j - i >= k && memcmp(q + i, name, k) == 0 &&
+		    (j - i == k || q[i + k] == '='))
+			return true;
+		i = j + 1;
+	}
+	return false;
+}
+
+/* The request line: 0, or the HTTP status to refuse it with. */
+static int
+parse_line(const char *in, size_t len, struct request *rq)
+{
+	const char *sp1, *sp2, *eol = memchr(in, '\n', len);
+	size_t m, n;
+
+	if (eol == NULL)
+		return 400;
+	n = (size_t)(eol - in);
+	if (n > 0 && in[n - 1] == '\r')
+		n--;
+	if ((sp1 = memchr(in, ' ', n)) == NULL ||
+	    (sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - in))) == NULL)
+		return 400;
+	m = (size_t)(sp1 - in);
+	for (size_t i = 0; i < m; i++)
+		if (!tchar(in[i]))
+			return 400;
+	if (in + n - (sp2 + 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
+	    (sp2[8] != '0' && sp2[8] != '1') || sp1[1] != '/')
+		return 400;
+	rq->path = sp1 + 1;
+	rq->path_len = (size_t)(sp2 - rq->path);
+	for (size_t i = 0; i < rq->path_len; i++)
+		if ((unsigned char)rq->path[i] <= 0x20 || rq->path[i] == 0x7f)
+			return 400;
+	rq->query = memchr(rq->path, '?', rq->path_len);
+	rq->query_len = 0;
+	if (rq->query != NULL) {
+		rq->query_len = rq->path_len - (size_t)(rq->query - rq->path) -
+		    1;
+		rq->path_len = (size_t)(rq->query - rq->path);
+		rq->query++;
+	}
+	rq->verbose = rq->query != NULL &&
+	    has_param(rq->query, rq->query_len, "verbose");
+	rq->head = m == 4 && memcmp(in, "HEAD", 4) == 0;
+	if (!rq->head && !(m == 3 && memcmp(in, "GET", 3) == 0))
+		return 405;
+	return 0;
+}
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 431:
+		return "Request Header Fields Too Large";
+	default:
+		return "Service Unavailable";
+	}
+}
+
+/*
+ * The whole response around the body already at out + HEAD_ROOM
+ * (blen bytes). Returns its length.
+ */
+static size_t
+respond(int status, const char *ctype, bool head, char *out, size_t blen)
+{
+	char h[HEAD_ROOM];
+	int n;
+
+	n = snprintf(h, sizeof h,
+	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	    "%sCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+	    "Connection: close\r\n\r\n",
+	    status, reason(status), ctype, blen,
+	    status == 405 ? "Allow: GET, HEAD\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof h)
+		n = 0;
+	if (head)
+		blen = 0;
+	memmove(out + n, out + HEAD_ROOM, blen);
+	memcpy(out, h, (size_t)n);
+	return (size_t)n + blen;
+}
+
+/* Plain-text body at out + HEAD_ROOM; its length. */
+static size_t text(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static size_t
+text(char *out, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out + HEAD_ROOM, cap - HEAD_ROOM, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return 0;
+	return (size_t)n < cap - HEAD_ROOM ? (size_t)n : cap - HEAD_ROOM - 1;
+}
+
+static const char plain[] = "text/plain; charset=utf-8";
+
+static size_t
+readyz(const struct health_view *v, const struct request *rq, char *out,
+    size_t cap)
+{
+	int64_t now = (int64_t)time(NULL), exp;
+	struct err err;
+	size_t n;
+
+	if (check_token_file(v->check, v->token_path, now, v->ready_margin_s,
+	        &exp, &err) == -1) {
+		n = rq->verbose ?
+		    text(out, cap, "[-]token failed: %s\nreadyz check failed\n",
+		        err.msg) :
+		    text(out, cap, "token not ready: %s\n", err.msg);
+		return respond(503, plain, rq->head, out, n);
+	}
+	if (!rq->verbose)
+		n = text(out, cap, "ok\n");
+	else if (exp == 0)
+		n = text(out, cap,
+		    "[+]token ok: present, expiry unknown\nreadyz check "
+		    "passed\n");
+	else
+		n = text(out, cap,
+		    "[+]token ok: valid for %lld s more\nreadyz check passed\n",
+		    (long long)(exp - now));
+	return respond(200, plain, rq->head, out, n);
+}
+
+static size_t
+route(const struct health_view *v, const struct request *rq, char *out,
+    size_t cap)
+{
+	size_t n;
+
+#define IS(p) \
+	(rq->path_len == sizeof(p) - 1 && \
+	    memcmp(rq->path, p, rq->path_len) == 0)
+	if (IS("/livez") || IS("/healthz")) {
+		n = rq->verbose ?
+		    text(out, cap, "[+]loop ok\nlivez check passed\n") :
+		    text(out, cap, "ok\n");
+		return respond(200, plain, rq->head, out, n);
+	}
+	if (IS("/readyz"))
+		return readyz(v, rq, out, cap);
+	if (IS("/metrics")) {
+		n = metrics_render(v->metrics, out + HEAD_ROOM,
+		    cap - HEAD_ROOM);
+		if (n == 0)
+			return respond(503, plain, rq->head, out,
+			    text(out, cap, "metrics do not fit\n"));
+		return respond(200, "text/plain; version=0.0.4; charset=utf-8",
+		    rq->head, out, n);
+	}
+#undef IS
+	return respond(404, plain, rq->head, out,
+	    text(out, cap, "not found: try /livez, /readyz or /metrics\n"));
+}
+
+int
+health_answer(const struct health_view *v, const char *in, size_t len,
+    char *out, size_t cap, size_t *out_len)
+{
+	struct request rq;
+	int status;
+
+	*out_len = 0;
+	if (cap < (size_t)2 * HEAD_ROOM)
+		return 0;
+	if (head_end(in, len) == 0) {
+		if (len < HEALTH_REQUEST_MAX)
+			return 0;
+		*out_len = respond(431, plain, false, out,
+		    text(out, cap, "the request head is over %u bytes\n",
+		        HEALTH_REQUEST_MAX));
+		return 1;
+	}
+	memset(&rq, 0, sizeof rq);
+	if ((status = parse_line(in, len, &rq)) != 0) {
+		*out_len = respond(status, plain, rq.head, out,
+		    text(out, cap, "%s\n",
+		        status == 405 ? "only GET and HEAD are served" :
+		                        "malformed request"));
+		return 1;
+	}
+	*out_len = route(v, &rq, out, cap);
+	return 1;
+}
+
+static int
+bind_listen(const struct config_listen *l, int v6only, struct err *err)
+{
+	int fd, one = 1, saved;
+
+	fd = socket(l->addr.ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return err_set(err, ERR_CONFIG,
+		    "HEALTH_ADDR: creating a socket: %s", strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1 ||
+	    (l->addr.ss_family == AF_INET6 &&
+	        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+	            sizeof v6only) == -1) ||
+	    bind(fd, (const struct sockaddr *)&l->addr, l->len) == -1 ||
+	    listen(fd, 16) == -1) {
+		saved = errno;
+		close(fd);
+		return err_set(err, ERR_CONFIG,
+		    "HEALTH_ADDR: listening failed: %s%s", strerror(saved),
+		    saved == EADDRINUSE ?
+		        " (another process, or another sidecar in the pod, "
+		        "uses the port: choose another)" :
+		        saved == EADDRNOTAVAIL ?
+		        " (the address is not on this machine: use :PORT)" :
+		        "");
+	}
+	return fd;
+}
+
+int
+health_listen(struct health *h, const struct config_listen *l,
+    const struct health_view *view, struct err *err)
+{
+	struct config_listen v4;
+	size_t i;
+
+	h->fd = -1;
+	h->view = *view;
+	for (i = 0; i < HEALTH_CLIENTS_MAX; i++)
+		h->c[i].fd = -1;
+	if (!l->set)
+		return 0;
+	h->fd = bind_listen(l, !l->any, err);
+	if (h->fd != -1 || !l->any || errno != EAFNOSUPPORT)
+		return h->fd == -1 ? -1 : 0;
+	/* A node without IPv6: every IPv4 address. */
+	memset(&v4, 0, sizeof v4);
+	v4.addr.ss_family = AF_INET;
+	((struct sockaddr_in *)&v4.addr)
+	    ->sin_port = ((const struct sockaddr_in6 *)&l->addr)->sin6_port;
+	v4.len = sizeof(struct sockaddr_in);
+	h->fd = bind_listen(&v4, 0, err);
+	return h->fd == -1 ? -1 : 0;
+}
+
+size_t
+health_want(const struct health *h, struct pollfd *fds, int64_t *until)
+{
+	const struct health_client *c;
+	size_t i, n = 0;
+
+	if (h->fd == -1)
+		return 0;
+	fds[n].fd = h->fd;
+	fds[n].events = POLLIN;
+	fds[n++].revents = 0;
+	for (i = 0; i < HEALTH_CLIENTS_MAX; i++) {
+		c = &h->c[i];
+		fds[n].fd = c->fd;
+		fds[n].events = c->out_len > 0 ? POLLOUT : POLLIN;
+		fds[n++].revents = 0;
+		if (c->fd != -1 && c->deadline < *until)
+			*until = c->deadline;
+	}
+	return n;
+}
+
+static void
+drop(struct health_client *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	c->in_len = c->out_len = c->out_sent = 0;
+}
+
+/*
+ * A free slot for a new client; when all are taken, the oldest one still
+ * sending its request gives way: a real probe sends its request at once,
+ * so a slowloris holding every slot cannot lock probes out. NULL when
+ * every client is being answered.
+ */
+static struct health_client *
+slot(struct health *h)
+{
+	struct health_client *c, *oldest = NULL;
+	size_t i;
+
+	for (i = 0; i < HEALTH_CLIENTS_MAX; i++) {
+		c = &h->c[i];
+		if (c->fd == -1)
+			return c;
+		if (c->out_len == 0 &&
+		    (oldest == NULL || c->deadline < oldest->deadline))
+			oldest = c;
+	}
+	if (oldest != NULL)
+		drop(oldest);
+	return oldest;
+}
+
+static void
+accept_clients(struct health *h)
+{
+	struct health_client *c;
+	size_t k;
+	int fd;
+
+	for (k = 0; k < ACCEPT_PER_STEP; k++) {
+		fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1)
+			return;
+		if ((c = slot(h)) == NULL) {
+			(void)send(fd, busy, sizeof busy - 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->deadline = event_now() + HEALTH_CLIENT_MS;
+		c->in_len = c->out_len = c->out_sent = 0;
+	}
+}
+
+static void
+client_read(const struct health *h, struct health_client *c)
+{
+	ssize_t n;
+
+	n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		drop(c);
+		return;
+	}
+	c->in_len += (size_t)n;
+	(void)health_answer(&h->view, c->in, c->in_len, c->out, sizeof c->out,
+	    &c->out_len);
+}
+
+static void
+client_write(struct health_client *c)
+{
+	ssize_t n;
+
+	n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+	    MSG_NOSIGNAL);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		drop(c);
+		return;
+	}
+	c->out_sent += (size_t)n;
+	if (c->out_sent < c->out_len)
+		return;
+	/* Our side is done: a FIN, not a reset, ends the answer. */
+	(void)shutdown(c->fd, SHUT_WR);
+	drop(c);
+}
+
+void
+health_step(struct health *h, const struct pollfd *fds, size_t n)
+{
+	struct health_client *c;
+	int64_t now = event_now();
+	size_t i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < HEALTH_CLIENTS_MAX && i + 1 < n; i++) {
+		c = &h->c[i];
+		if (c->fd == -1 || fds[i + 1].fd != c->fd)
+			continue;
+		if (fds[i + 1].revents != 0 && c->out_len == 0)
+			client_read(h, c);
+		if (c->fd != -1 && c->out_len > 0)
+			client_write(c);
+		if (c->fd != -1 && now >= c->deadline)
+			drop(c);
+	}
+	if (fds[0].revents != 0)
+		accept_clients(h);
+}
+
+void
+health_close(struct health *h)
+{
+	size_t i;
+
+	for (i = 0; i < HEALTH_CLIENTS_MAX; i++)
+		drop(&h->c[i]);
+	if (h->fd != -1)
+		close(h->fd);
+	h->fd = -1;
+}
