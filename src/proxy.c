@@ -589,10 +589,13 @@ refused(const struct proxy_reader *r, const char *line, size_t n,
     struct err *err)
 {
 	const struct proxy *p = r->proxy;
-	int rn = n > 13 ? (int)(n - 13) : 0;
+	char reason[65];
+	size_t i;
 
-	if (rn > 64)
-		rn = 64;
+	/* The reason phrase, bounded, tabs as spaces: one clean line. */
+	for (i = 0; i + 13 < n && i < sizeof reason - 1; i++)
+		reason[i] = line[13 + i] == '\t' ? ' ' : line[13 + i];
+	reason[i] = '\0';
 	if (r->status == 407)
 		return err_set(err, ERR_CONNECT,
 		    "the proxy %s (%s) answered 407: the credentials %s",
@@ -601,8 +604,8 @@ refused(const struct proxy_reader *r, const char *line, size_t n,
 		        "in the variable are wrong" :
 		        "are missing (give them as user:password@ in the URL)");
 	return err_set(err, ERR_CONNECT,
-	    "the proxy %s (%s) refused the tunnel with status %d%s%.*s",
-	    p->shown, p->variable, r->status, rn > 0 ? " " : "", rn, line + 13);
+	    "the proxy %s (%s) refused the tunnel with status %d%s%s", p->shown,
+	    p->variable, r->status, i > 0 ? " " : "", reason);
 }
 
 /* The whole head is in buf[0..end): check it and judge the status. */
