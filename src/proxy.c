@@ -596,10 +596,11 @@ refused(const struct proxy_reader *r, const char *line, size_t n,
 	for (i = 0; i + 13 < n && i < sizeof reason - 1; i++)
 		reason[i] = line[13 + i] == '\t' ? ' ' : line[13 + i];
 	reason[i] = '\0';
-	if (r->status == 407)
+	/* tinyproxy answers wrong credentials with 401, missing ones 407. */
+	if (r->status == 407 || r->status == 401)
 		return err_set(err, ERR_CONNECT,
-		    "the proxy %s (%s) answered 407: the credentials %s",
-		    p->shown, p->variable,
+		    "the proxy %s (%s) answered %d: the credentials %s",
+		    p->shown, p->variable, r->status,
 		    p->authorization[0] != '\0' ?
 		        "in the variable are wrong" :
 		        "are missing (give them as user:password@ in the URL)");

@@ -122,9 +122,10 @@ char *proxy_reader_space(struct proxy_reader *r, size_t *avail);
  * parse as far as possible. Returns PROXY_MORE; PROXY_DONE when the head
  * is complete and says 200 (the tunnel is open); or PROXY_FAIL with err
  * set: ERR_HTTP when the answer is not well-formed HTTP, is over
- * PROXY_HEAD_MAX or ends early; ERR_CONNECT when the proxy refused (407:
- * credentials missing or wrong; any other status, 1xx included, as Go
- * reads a CONNECT answer, named with its reason phrase).
+ * PROXY_HEAD_MAX or ends early; ERR_CONNECT when the proxy refused (407,
+ * or 401 as tinyproxy sends: credentials missing or wrong; any other
+ * status, 1xx included as Go reads a CONNECT answer, named with its
+ * reason phrase).
  */
 enum proxy_step proxy_reader_commit(struct proxy_reader *r, size_t n,
     struct err *err);

@@ -6,7 +6,9 @@
 set -eu
 
 build_pkgs="make gcc musl-tools libjsmn-dev dpkg-dev xz-utils ca-certificates openssl"
-test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest python3-cryptography nginx-light valgrind clang libclang-rt-14-dev util-linux curl"
+# squid (with basic_ncsa_auth) and tinyproxy: the forward proxies of
+# test_proxy.py; apache2-utils is not needed, the test writes htpasswd.
+test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest python3-cryptography nginx-light valgrind clang libclang-rt-14-dev util-linux curl squid tinyproxy"
 # make lint: the analysers (scan-build is in clang-tools), over the build's
 # fetched headers.
 lint_pkgs="$build_pkgs clang-tidy clang-format clang-tools cppcheck shellcheck python3-flake8"

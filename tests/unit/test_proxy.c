@@ -677,6 +677,9 @@ test_answer_refused(void **state)
 	expect_answer(&p, LIT(auth407), ERR_CONNECT,
 	    "credentials in the "
 	    "variable are wrong");
+	expect_answer(&p, LIT("HTTP/1.0 401 Unauthorized\r\n\r\n"), ERR_CONNECT,
+	    "answered 401: the credentials in the variable are "
+	    "wrong");
 	expect_answer(&p, LIT("HTTP/1.1 403 Forbidden\r\n\r\n"), ERR_CONNECT,
 	    "status 403 Forbidden");
 	expect_answer(&p, LIT("HTTP/1.0 503 Service Unavailable\r\n\r\n"),
