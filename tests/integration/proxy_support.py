@@ -180,6 +180,10 @@ class ProxyLab:
         os.chmod(self.dir, 0o755)
         self.user = "tb-" + secrets.token_hex(4)
         self.password = "pw-" + secrets.token_urlsafe(18)
+        # For squid only: reserved characters, percent-encoded in a URL
+        # (a user-id cannot hold ':' in Basic auth, nor in htpasswd).
+        self.odd_user = "o@d+" + secrets.token_hex(3)
+        self.odd_password = "p@ss:w/rd %+?#" + secrets.token_hex(6)
         self.procs = {}
         self.servers = []
         self.stall = None
@@ -233,11 +237,14 @@ class ProxyLab:
         # Nothing listens on port 53 in the namespace: lookups fail at once.
         self.resolv = self._write("resolv.conf", "nameserver 127.0.0.1\n"
                                   "options timeout:1 attempts:1\n")
-        hashed = subprocess.run(["openssl", "passwd", "-1", "-stdin"],
-                                input=self.password.encode(),
-                                capture_output=True, check=True).stdout
-        self._write("htpasswd", "%s:%s\n" % (self.user, hashed.decode().strip()),
-                    0o600, "proxy")
+        lines = []
+        for user, pw in ((self.user, self.password),
+                         (self.odd_user, self.odd_password)):
+            hashed = subprocess.run(["openssl", "passwd", "-1", "-stdin"],
+                                    input=pw.encode(), capture_output=True,
+                                    check=True).stdout.decode().strip()
+            lines.append("%s:%s\n" % (user, hashed))
+        self._write("htpasswd", "".join(lines), 0o600, "proxy")
 
     # ---- exchange servers ----
 

@@ -96,6 +96,13 @@ def test_basic_auth(lab, srv, port, cred):
     assert not srv.requests
 
 
+def test_squid_auth_reserved_characters(lab, srv):
+    # The user name and password that test_proxy.py percent-encodes.
+    res = curl(lab, srv, "--proxy", lab.proxy_url(ps.AUTH), "--proxy-user",
+               "%s:%s" % (lab.odd_user, lab.odd_password))
+    assert_exchanged(res, srv)
+
+
 def test_https_proxy(lab, srv):
     res = curl(lab, srv, "--proxy",
                lab.proxy_url(ps.TLS, scheme="https", host=ps.PROXY_HOST),
