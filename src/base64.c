@@ -107,8 +107,10 @@ base64_encode(char *out, size_t cap, const unsigned char *in, size_t n)
 		    (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0);
 		out[o++] = digits[v >> 18];
 		out[o++] = digits[v >> 12 & 63];
-		out[o++] = i + 1 < n ? digits[v >> 6 & 63] : '=';
+		out[o++] = digits[v >> 6 & 63];
 		out[o++] = '=';
+		if (i + 1 == n)
+			out[o - 2] = '=';
 	}
 	out[o] = '\0';
 	return (long)o;

@@ -593,8 +593,11 @@ refused(const struct proxy_reader *r, const char *line, size_t n,
 	size_t i;
 
 	/* The reason phrase, bounded, tabs as spaces: one clean line. */
-	for (i = 0; i + 13 < n && i < sizeof reason - 1; i++)
-		reason[i] = line[13 + i] == '\t' ? ' ' : line[13 + i];
+	for (i = 0; i + 13 < n && i < sizeof reason - 1; i++) {
+		reason[i] = line[13 + i];
+		if (reason[i] == '\t')
+			reason[i] = ' ';
+	}
 	reason[i] = '\0';
 	/* tinyproxy answers wrong credentials with 401, missing ones 407. */
 	if (r->status == 407 || r->status == 401)

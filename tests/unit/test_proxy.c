@@ -482,6 +482,43 @@ test_shown_forms(void **state)
 	}
 }
 
+/* RFC 4648's test vectors, and the bound. */
+static void
+test_base64_encode(void **state)
+{
+	static const char *const vectors[][2] = {
+		{ "", "" },
+		{ "f", "Zg==" },
+		{ "fo", "Zm8=" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" },
+		{ "foobar", "Zm9vYmFy" },
+		{ "\xff\xfe\xfd", "//79" },
+	};
+	char out[16];
+
+	for (size_t i = 0; i < ARRAY_LEN(vectors); i++) {
+		const char *in = vectors[i][0];
+
+		assert_int_equal(base64_encode(out, sizeof out,
+		                     (const unsigned char *)in, strlen(in)),
+		    strlen(vectors[i][1]));
+		assert_string_equal(out, vectors[i][1]);
+	}
+	/* 8 digits and the NUL need 9 bytes. */
+	memset(out, 'x', sizeof out);
+	assert_int_equal(base64_encode(out, 8, (const unsigned char *)"foob",
+	                     4),
+	    -1);
+	assert_int_equal(out[0], 'x');
+	assert_int_equal(base64_encode(out, 9, (const unsigned char *)"foob",
+	                     4),
+	    8);
+	assert_int_equal(base64_encode(out, 0, (const unsigned char *)"", 0),
+	    -1);
+}
+
 /* ---- CONNECT ---- */
 
 static void
@@ -680,6 +717,8 @@ test_answer_refused(void **state)
 	expect_answer(&p, LIT("HTTP/1.0 401 Unauthorized\r\n\r\n"), ERR_CONNECT,
 	    "answered 401: the credentials in the variable are "
 	    "wrong");
+	expect_answer(&p, LIT("HTTP/1.1 403 For\tbid\tden\r\n\r\n"),
+	    ERR_CONNECT, "status 403 For bid den");
 	expect_answer(&p, LIT("HTTP/1.1 403 Forbidden\r\n\r\n"), ERR_CONNECT,
 	    "status 403 Forbidden");
 	expect_answer(&p, LIT("HTTP/1.0 503 Service Unavailable\r\n\r\n"),
@@ -757,6 +796,7 @@ main(void)
 		cmocka_unit_test(test_bad_proxy_values),
 		cmocka_unit_test(test_long_credentials),
 		cmocka_unit_test(test_shown_forms),
+		cmocka_unit_test(test_base64_encode),
 		cmocka_unit_test(test_connect_write),
 		cmocka_unit_test(test_answer_ok),
 		cmocka_unit_test(test_answer_extra),
