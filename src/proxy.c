@@ -18,6 +18,19 @@
 
 /* ---- the proxy URL ---- */
 
+/* A letter, a digit, or one of `more`. */
+static int
+alnum_or(char c, const char *more)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr(more, c) != NULL);
+}
+
+/* Go's validUserinfo: the bytes url.Parse accepts before the '@'. */
+#define USERINFO_MORE "-._:~!$&'()*+,;=%@"
+/* An HTTP token's (a header name's) bytes, RFC 9110. */
+#define TCHAR_MORE "!#$%&'*+-.^_`|~"
+
 /* The first of two variables that is set and not empty, Go's getEnvAny. */
 static const char *
 lookup_any(config_lookup_fn lookup, const char *upper, const char *lower,
@@ -41,20 +54,9 @@ scheme_len(const char *s)
 
 	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
 		return 0;
-	while ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-	    (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '-' ||
-	    s[i] == '.')
+	while (alnum_or(s[i], "+-."))
 		i++;
 	return strncmp(s + i, "://", 3) == 0 ? i : 0;
-}
-
-/* Go's validUserinfo: the bytes url.Parse accepts before the '@'. */
-static int
-userinfo_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') ||
-	    (c != '\0' && strchr("-._:~!$&'()*+,;=%@", c) != NULL);
 }
 
 static int
@@ -102,7 +104,7 @@ set_authorization(struct proxy *p, const char *s, size_t n, struct err *err)
 	int bad = 0;
 
 	for (i = 0; i < n; i++)
-		if (!userinfo_char(s[i]))
+		if (!alnum_or(s[i], USERINFO_MORE))
 			return err_set(err, ERR_CONFIG,
 			    "%s: the user:password part holds a character that "
 			    "must be percent-encoded",
@@ -524,14 +526,6 @@ not_http(const struct proxy_reader *r, struct err *err)
 	        ": is that port a proxy?");
 }
 
-static int
-tchar(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 /* No control character but horizontal tab in s[0..n). */
 static int
 printable(const char *s, size_t n)
@@ -555,7 +549,7 @@ field_ok(const char *s, size_t n)
 	if (colon == NULL || colon == s)
 		return 0;
 	for (i = 0; s + i < colon; i++)
-		if (!tchar(s[i]))
+		if (!alnum_or(s[i], TCHAR_MORE))
 			return 0;
 	return printable(colon + 1, n - (size_t)(colon - s) - 1);
 }
