@@ -69,7 +69,8 @@ hex_value(char c)
 	return -1;
 }
 
-/* Percent-decode s[0..n) onto out[*o..cap). Returns 0, or -1. */
+/* Percent-decode s[0..n) onto out[*o..cap). Returns 0, -1 on a bad
+ * escape, or -2 when out is full. */
 static int
 unescape(unsigned char *out, size_t cap, size_t *o, const char *s, size_t n)
 {
@@ -78,7 +79,7 @@ unescape(unsigned char *out, size_t cap, size_t *o, const char *s, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (*o >= cap)
-			return -1;
+			return -2;
 		if (s[i] != '%') {
 			out[(*o)++] = (unsigned char)s[i];
 			continue;
@@ -101,7 +102,7 @@ set_authorization(struct proxy *p, const char *s, size_t n, struct err *err)
 	unsigned char cred[CREDENTIALS_MAX];
 	const char *colon = memchr(s, ':', n);
 	size_t user_len = colon != NULL ? (size_t)(colon - s) : n, o = 0, i;
-	int bad = 0;
+	int bad;
 
 	for (i = 0; i < n; i++)
 		if (!alnum_or(s[i], USERINFO_MORE))
@@ -109,28 +110,31 @@ set_authorization(struct proxy *p, const char *s, size_t n, struct err *err)
 			    "%s: the user:password part holds a character that "
 			    "must be percent-encoded",
 			    p->variable);
-	bad |= unescape(cred, sizeof cred, &o, s, user_len);
-	if (!bad && o < sizeof cred)
+	bad = unescape(cred, sizeof cred, &o, s, user_len);
+	if (bad == 0 && o == sizeof cred)
+		bad = -2;
+	if (bad == 0)
 		cred[o++] = ':';
-	else
-		bad = 1;
-	if (!bad && colon != NULL)
-		bad |= unescape(cred, sizeof cred, &o, colon + 1,
+	if (bad == 0 && colon != NULL)
+		bad = unescape(cred, sizeof cred, &o, colon + 1,
 		    n - user_len - 1);
 	memcpy(p->authorization, "Basic ", 6);
-	if (!bad &&
+	if (bad == 0 &&
 	    base64_encode(p->authorization + 6, sizeof p->authorization - 6,
 	        cred, o) == -1)
-		bad = 1;
+		bad = -2;
 	explicit_bzero(cred, sizeof cred);
-	if (bad) {
-		explicit_bzero(p->authorization, sizeof p->authorization);
+	if (bad == 0)
+		return 0;
+	explicit_bzero(p->authorization, sizeof p->authorization);
+	if (bad == -1)
 		return err_set(err, ERR_CONFIG,
 		    "%s: the user:password part holds a %% not followed by two "
-		    "hexadecimal digits, or is longer than %zu bytes",
-		    p->variable, CREDENTIALS_MAX - 1);
-	}
-	return 0;
+		    "hexadecimal digits",
+		    p->variable);
+	return err_set(err, ERR_CONFIG,
+	    "%s: the user:password part is longer than %zu bytes once decoded",
+	    p->variable, CREDENTIALS_MAX - 1);
 }
 
 static void
@@ -179,11 +183,9 @@ parse_proxy(struct proxy *p, const char *text, struct err *err)
 		    p->variable);
 	(void)snprintf(hostport, sizeof hostport, "%s://%.*s/",
 	    p->tls ? "https" : "http", (int)n, at);
-	if (url_parse(&p->addr, hostport, err) == -1) {
-		explicit_bzero(p->authorization, sizeof p->authorization);
+	if (url_parse(&p->addr, hostport, err) == -1)
 		return err_wrap(err, "%s is not a usable proxy URL",
 		    p->variable);
-	}
 	set_shown(p);
 	return 0;
 }
@@ -424,8 +426,10 @@ proxy_select(struct proxy *p, const struct url *target, config_lookup_fn lookup,
 	value = lookup_any(lookup, upper, lower, &p->variable);
 	if (value == NULL)
 		return direct(p, "neither %s nor %s is set", upper, lower);
-	if (parse_proxy(p, value, err) == -1)
+	if (parse_proxy(p, value, err) == -1) {
+		proxy_wipe(p);
 		return -1;
+	}
 	p->tunnel = target->tls;
 	/* Go refuses HTTP_PROXY under CGI, where a client may have set it. */
 	method = lookup("REQUEST_METHOD");

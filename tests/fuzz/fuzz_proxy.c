@@ -8,7 +8,7 @@
  * the rest is three NUL-separated values: the target URL, HTTPS_PROXY (or
  * HTTP_PROXY for an http:// target) and NO_PROXY; whatever is chosen must
  * be printable, the CONNECT for it must fit PROXY_CONNECT_MAX, and the
- * credentials must be gone after proxy_wipe.
+ * credentials must be gone after proxy_wipe or a refusal.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,8 +24,8 @@ struct outcome {
 };
 
 static void
-feed(const struct proxy *p, const uint8_t *in, size_t len,
-    const uint8_t *sizes, size_t nsizes, struct outcome *o)
+feed(const struct proxy *p, const uint8_t *in, size_t len, const uint8_t *sizes,
+    size_t nsizes, struct outcome *o)
 {
 	static char buf[PROXY_HEAD_MAX];
 	struct proxy_reader r;
@@ -92,6 +92,15 @@ fuzz_answer(const uint8_t *data, size_t size)
 		printable(whole.err.msg);
 }
 
+/* No byte of the credentials left. */
+static void
+wiped(const struct proxy *p)
+{
+	for (size_t i = 0; i < sizeof p->authorization; i++)
+		if (p->authorization[i] != 0)
+			abort();
+}
+
 static const char *env[3]; /* target, proxy, NO_PROXY */
 
 static const char *
@@ -125,18 +134,17 @@ fuzz_select(const uint8_t *data, size_t size)
 		rc = proxy_select(&p, &t, lookup, &err);
 		if (rc == -1) {
 			printable(err.msg);
+			wiped(&p);
 		} else if (rc == 0) {
 			printable(p.reason);
 		} else {
 			printable(p.shown);
 			if (strchr(p.shown, '@') != NULL ||
 			    proxy_connect_write(&p, &t, "tokenbridge-sidecar/x",
-				buf, sizeof buf, &len, &err) == -1)
+			        buf, sizeof buf, &len, &err) == -1)
 				abort();
 			proxy_wipe(&p);
-			for (i = 0; i < sizeof p.authorization; i++)
-				if (p.authorization[i] != 0)
-					abort();
+			wiped(&p);
 		}
 	}
 	free(text);

@@ -399,6 +399,8 @@ test_bad_proxy_values(void **state)
 		{ "http://a b:c@proxy:3128", "percent-encoded" },
 		{ "http://pro xy:3128", "host name" },
 		{ "http://[::1:3128", "IPv6" },
+		{ "http://u:secret@[::1:3128", "IPv6" },
+		{ "http://u:secret@proxy:99999", "port" },
 		{ "socks5h://proxy:1080", "SOCKS" },
 		{ "ftp://proxy", "scheme" },
 	};
@@ -411,8 +413,11 @@ test_bad_proxy_values(void **state)
 
 		env_vars = vars;
 		env_count = 1;
+		memset(&p, 0x55, sizeof p);
 		if (proxy_select(&p, &t, env_lookup, &err) != -1)
 			fail_msg("\"%s\" accepted", cases[i].value);
+		for (size_t k = 0; k < sizeof p.authorization; k++)
+			assert_int_equal(p.authorization[k], 0);
 		assert_err(&err, ERR_CONFIG, "https_proxy");
 		assert_contains(err.msg, cases[i].what);
 		assert_not_contains(err.msg, cases[i].value);
