@@ -1,5 +1,5 @@
 /*
- * base64.c: base64 and base64url decoding.
+ * base64.c: base64 and base64url decoding; base64 encoding.
  *
  * Table driven with a four-digit fast path: a CA bundle is ~200 KB of
  * base64, and this loop is most of the cost of loading it.
@@ -81,5 +81,37 @@ base64_decode(unsigned char *out, const unsigned char *in, size_t n,
 			out[o++] = (unsigned char)(acc >> bits);
 		}
 	}
+	return (long)o;
+}
+
+long
+base64_encode(char *out, size_t cap, const unsigned char *in, size_t n)
+{
+	static const char digits[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+	unsigned v;
+
+	if (cap == 0 || n > (cap - 1) / 4 * 3)
+		return -1;
+	for (i = 0; i + 2 < n; i += 3) {
+		v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 |
+		    in[i + 2];
+		out[o++] = digits[v >> 18];
+		out[o++] = digits[v >> 12 & 63];
+		out[o++] = digits[v >> 6 & 63];
+		out[o++] = digits[v & 63];
+	}
+	if (i < n) {
+		v = (unsigned)in[i] << 16 |
+		    (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0);
+		out[o++] = digits[v >> 18];
+		out[o++] = digits[v >> 12 & 63];
+		out[o++] = digits[v >> 6 & 63];
+		out[o++] = '=';
+		if (i + 1 == n)
+			out[o - 2] = '=';
+	}
+	out[o] = '\0';
 	return (long)o;
 }

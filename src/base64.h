@@ -1,5 +1,5 @@
 /*
- * base64.h: base64 and base64url decoding.
+ * base64.h: base64 and base64url decoding; base64 encoding.
  */
 #ifndef TB_BASE64_H
 #define TB_BASE64_H
@@ -16,5 +16,12 @@ enum base64_alphabet { BASE64_STD, BASE64_URL };
  */
 long base64_decode(unsigned char *out, const unsigned char *in, size_t n,
     enum base64_alphabet alphabet);
+
+/*
+ * Encode in[0..n) as padded standard base64 into out[0..cap), NUL
+ * terminated. Returns the encoded length, or -1 when it and the NUL do not
+ * fit (out is then untouched).
+ */
+long base64_encode(char *out, size_t cap, const unsigned char *in, size_t n);
 
 #endif

@@ -6,7 +6,10 @@
 set -eu
 
 build_pkgs="make gcc musl-tools libjsmn-dev dpkg-dev xz-utils ca-certificates openssl"
-test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest python3-cryptography nginx-light valgrind clang libclang-rt-14-dev util-linux curl strace prometheus"
+# squid (with basic_ncsa_auth) and tinyproxy: the forward proxies of
+# test_proxy.py; apache2-utils is not needed, the test writes htpasswd.
+# prometheus: promtool and the server that scrape the health listener.
+test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest python3-cryptography nginx-light valgrind clang libclang-rt-14-dev util-linux curl strace squid tinyproxy prometheus"
 # make lint: the analysers (scan-build is in clang-tools), over the build's
 # fetched headers.
 lint_pkgs="$build_pkgs clang-tidy clang-format clang-tools cppcheck shellcheck python3-flake8"

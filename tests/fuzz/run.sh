@@ -31,6 +31,8 @@ for bin in "$@"; do
 	http) max_len=100000 ;;
 	json | exchange) max_len=70000 ;;
 	trust) max_len=65536 ;;
+	# A CONNECT answer's head (8 KiB) and some past it.
+	proxy) max_len=10000 ;;
 	# A whole chain buffer, its anchors, and some past it.
 	x509) max_len=120000 ;;
 	*) max_len=4096 ;;
