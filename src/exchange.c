@@ -37,13 +37,16 @@ build_form(const struct config *cfg, char *form_buf, size_t cap,
 	    0;
 }
 
+#define USER_AGENT "tokenbridge-sidecar/" TB_VERSION
+
 static int
 build_request(struct exchange *x, const char *subject, size_t len,
     struct err *err)
 {
-	static const struct http_header headers[] = {
+	struct http_header headers[] = {
 		{ "Accept", "application/json" },
 		{ "Cache-Control", "no-store" },
+		{ "Proxy-Authorization", NULL },
 	};
 	struct http_request req;
 
@@ -55,10 +58,17 @@ build_request(struct exchange *x, const char *subject, size_t len,
 	memset(&req, 0, sizeof req);
 	req.method = "POST";
 	req.url = &x->cfg->url;
-	req.user_agent = "tokenbridge-sidecar/" TB_VERSION;
+	req.user_agent = USER_AGENT;
 	req.content_type = "application/x-www-form-urlencoded";
 	req.extra = headers;
-	req.extra_count = sizeof headers / sizeof headers[0];
+	req.extra_count = 2;
+	/* An http:// target through a proxy: the request goes to the proxy
+	 * itself, in absolute form, as Go sends it. */
+	if (x->proxy != NULL && !x->proxy->tunnel) {
+		req.absolute = true;
+		headers[2].value = x->proxy->authorization;
+		req.extra_count += x->proxy->authorization[0] != '\0';
+	}
 	req.body = x->form;
 	req.body_len = x->form_len;
 	return http_request_write(&req, x->request, sizeof x->request,
@@ -220,27 +230,39 @@ exchange_parse_response(const struct http_response *resp,
 	return 0;
 }
 
-void
-exchange_init(struct exchange *x)
+/* Nothing open, nothing to wipe. */
+static void
+idle(struct exchange *x)
 {
 	x->phase = EXCHANGE_DONE;
-	x->tls_started = false;
+	x->tls_started = x->proxy_tls_started = false;
+	x->connect_len = 0;
 	x->conn.fd = -1;
 	x->dial.phase = NET_IDLE;
 	x->dial.pipe_fd = x->dial.fd = x->dial.child = -1;
 	x->form_len = x->req_len = x->reader.high = 0;
 }
 
-int
-exchange_begin(struct exchange *x, const struct config *cfg,
-    const struct trust *trust, const char *subject, size_t subject_len,
-    int64_t deadline, struct exchange_result *res, struct err *err)
+void
+exchange_init(struct exchange *x, const struct config *cfg,
+    const struct trust *trust, const struct proxy *proxy)
 {
 	x->cfg = cfg;
 	x->trust = trust;
+	x->proxy = proxy;
+	idle(x);
+}
+
+int
+exchange_begin(struct exchange *x, const char *subject, size_t subject_len,
+    int64_t deadline, struct exchange_result *res, struct err *err)
+{
+	const struct url *hop = x->proxy != NULL ? &x->proxy->addr :
+	                                           &x->cfg->url;
+
 	x->res = res;
 	x->deadline = deadline;
-	exchange_init(x);
+	idle(x);
 	x->events = 0;
 	x->conn.peer = x->dial.peer;
 	x->phase = EXCHANGE_DIAL;
@@ -249,8 +271,9 @@ exchange_begin(struct exchange *x, const struct config *cfg,
 	http_reader_init(&x->reader, x->response, sizeof x->response, &x->resp);
 	if (build_request(x, subject, subject_len, err) == -1)
 		return -1;
-	return net_dial_start(&x->dial, cfg->url.host, cfg->url.port, deadline,
-	    err);
+	if (net_dial_start(&x->dial, hop->host, hop->port, deadline, err) == -1)
+		return -1;
+	return EXCHANGE_MORE;
 }
 
 void
@@ -265,35 +288,132 @@ exchange_want(const struct exchange *x, int *fd, short *events, int64_t *until)
 	*until = x->deadline;
 }
 
-/* The deadline passed while the server had the next move. */
+/* The deadline passed while the peer had the next move. */
 static int
-server_timeout(const struct exchange *x, struct err *err)
+peer_timeout(const struct exchange *x, struct err *err)
 {
+	if (x->phase == EXCHANGE_PROXY_TLS || x->phase == EXCHANGE_CONNECT)
+		return err_set(err, ERR_TIMEOUT,
+		    "the proxy %s (%s) did not %s within EXCHANGE_TIMEOUT",
+		    x->proxy->shown, x->proxy->variable,
+		    x->phase == EXCHANGE_CONNECT ? "open the tunnel (CONNECT)" :
+		                                   "finish the TLS handshake");
 	return err_set(err, ERR_TIMEOUT,
 	    "the server %s did not %s within EXCHANGE_TIMEOUT", x->conn.peer,
 	    x->events == POLLOUT ? "take the request" : "answer");
 }
 
-/* Connected: TLS set up over the socket, or the socket itself. */
+/* TLS with the token service over the first hop (or the tunnel). */
+static int
+start_tls(struct exchange *x, struct err *err)
+{
+	x->phase = EXCHANGE_TLS;
+	x->tls_started = true;
+	if (tls_start(&x->tls, x->hop, x->cfg->url.host, x->conn.peer, x->trust,
+	        err) == -1)
+		return -1;
+	tls_stream(&x->tls, &x->tls_stream);
+	x->s = &x->tls_stream;
+	return 0;
+}
+
+/* The tunnel is wanted: write the CONNECT request and expect its answer. */
+static int
+start_connect(struct exchange *x, struct err *err)
+{
+	x->phase = EXCHANGE_CONNECT;
+	x->connect_sent = 0;
+	proxy_reader_init(&x->connect_reader, x->proxy, x->connect_answer,
+	    sizeof x->connect_answer);
+	return proxy_connect_write(x->proxy, &x->cfg->url, USER_AGENT,
+	    x->connect, sizeof x->connect, &x->connect_len, err);
+}
+
+/* After the first hop is up (the token service, or the proxy). */
+static int
+first_hop_ready(struct exchange *x, struct err *err)
+{
+	x->s = x->hop;
+	x->phase = EXCHANGE_HTTP;
+	if (x->proxy != NULL && x->proxy->tunnel)
+		return start_connect(x, err);
+	return x->cfg->url.tls ? start_tls(x, err) : 0;
+}
+
+/* Connected: TLS to an https:// proxy, or on to the first hop. */
 static int
 connected(struct exchange *x, struct err *err)
 {
 	x->conn.fd = net_dial_take(&x->dial);
 	net_dial_close(&x->dial);
 	net_stream(&x->conn, &x->sock);
-	x->s = &x->sock;
+	x->hop = &x->sock;
 	http_call_init(&x->call, x->request, x->req_len, &x->reader);
-	x->phase = EXCHANGE_HTTP;
-	if (!x->cfg->url.tls)
-		return 0;
-	x->phase = EXCHANGE_TLS;
-	x->tls_started = true;
-	if (tls_start(&x->tls, &x->sock, x->cfg->url.host, x->conn.peer,
-	        x->trust, err) == -1)
+	if (x->proxy != NULL) {
+		(void)snprintf(x->via, sizeof x->via, "via %s",
+		    x->proxy->shown);
+		x->conn.peer = x->via;
+	}
+	if (x->proxy == NULL || !x->proxy->tls)
+		return first_hop_ready(x, err);
+	x->phase = EXCHANGE_PROXY_TLS;
+	x->proxy_tls_started = true;
+	if (tls_start(&x->proxy_tls, &x->sock, x->proxy->addr.host,
+	        x->dial.peer, x->trust, err) == -1)
 		return -1;
-	tls_stream(&x->tls, &x->tls_stream);
-	x->s = &x->tls_stream;
+	tls_stream(&x->proxy_tls, &x->proxy_stream);
+	x->hop = &x->proxy_stream;
 	return 0;
+}
+
+/* Send the CONNECT, then read its answer: 0 once the tunnel is open,
+ * STREAM_AGAIN, or -1 with err set. */
+static int
+tunnel(struct exchange *x, struct err *err)
+{
+	struct stream *s = x->hop;
+	enum proxy_step st;
+	size_t avail, extra;
+	ssize_t n;
+	char *p;
+	int r;
+
+	while (x->connect_sent < x->connect_len) {
+		n = s->send(s->ctx, x->connect + x->connect_sent,
+		    x->connect_len - x->connect_sent, &x->events, err);
+		if (n < 0)
+			return (int)n;
+		x->connect_sent += (size_t)n;
+		if (x->connect_sent == x->connect_len)
+			/* It carried the proxy's credentials. */
+			explicit_bzero(x->connect, x->connect_len);
+	}
+	if ((r = s->flush(s->ctx, &x->events, err)) != 0)
+		return r;
+	do {
+		p = proxy_reader_space(&x->connect_reader, &avail);
+		if ((n = s->recv(s->ctx, p, avail, &x->events, err)) < 0)
+			return (int)n;
+		st = proxy_reader_commit(&x->connect_reader, (size_t)n, err);
+	} while (st == PROXY_MORE);
+	if (st == PROXY_FAIL)
+		return -1;
+	if (proxy_reader_extra(&x->connect_reader, &extra) != NULL && extra > 0)
+		return err_set(err, ERR_HTTP,
+		    "the proxy %s (%s) sent %zu bytes after its answer to "
+		    "CONNECT, before the token service could speak",
+		    x->proxy->shown, x->proxy->variable, extra);
+	return 0;
+}
+
+/* A step of the proxy's phases failed: say which proxy. */
+static int
+via_proxy(const struct exchange *x, struct err *err)
+{
+	if (strstr(err->msg, x->proxy->shown) != NULL)
+		return -1;
+	return err_wrap(err, "the proxy %s (%s)", x->proxy->shown,
+	    x->proxy->variable);
 }
 
 /* Move the transport as far as it goes: EXCHANGE_MORE, EXCHANGE_OK, or
@@ -308,9 +428,26 @@ advance(struct exchange *x, short revents, struct err *err)
 		switch (x->phase) {
 		case EXCHANGE_DIAL:
 			r = net_dial_step(&x->dial, revents, err);
+			if (r == -1 && x->proxy != NULL)
+				return via_proxy(x, err);
 			if (r != NET_DONE)
 				return r;
 			if (connected(x, err) == -1)
+				return -1;
+			break;
+		case EXCHANGE_PROXY_TLS:
+			r = tls_handshake(&x->proxy_tls, &x->events, err);
+			if (r != 0)
+				return r == STREAM_AGAIN ? EXCHANGE_MORE :
+				                           via_proxy(x, err);
+			if (first_hop_ready(x, err) == -1)
+				return -1;
+			break;
+		case EXCHANGE_CONNECT:
+			if ((r = tunnel(x, err)) != 0)
+				return r == STREAM_AGAIN ? EXCHANGE_MORE :
+				                           via_proxy(x, err);
+			if (start_tls(x, err) == -1)
 				return -1;
 			break;
 		case EXCHANGE_TLS:
@@ -340,7 +477,7 @@ exchange_step(struct exchange *x, short revents, struct err *err)
 
 	if (revents == 0 && x->phase != EXCHANGE_DIAL &&
 	    event_now() >= x->deadline)
-		return server_timeout(x, err);
+		return peer_timeout(x, err);
 	if ((r = advance(x, revents, err)) != EXCHANGE_OK)
 		return r;
 	exchange_close(x);
@@ -363,7 +500,9 @@ exchange_close(struct exchange *x)
 	 */
 	if (x->tls_started)
 		tls_clear(&x->tls);
-	x->tls_started = false;
+	if (x->proxy_tls_started)
+		tls_clear(&x->proxy_tls);
+	x->tls_started = x->proxy_tls_started = false;
 }
 
 void
@@ -377,5 +516,6 @@ exchange_end(struct exchange *x)
 	explicit_bzero(x->form, x->form_len);
 	explicit_bzero(x->request, x->req_len);
 	explicit_bzero(x->response, x->reader.high);
-	exchange_init(x);
+	explicit_bzero(x->connect, x->connect_len);
+	idle(x);
 }

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "http.h"
 #include "net.h"
+#include "proxy.h"
 #include "tls.h"
 #include "trust.h"
 
@@ -41,9 +42,11 @@ struct exchange_result {
 };
 
 enum exchange_phase {
-	EXCHANGE_DIAL, /* resolving, then connecting */
-	EXCHANGE_TLS,  /* the handshake */
-	EXCHANGE_HTTP, /* the request, then the response */
+	EXCHANGE_DIAL,      /* resolving, then connecting (to the proxy) */
+	EXCHANGE_PROXY_TLS, /* an https:// proxy: the handshake with it */
+	EXCHANGE_CONNECT,   /* the CONNECT request, then its answer */
+	EXCHANGE_TLS,       /* the handshake with the token service */
+	EXCHANGE_HTTP,      /* the request, then the response */
 	EXCHANGE_DONE
 };
 
@@ -55,17 +58,28 @@ enum exchange_phase {
 struct exchange {
 	const struct config *cfg;
 	const struct trust *trust;
+	const struct proxy *proxy; /* NULL: straight to the token service */
 	struct exchange_result *res;
 	enum exchange_phase phase;
 	int64_t deadline; /* event_now() ms */
 	short events;     /* what the stream waits for */
 	bool tls_started;
+	bool proxy_tls_started;
 	struct net_dial dial;
 	struct net_conn conn;
 	struct stream sock;
+	struct stream proxy_stream; /* TLS to an https:// proxy */
 	struct stream tls_stream;
-	struct stream *s; /* the one HTTP runs over */
+	struct stream *hop; /* to the first hop: sock or proxy_stream */
+	struct stream *s;   /* the one HTTP runs over */
 	struct tls_conn tls;
+	struct tls_conn proxy_tls;
+	struct proxy_reader connect_reader;
+	size_t connect_len;
+	size_t connect_sent;
+	char via[PROXY_SHOWN_MAX + 16]; /* the peer, in messages */
+	char connect[PROXY_CONNECT_MAX];
+	char connect_answer[PROXY_HEAD_MAX];
 	struct http_call call;
 	struct http_reader reader;
 	struct http_response resp;
@@ -80,18 +94,21 @@ struct exchange {
 #define EXCHANGE_MORE 0
 #define EXCHANGE_OK 1
 
-/* Make `x` idle: nothing open, nothing to wipe. Once before first use. */
-void exchange_init(struct exchange *x);
+/*
+ * Bind `x` to what every exchange of one token uses: its configuration,
+ * the trust anchors and the proxy (NULL: straight to the token service),
+ * which all outlive it. Once, before the first exchange.
+ */
+void exchange_init(struct exchange *x, const struct config *cfg,
+    const struct trust *trust, const struct proxy *proxy);
 
 /*
- * Start exchanging `subject` (len bytes, no trailing newline) at cfg->url
- * before `deadline` (event_now() ms), the answer to go into `res`. cfg,
- * trust and res outlive the exchange; subject is copied into the request.
- * Returns EXCHANGE_MORE, or -1 with err set; exchange_end() is due either
- * way.
+ * Start exchanging `subject` (len bytes, no trailing newline) before
+ * `deadline` (event_now() ms), the answer to go into `res` (which outlives
+ * the exchange); subject is copied into the request. Returns
+ * EXCHANGE_MORE, or -1 with err set; exchange_end() is due either way.
  */
-int exchange_begin(struct exchange *x, const struct config *cfg,
-    const struct trust *trust, const char *subject, size_t subject_len,
+int exchange_begin(struct exchange *x, const char *subject, size_t subject_len,
     int64_t deadline, struct exchange_result *res, struct err *err);
 
 /*

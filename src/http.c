@@ -42,7 +42,10 @@ http_request_write(const struct http_request *req, char *buf, size_t cap,
 	    (req->content_type != NULL && has_crlf(req->content_type)))
 		return err_set(err, ERR_CONFIG,
 		    "an HTTP request line or header value holds a line break");
-	bad |= append(buf, cap, len, req->method, " ", req->url->target);
+	bad |= append(buf, cap, len, req->method,
+	    req->absolute ? " http://" : " ",
+	    req->absolute ? req->url->authority : "");
+	bad |= append(buf, cap, len, req->url->target, "", "");
 	bad |= append(buf, cap, len, " HTTP/1.1\r\nHost: ", req->url->authority,
 	    "\r\n");
 	bad |= append(buf, cap, len, "User-Agent: ", req->user_agent, "\r\n");

@@ -34,6 +34,7 @@ struct http_header {
 struct http_request {
 	const char *method;
 	const struct url *url;
+	bool absolute; /* "POST http://host/path": to a proxy, for http:// */
 	const char *user_agent;
 	const char *content_type;        /* NULL: no body headers */
 	const struct http_header *extra; /* more headers, may be NULL */

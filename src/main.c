@@ -18,6 +18,7 @@
 #include "health.h"
 #include "log.h"
 #include "loop.h"
+#include "proxy.h"
 #include "refresh.h"
 #include "tokenfile.h"
 #include "trust.h"
@@ -99,10 +100,12 @@ url_for_log(const struct config *cfg, char *out, size_t cap)
 	    cfg->url.target);
 }
 
-/* One line for each certificate of the bundle that is not an anchor. */
+/* One line for each certificate of the bundle that is not an anchor, and
+ * one for those that could not be read. */
 static void
 log_trust_notes(const struct trust *trust, const char *path)
 {
+	char number[24];
 	size_t i;
 
 	for (i = 0; i < trust->nnotes; i++)
@@ -111,14 +114,63 @@ log_trust_notes(const struct trust *trust, const char *path)
 		    "used as a CA for TLS servers",
 		    "path", path, "certificate", trust->notes[i].subject,
 		    "reason", trust->notes[i].why, (char *)NULL);
+	if (trust->skipped <= trust->nnotes)
+		return;
+	(void)snprintf(number, sizeof number, "%zu",
+	    trust->skipped - trust->nnotes);
+	log_event(LOG_WARN,
+	    "some certificates in the CA bundle could not be read and were "
+	    "skipped",
+	    "path", path, "skipped", number, (char *)NULL);
 }
 
-/* Configuration, trust anchors and the token directory; the exit status
- * on failure, else 0. */
+/*
+ * What a subcommand works with. Large (the exchange's buffers), so it
+ * lives in static storage: untouched pages cost no memory.
+ */
+struct sidecar {
+	struct config cfg;
+	struct trust trust;
+	struct refresh_output out;
+	struct proxy proxy;
+	bool use_proxy;
+	struct metrics metrics;
+	struct check_buf check;
+	struct health health;
+	struct refresh job;
+};
+
+static struct sidecar sidecar;
+
+/* Which proxy, if any, and the words for the start-up log. */
 static int
-start(struct config *cfg, struct trust *trust, struct refresh_output *out,
-    const char *mode, int hardening_errno)
+choose_proxy(struct sidecar *sc, const char **shown, const char **why,
+    struct err *err)
 {
+	int r = proxy_select(&sc->proxy, &sc->cfg.url, env, err);
+
+	if (r == -1)
+		return -1;
+	sc->use_proxy = r == 1;
+	*shown = sc->use_proxy ? sc->proxy.shown : "none";
+	*why = sc->use_proxy ? sc->proxy.variable : sc->proxy.reason;
+	if (sc->use_proxy && sc->proxy.tls && !sc->cfg.url.tls)
+		return err_set(err, ERR_CONFIG,
+		    "%s names an https:// proxy for an http:// EXCHANGE_URL: "
+		    "use an http:// proxy, or an https:// EXCHANGE_URL",
+		    sc->proxy.variable);
+	return 0;
+}
+
+/* Configuration, proxy, trust anchors and the token directory; the exit
+ * status on failure, else 0. */
+static int
+start(struct sidecar *sc, const char *mode, int hardening_errno)
+{
+	struct config *cfg = &sc->cfg;
+	struct trust *trust = &sc->trust;
+	struct refresh_output *out = &sc->out;
+	const char *proxy, *proxy_why;
 	struct err err;
 	char anchors[24], number[24], url[URL_AUTHORITY_MAX + URL_TARGET_MAX];
 	int swept;
@@ -131,6 +183,10 @@ start(struct config *cfg, struct trust *trust, struct refresh_output *out,
 	log_setup(cfg->log_format, cfg->log_level);
 	log_hardening(hardening_errno);
 	url_for_log(cfg, url, sizeof url);
+	if (choose_proxy(sc, &proxy, &proxy_why, &err) == -1) {
+		log_error("invalid proxy configuration", &err);
+		return EXIT_CONFIG;
+	}
 	if (event_setup(&err) == -1) {
 		log_error("cannot start", &err);
 		return EXIT_FAILED;
@@ -151,17 +207,9 @@ start(struct config *cfg, struct trust *trust, struct refresh_output *out,
 	    TB_VERSION, "mode", mode, "url", url, "output",
 	    cfg->output_token_path, "ca_bundle",
 	    cfg->url.tls ? cfg->ca_bundle_path : "none", "trust_anchors",
-	    anchors, (char *)NULL);
+	    anchors, "proxy", proxy, sc->use_proxy ? "proxy_from" : "proxy_why",
+	    proxy_why, (char *)NULL);
 	log_trust_notes(trust, cfg->ca_bundle_path);
-	if (trust->skipped > trust->nnotes) {
-		(void)snprintf(number, sizeof number, "%zu",
-		    trust->skipped - trust->nnotes);
-		log_event(LOG_WARN,
-		    "some certificates in the CA bundle could "
-		    "not be read and were skipped",
-		    "path", cfg->ca_bundle_path, "skipped", number,
-		    (char *)NULL);
-	}
 	if (tokendir_open(&out->dir, cfg->output_token_path, &err) == -1) {
 		log_error("cannot use the token directory", &err);
 		return err.kind == ERR_CONFIG ? EXIT_CONFIG : EXIT_FAILED;
@@ -175,25 +223,10 @@ start(struct config *cfg, struct trust *trust, struct refresh_output *out,
 	return 0;
 }
 
-/*
- * What a subcommand works with. Large (the exchange's buffers), so it
- * lives in static storage: untouched pages cost no memory.
- */
-struct sidecar {
-	struct config cfg;
-	struct trust trust;
-	struct refresh_output out;
-	struct metrics metrics;
-	struct check_buf check;
-	struct health health;
-	struct refresh job;
-};
-
-static struct sidecar sidecar;
-
 static void
 finish(struct sidecar *sc)
 {
+	proxy_wipe(&sc->proxy);
 	tokendir_close(&sc->out.dir);
 	trust_free(&sc->trust);
 }
@@ -206,9 +239,9 @@ cmd_once(int hardening_errno)
 	int rc;
 
 	sc->out.dir.fd = -1;
-	if ((rc = start(&sc->cfg, &sc->trust, &sc->out, "once",
-	         hardening_errno)) == 0) {
-		refresh_init(&sc->job, &sc->cfg, &sc->trust, &sc->out,
+	if ((rc = start(sc, "once", hardening_errno)) == 0) {
+		refresh_init(&sc->job, &sc->cfg,
+		    sc->use_proxy ? &sc->proxy : NULL, &sc->trust, &sc->out,
 		    &sc->metrics);
 		if (refresh_once(&sc->job, &err) == -1)
 			rc = EXIT_FAILED;
@@ -278,10 +311,10 @@ cmd_run(int hardening_errno)
 
 	sc->out.dir.fd = -1;
 	sc->health.fd = -1;
-	if ((rc = start(&sc->cfg, &sc->trust, &sc->out, "run",
-	         hardening_errno)) == 0 &&
+	if ((rc = start(sc, "run", hardening_errno)) == 0 &&
 	    (rc = listen_health(sc)) == 0) {
-		refresh_init(&sc->job, &sc->cfg, &sc->trust, &sc->out,
+		refresh_init(&sc->job, &sc->cfg,
+		    sc->use_proxy ? &sc->proxy : NULL, &sc->trust, &sc->out,
 		    &sc->metrics);
 		if (loop_run(&sc->job, &sc->health, &err) == -1) {
 			log_error("cannot start", &err);

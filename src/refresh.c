@@ -243,10 +243,12 @@ recheck_dir(const struct refresh_output *out)
 }
 
 void
-refresh_init(struct refresh *r, const struct config *cfg, struct trust *trust,
-    struct refresh_output *out, struct metrics *m)
+refresh_init(struct refresh *r, const struct config *cfg,
+    const struct proxy *proxy, struct trust *trust, struct refresh_output *out,
+    struct metrics *m)
 {
 	r->cfg = cfg;
+	r->proxy = proxy;
 	r->trust = trust;
 	r->out = out;
 	r->metrics = m;
@@ -255,7 +257,7 @@ refresh_init(struct refresh *r, const struct config *cfg, struct trust *trust,
 	r->due = event_now();
 	r->due_wall = event_wall_now();
 	r->subject_len = 0;
-	exchange_init(&r->x);
+	exchange_init(&r->x, cfg, trust, proxy);
 	m->trust_anchors = trust->store.count;
 	m->bundle_loaded = cfg->url.tls ? (int64_t)time(NULL) : 0;
 }
@@ -313,9 +315,8 @@ begin(struct refresh *r, struct err *err)
 	        sizeof r->subject, &r->subject_len, err) == -1)
 		return -1;
 	log_secret(LOG_SECRET_SUBJECT, r->subject, r->subject_len);
-	return exchange_begin(&r->x, r->cfg, r->trust, r->subject,
-	    r->subject_len, event_deadline(r->cfg->exchange_timeout_ms),
-	    &r->res, err);
+	return exchange_begin(&r->x, r->subject, r->subject_len,
+	    event_deadline(r->cfg->exchange_timeout_ms), &r->res, err);
 }
 
 /* The exchange succeeded: the token on disk. */

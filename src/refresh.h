@@ -38,6 +38,7 @@ struct refresh_state {
  */
 struct refresh {
 	const struct config *cfg;
+	const struct proxy *proxy; /* NULL: straight to the token service */
 	struct trust *trust; /* anchors loaded at start; reloaded on change */
 	struct refresh_output *out;
 	struct metrics *metrics;
@@ -53,9 +54,10 @@ struct refresh {
 	struct exchange x;
 };
 
-/* Set the job up, due at once. */
+/* Set the job up, due at once; `proxy` NULL for a direct connection. */
 void refresh_init(struct refresh *r, const struct config *cfg,
-    struct trust *trust, struct refresh_output *out, struct metrics *m);
+    const struct proxy *proxy, struct trust *trust, struct refresh_output *out,
+    struct metrics *m);
 
 /*
  * What the job waits for: a descriptor (-1 for none) and its events, and

@@ -248,11 +248,13 @@ class ProxyLab:
 
     # ---- exchange servers ----
 
-    def exchange_server(self, direct=False, **kw):
+    def exchange_server(self, direct=False, plain=False, **kw):
         """An ExchangeServer listening in the namespace, with a certificate
-        for EXCHANGE_HOST (or DIRECT_HOST); srv.lab_host is the name."""
+        for EXCHANGE_HOST (or DIRECT_HOST), or plain HTTP; srv.lab_host is
+        the name."""
         leaf = self.direct_leaf if direct else self.exchange_leaf
-        srv = ExchangeServer(server_context(leaf.chain, leaf.key), **kw)
+        ctx = None if plain else server_context(leaf.chain, leaf.key)
+        srv = ExchangeServer(ctx, **kw)
         srv.lab_host = DIRECT_HOST if direct else EXCHANGE_HOST
         with self.netns.inside():
             srv.start()
@@ -260,7 +262,7 @@ class ProxyLab:
         return srv
 
     def exchange_url(self, srv, path="/token"):
-        return "https://%s:%d%s" % (srv.lab_host, srv.port, path)
+        return "%s://%s:%d%s" % (srv.scheme, srv.lab_host, srv.port, path)
 
     # ---- proxies ----
 

@@ -18,8 +18,6 @@ import pytest
 import proxy_support as ps
 from conftest import expect_failure, expect_success
 
-pytestmark = pytest.mark.skip(reason="wired in phase 2")
-
 
 @pytest.fixture(scope="module")
 def lab(pki):
@@ -102,6 +100,21 @@ def test_upper_case_wins(sidecar, lab, srv):
     expect_success(sidecar, res, srv)
     assert tunnel_line(srv) in lab.wait_log(lab.tinyproxy_log,
                                             tunnel_line(srv))
+
+
+def test_http_target_through_http_proxy(sidecar, lab):
+    # An http:// EXCHANGE_URL goes through HTTP_PROXY as Go sends it: the
+    # request itself to the proxy, in absolute form, and no CONNECT.
+    srv = lab.exchange_server(plain=True)
+    sidecar.servers.append(srv)
+    res = run(sidecar, lab, srv, {"HTTP_PROXY": lab.proxy_url(ps.PLAIN),
+                                  "HTTPS_PROXY": lab.proxy_url(ps.STALL)},
+              env={"ALLOW_INSECURE_HTTP": "true"})
+    expect_success(sidecar, res, srv)
+    line = "POST http://%s:%d/token" % (srv.lab_host, srv.port)
+    log = lab.wait_log(lab.squid_access_log, line)
+    assert line in log and "CONNECT" not in log.split(line)[-1], log
+    assert "HTTP_PROXY" in log_text(res), str(res)
 
 
 def test_https_proxy(sidecar, lab, srv):
