@@ -338,7 +338,7 @@ test_reload(void **state)
 {
 	struct trust t = { 0 };
 	struct err err = { 0 };
-	struct x509_anchor *before;
+	const struct x509_anchor *before;
 
 	reference(&t);
 	before = t.store.anchors;
