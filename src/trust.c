@@ -19,9 +19,10 @@
  * The store is built where it stays: one private mapping reserved at its
  * largest, anchors filled upwards from its start and their bytes (names,
  * keys, constraints) downwards from its end. Only the pages written
- * become resident; the unused middle is unmapped at the end. No record
- * is kept beside an anchor and nothing is copied: with the Debian bundle
- * this halves the memory the load needs at its peak.
+ * become resident; at the end the anchors move up to their bytes and the
+ * rest is unmapped. No record is kept beside an anchor and no second
+ * store is built: with the Debian bundle this halves the memory the load
+ * needs at its peak.
  *
  * A certificate of L bytes gives at most L stored bytes and one anchor,
  * which is smaller than any certificate that parses: twice the largest
@@ -458,25 +459,34 @@ drop_refused(struct builder *b)
 	b->count = kept;
 }
 
-/* Give back the pages between the anchors and their bytes. */
-static void
-trim(const struct builder *b)
+/*
+ * Move the anchors up to just below their bytes and give back the pages
+ * under them: the store ends as one run of pages, and a small one (a
+ * one-root bundle) as a single page. The anchors move rather than the
+ * bytes, which are the larger part: the move touches fewer new pages.
+ * Returns the anchors' new place.
+ */
+static struct x509_anchor *
+pack(struct builder *b)
 {
 	size_t page = (size_t)getauxval(AT_PAGESZ);
-	size_t lo = (b->count * sizeof(struct x509_anchor) + page - 1) / page *
-	    page;
-	size_t hi = b->top / page * page;
+	size_t len = b->count * sizeof(struct x509_anchor);
+	size_t at = (b->top - len) / _Alignof(struct x509_anchor) *
+	    _Alignof(struct x509_anchor);
 
+	memmove(b->block + at, b->block, len);
 	/* Cannot fail on a range inside the mapping; a failure would only
-	 * leave untouched pages mapped. */
-	if (hi > lo)
-		(void)munmap(b->block + lo, hi - lo);
+	 * leave pages mapped. */
+	if (at / page > 0)
+		(void)munmap(b->block, at / page * page);
+	return (struct x509_anchor *)(void *)(b->block + at);
 }
 
 /* Hand the builder's store to t. */
 static int
 finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 {
+	struct x509_anchor *ta;
 	unsigned char *ids = NULL;
 
 	drop_refused(b);
@@ -503,9 +513,9 @@ finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 		    "(-----BEGIN CERTIFICATE-----) or DER, with CA "
 		    "certificates usable for TLS servers",
 		    name, b->skipped);
-	trim(b);
+	ta = pack(b);
 	trust_free(t);
-	t->store.anchors = anchors(b);
+	t->store.anchors = ta;
 	t->store.count = b->count;
 	t->store.distrusted = (const unsigned char(*)[32])(void *)ids;
 	t->store.ndistrusted = b->nrefused;
