@@ -31,7 +31,8 @@
 #define STORE_RESERVE (2 * (size_t)TRUST_BUNDLE_MAX)
 
 struct builder {
-	unsigned char *block; /* STORE_RESERVE bytes, mapped */
+	unsigned char *block; /* the mapping: STORE_RESERVE bytes... */
+	size_t mapped;        /* ...until pack() gives back its start */
 	size_t count;         /* anchors at the start of block */
 	size_t top;           /* stored bytes are block[top..STORE_RESERVE) */
 	size_t skipped;
@@ -60,9 +61,9 @@ room(const struct builder *b, size_t more, size_t len)
 	return low <= b->top && len <= b->top - low;
 }
 
-/* Copy data[0..len) into the store: the copy, or NULL when full. */
+/* Take len bytes of the store: where they are, or NULL when full. */
 static unsigned char *
-store(struct builder *b, const void *data, size_t len)
+reserve(struct builder *b, size_t len)
 {
 	/* The anchor being built takes the slot at index count. */
 	if (b->oom || !room(b, 1, len)) {
@@ -70,9 +71,18 @@ store(struct builder *b, const void *data, size_t len)
 		return NULL;
 	}
 	b->top -= len;
-	if (len > 0)
-		memcpy(b->block + b->top, data, len);
 	return b->block + b->top;
+}
+
+/* Copy data[0..len) into the store: the copy, or NULL when full. */
+static unsigned char *
+store(struct builder *b, const void *data, size_t len)
+{
+	unsigned char *p = reserve(b, len);
+
+	if (p != NULL && len > 0)
+		memcpy(p, data, len);
+	return p;
 }
 
 static const unsigned char OID_SERVER_AUTH[] = { 0x2b, 0x06, 0x01, 0x05, 0x05,
@@ -272,6 +282,7 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 	struct x509_cert c;
 	struct x509_anchor *ta;
 	br_x509_pkey pk;
+	unsigned char *hash;
 	const char *why;
 	unsigned tag;
 	size_t top = b->top;
@@ -317,8 +328,10 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 	/* Only a non-CA anchor can stand for the leaf itself: a CA's own
 	 * certificate as a leaf is checked by its signature. Hashing every
 	 * root would triple the cost of loading the bundle. */
-	else
-		x509_hash(&whole, ta->cert_hash);
+	else if ((hash = reserve(b, 32)) != NULL) {
+		x509_hash(&whole, hash);
+		ta->cert_hash = hash;
+	}
 	if (b->oom) {
 		b->top = top;
 		return;
@@ -473,12 +486,17 @@ pack(struct builder *b)
 	size_t len = b->count * sizeof(struct x509_anchor);
 	size_t at = (b->top - len) / _Alignof(struct x509_anchor) *
 	    _Alignof(struct x509_anchor);
+	size_t drop = at / page * page;
 
 	memmove(b->block + at, b->block, len);
-	/* Cannot fail on a range inside the mapping; a failure would only
-	 * leave pages mapped. */
-	if (at / page > 0)
-		(void)munmap(b->block, at / page * page);
+	/* The mapping now starts past what is given back: the kernel may
+	 * place the next load's mapping there. A failure to unmap would
+	 * only leave the pages mapped. */
+	if (drop > 0 && munmap(b->block, drop) == 0) {
+		b->block += drop;
+		b->mapped -= drop;
+		at -= drop;
+	}
 	return (struct x509_anchor *)(void *)(b->block + at);
 }
 
@@ -520,7 +538,7 @@ finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 	t->store.distrusted = (const unsigned char(*)[32])(void *)ids;
 	t->store.ndistrusted = b->nrefused;
 	t->block = b->block;
-	t->block_len = STORE_RESERVE;
+	t->block_len = b->mapped;
 	b->block = NULL;
 	t->skipped = b->skipped;
 	memcpy(t->notes, b->notes, sizeof t->notes);
@@ -553,6 +571,48 @@ source_read(struct source *src, unsigned char *buf, size_t cap)
 	return r;
 }
 
+/* An empty builder, its store reserved. Returns 0 or -1 with err set. */
+static int
+builder_init(struct builder *b, const char *name, struct err *err)
+{
+	memset(b, 0, sizeof *b);
+	b->top = STORE_RESERVE;
+	b->mapped = STORE_RESERVE;
+	b->block = mmap(NULL, STORE_RESERVE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (b->block == MAP_FAILED) {
+		b->block = NULL;
+		return err_set(err, ERR_TRUST,
+		    "loading the CA bundle %s: out of memory", name);
+	}
+	/* Where transparent huge pages are always on, the first byte stored
+	 * would make 2 MiB resident. Kernels without them refuse the advice,
+	 * which is then not needed. */
+	(void)madvise(b->block, STORE_RESERVE, MADV_NOHUGEPAGE);
+	return 0;
+}
+
+/*
+ * Double the window, full without a whole certificate in it. Returns 0,
+ * or -1 with err set when it is at TRUST_WINDOW already or memory is out.
+ */
+static int
+grow(unsigned char **win, size_t *cap, const char *name, struct err *err)
+{
+	unsigned char *p;
+
+	if (*cap == TRUST_WINDOW)
+		return err_set(err, ERR_TRUST,
+		    "the CA bundle %s holds a certificate larger than %u bytes",
+		    name, TRUST_WINDOW);
+	if ((p = realloc(*win, *cap * 2)) == NULL)
+		return err_set(err, ERR_TRUST,
+		    "loading the CA bundle %s: out of memory", name);
+	*win = p;
+	*cap *= 2;
+	return 0;
+}
+
 /*
  * Load through a window rather than the whole file: peak memory stays
  * flat whatever the bundle's size. The window starts at TRUST_WINDOW_MIN
@@ -565,22 +625,13 @@ load_source(struct trust *t, struct source *src, const char *name,
     struct err *err)
 {
 	struct builder b;
-	unsigned char *win, *grown;
+	unsigned char *win;
 	size_t have = 0, used, total = 0, cap = TRUST_WINDOW_MIN;
 	ssize_t r;
 	int der = -1, rc = -1;
 
-	memset(&b, 0, sizeof b);
-	b.top = STORE_RESERVE;
-	b.block = mmap(NULL, STORE_RESERVE, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (b.block == MAP_FAILED)
-		return err_set(err, ERR_TRUST,
-		    "loading the CA bundle %s: out of memory", name);
-	/* Where transparent huge pages are always on, the first byte stored
-	 * would make 2 MiB resident. Kernels without them refuse the advice,
-	 * which is then not needed. */
-	(void)madvise(b.block, STORE_RESERVE, MADV_NOHUGEPAGE);
+	if (builder_init(&b, name, err) == -1)
+		return -1;
 	if ((win = malloc(cap)) == NULL) {
 		err_set(err, ERR_TRUST,
 		    "loading the CA bundle %s: out of memory", name);
@@ -607,29 +658,15 @@ load_source(struct trust *t, struct source *src, const char *name,
 		have -= used;
 		if (r == 0)
 			break;
-		if (have < cap)
-			continue;
-		if (cap == TRUST_WINDOW) {
-			err_set(err, ERR_TRUST,
-			    "the CA bundle %s holds a "
-			    "certificate larger than %u bytes",
-			    name, TRUST_WINDOW);
+		if (have == cap && grow(&win, &cap, name, err) == -1)
 			goto out;
-		}
-		if ((grown = realloc(win, cap * 2)) == NULL) {
-			err_set(err, ERR_TRUST,
-			    "loading the CA bundle %s: out of memory", name);
-			goto out;
-		}
-		win = grown;
-		cap *= 2;
 	}
 	rc = finish(t, &b, name, err);
 out:
 	free(win);
 	free(b.refused);
 	if (b.block != NULL)
-		(void)munmap(b.block, STORE_RESERVE);
+		(void)munmap(b.block, b.mapped);
 	return rc;
 }
 
