@@ -11,13 +11,13 @@ ifeq ($(ARCH),$(HOST_ARCH))
 B := build
 MUSL_CC ?= musl-gcc
 REL_LD ?= gcc
-REL_AR ?= ar
+REL_AR ?= gcc-ar
 DEPS_SET := build
 else ifeq ($(ARCH),arm64)
 B := build/arm64
 MUSL_CC := aarch64-linux-musl-gcc
 REL_LD := aarch64-linux-gnu-gcc
-REL_AR := aarch64-linux-gnu-ar
+REL_AR := aarch64-linux-gnu-gcc-ar
 DEPS_SET := arm64
 else
 $(error ARCH=$(ARCH): build for $(HOST_ARCH) (the default) or arm64)
@@ -64,11 +64,18 @@ SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 endif
 export SOURCE_DATE_EPOCH
 REPRO_FLAGS := -ffile-prefix-map=$(CURDIR)/=
-REL_CFLAGS := -std=c11 -Os -fPIE -ffunction-sections -fdata-sections \
-	-fno-asynchronous-unwind-tables -fno-unwind-tables \
-	-fstack-protector-strong $(REPRO_FLAGS)
+# -Oz (gcc 12) and link-time optimisation over our code and BearSSL
+# together: 7,228 bytes of sections (12 KB of file) off the amd64 binary
+# for +0.5 M instructions (1 %) per ECDSA exchange; -Oz alone costs no
+# instructions (callgrind, tests/bench). LTO objects are archived with
+# gcc-ar, whose index the linker plugin reads; -flto=auto compiles the
+# partitions in parallel (the output does not depend on it).
+REL_OPT := -Oz -flto=auto
+REL_CODEGEN := $(REL_OPT) -fPIE -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables $(REPRO_FLAGS)
+REL_CFLAGS := -std=c11 $(REL_CODEGEN) -fstack-protector-strong
 MUSL_LIB = /usr/lib/$(patsubst %-gnu,%-musl,$(shell $(REL_LD) -dumpmachine))
-REL_LDFLAGS := -nostdlib -nostartfiles -static-pie -Wl,--gc-sections \
+REL_LDFLAGS := $(REL_OPT) -nostdlib -nostartfiles -static-pie -Wl,--gc-sections \
 	-Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--build-id=none -s
 REL_START = $(MUSL_LIB)/rcrt1.o $(MUSL_LIB)/crti.o \
 	$(shell $(REL_LD) -print-file-name=crtbeginS.o)
@@ -134,11 +141,12 @@ $(JSMN_H): third_party/jsmn.sh | deps
 	sh third_party/jsmn.sh $@
 
 define bearssl_lib
-$(B)/third_party/bearssl-$(1)/libbearssl.a: $(BEARSSL_STAMP) third_party/bearssl.mk
+$(B)/third_party/bearssl-$(1)/libbearssl.a: $(BEARSSL_STAMP) third_party/bearssl.mk \
+		Makefile
 	$$(MAKE) -s -f third_party/bearssl.mk SRC=$(BEARSSL_SRC) \
 		OUT=$(B)/third_party/bearssl-$(1) CC='$(2)' AR='$(4)' CFLAGS='$(3)'
 endef
-$(eval $(call bearssl_lib,musl,$(MUSL_CC),-Os -fPIE -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables $(REPRO_FLAGS),$(REL_AR)))
+$(eval $(call bearssl_lib,musl,$(MUSL_CC),$(REL_CODEGEN),$(REL_AR)))
 $(eval $(call bearssl_lib,host,$(HOST_CC),-O2 -g -fPIC,ar))
 
 BR_MUSL := $(B)/third_party/bearssl-musl/libbearssl.a

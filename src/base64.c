@@ -1,87 +1,102 @@
 /*
  * base64.c: base64 and base64url decoding; base64 encoding.
  *
- * Table driven with a four-digit fast path: a CA bundle is ~200 KB of
- * base64, and this loop is most of the cost of loading it.
+ * Table driven, four digits at a time: a CA bundle is ~200 KB of base64,
+ * and this loop is most of the cost of loading it.
  */
-#include <string.h>
-
 #include "base64.h"
 
 /* Digit values; every other class has bit 6 set. */
-enum { B64_SKIP = 64, B64_STOP = 65, B64_BAD = 66 };
+#define SP 64 /* white space */
+#define EQ 65 /* '=' */
+#define XX 66 /* outside the alphabet */
 
-static unsigned char tables[2][256];
+/* Row n holds bytes 16n to 16n + 15. */
+/* clang-format off */
+static const unsigned char std_table[256] = {
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, SP, SP, XX, XX, SP, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	SP, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, 62, XX, XX, XX, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, XX, XX, XX, EQ, XX, XX,
+	XX,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, XX, XX, XX, XX, XX,
+	XX, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX
+};
 
-static const unsigned char *
-table(enum base64_alphabet alphabet)
-{
-	static const char std[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	static int ready;
-	unsigned char *t;
-	int a, i;
-
-	if (!ready) {
-		for (a = 0; a < 2; a++) {
-			t = tables[a];
-			memset(t, B64_BAD, 256);
-			for (i = 0; i < 64; i++)
-				t[(unsigned char)std[i]] = (unsigned char)i;
-			t[' '] = t['\t'] = t['\r'] = t['\n'] = B64_SKIP;
-			t['='] = B64_STOP;
-		}
-		tables[BASE64_URL]['+'] = tables[BASE64_URL]['/'] = B64_BAD;
-		tables[BASE64_URL]['-'] = 62;
-		tables[BASE64_URL]['_'] = 63;
-		ready = 1;
-	}
-	return tables[alphabet];
-}
-
-/* Four digits as 24 bits, or ~0u when any of them is not a digit. */
-static unsigned
-quad(const unsigned char *t, const unsigned char *p)
-{
-	unsigned a = t[p[0]], b = t[p[1]], c = t[p[2]], d = t[p[3]];
-
-	if ((a | b | c | d) & 64)
-		return ~0u;
-	return a << 18 | b << 12 | c << 6 | d;
-}
+/* The same with '-' and '_' for '+' and '/' (RFC 4648, 5). */
+static const unsigned char url_table[256] = {
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, SP, SP, XX, XX, SP, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	SP, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, 62, XX, XX,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, XX, XX, XX, EQ, XX, XX,
+	XX,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, XX, XX, XX, XX, 63,
+	XX, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX
+};
+/* clang-format on */
 
 long
 base64_decode(unsigned char *out, const unsigned char *in, size_t n,
     enum base64_alphabet alphabet)
 {
-	const unsigned char *t = table(alphabet);
-	unsigned acc = 0, v;
-	size_t i = 0, o = 0;
+	const unsigned char *t = alphabet == BASE64_URL ? url_table : std_table;
+	const unsigned char *p = in, *end = in + n;
+	unsigned char *o = out;
+	unsigned a, b, c, d, acc = 0;
 	int bits = 0;
 
-	while (i < n) {
-		if (bits == 0 && n - i >= 4 && (v = quad(t, in + i)) != ~0u) {
-			out[o++] = (unsigned char)(v >> 16);
-			out[o++] = (unsigned char)(v >> 8);
-			out[o++] = (unsigned char)v;
-			i += 4;
-			continue;
+	while (p < end) {
+		/* Whole groups of four digits, the bulk of any input: the
+		 * output stays behind the input, so `out` may be `in`. */
+		while (bits == 0 && end - p >= 4) {
+			a = t[p[0]];
+			b = t[p[1]];
+			c = t[p[2]];
+			d = t[p[3]];
+			if ((a | b | c | d) & 64)
+				break;
+			acc = a << 18 | b << 12 | c << 6 | d;
+			o[0] = (unsigned char)(acc >> 16);
+			o[1] = (unsigned char)(acc >> 8);
+			o[2] = (unsigned char)acc;
+			o += 3;
+			p += 4;
 		}
-		v = t[in[i++]];
-		if (v == B64_SKIP)
-			continue;
-		if (v == B64_STOP)
+		if (p == end)
 			break;
-		if (v == B64_BAD)
+		a = t[*p++];
+		if (a == SP)
+			continue;
+		if (a == EQ)
+			break;
+		if (a == XX)
 			return -1;
-		acc = acc << 6 | v;
+		acc = acc << 6 | a;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
+			*o++ = (unsigned char)(acc >> bits);
 		}
 	}
-	return (long)o;
+	return (long)(o - out);
 }
 
 long

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,24 +15,26 @@
 #include "trust.h"
 #include "x509.h"
 
-/* An anchor while loading: offsets into the builder's byte store. */
-struct anchor_rec {
-	size_t dn_off, dn_len;
-	size_t a_off, a_len;   /* RSA modulus, or EC point */
-	size_t b_off, b_len;   /* RSA exponent */
-	size_t nc_off, nc_len; /* nameConstraints */
-	int key_type, curve;
-	int64_t not_before, not_after;
-	int path_len;
-	unsigned flags;
-	unsigned char cert_hash[32]; /* SHA-256 of the certificate */
-};
+/*
+ * The store is built where it stays: one private mapping reserved at its
+ * largest, anchors filled upwards from its start and their bytes (names,
+ * keys, constraints) downwards from its end. Only the pages written
+ * become resident; at the end the anchors move up to their bytes and the
+ * rest is unmapped. No record is kept beside an anchor and no second
+ * store is built: with the Debian bundle this halves the memory the load
+ * needs at its peak.
+ *
+ * A certificate of L bytes gives at most L stored bytes and one anchor,
+ * which is smaller than any certificate that parses: twice the largest
+ * bundle always suffices. It is checked all the same.
+ */
+#define STORE_RESERVE (2 * (size_t)TRUST_BUNDLE_MAX)
 
 struct builder {
-	unsigned char *bytes;
-	size_t len, cap;
-	struct anchor_rec *recs;
-	size_t count, rcap;
+	unsigned char *block; /* the mapping: STORE_RESERVE bytes... */
+	size_t mapped;        /* ...until pack() gives back its start */
+	size_t count;         /* anchors at the start of block */
+	size_t top;           /* stored bytes are block[top..STORE_RESERVE) */
 	size_t skipped;
 	struct trust_note notes[TRUST_NOTES];
 	size_t nnotes;
@@ -42,46 +46,43 @@ struct builder {
 	int oom;
 };
 
-static size_t
-store(struct builder *b, const void *data, size_t len)
+static struct x509_anchor *
+anchors(const struct builder *b)
 {
-	size_t off = b->len, ncap;
-	unsigned char *p;
-
-	if (b->oom || len == 0)
-		return off;
-	if (len > b->cap - b->len) {
-		ncap = b->cap ? b->cap * 2 : 16384;
-		while (ncap - b->len < len)
-			ncap *= 2;
-		if ((p = realloc(b->bytes, ncap)) == NULL) {
-			b->oom = 1;
-			return 0;
-		}
-		b->bytes = p;
-		b->cap = ncap;
-	}
-	memcpy(b->bytes + b->len, data, len);
-	b->len += len;
-	return off;
+	return (struct x509_anchor *)(void *)b->block;
 }
 
-static struct anchor_rec *
-new_rec(struct builder *b)
+/* Is there room for `len` more bytes beside count + `more` anchors? */
+static int
+room(const struct builder *b, size_t more, size_t len)
 {
-	struct anchor_rec *p;
-	size_t ncap;
+	size_t low = (b->count + more) * sizeof(struct x509_anchor);
 
-	if (b->count == b->rcap) {
-		ncap = b->rcap ? b->rcap * 2 : 64;
-		if ((p = realloc(b->recs, ncap * sizeof *p)) == NULL) {
-			b->oom = 1;
-			return NULL;
-		}
-		b->recs = p;
-		b->rcap = ncap;
+	return low <= b->top && len <= b->top - low;
+}
+
+/* Take len bytes of the store: where they are, or NULL when full. */
+static unsigned char *
+reserve(struct builder *b, size_t len)
+{
+	/* The anchor being built takes the slot at index count. */
+	if (b->oom || !room(b, 1, len)) {
+		b->oom = 1;
+		return NULL;
 	}
-	return &b->recs[b->count];
+	b->top -= len;
+	return b->block + b->top;
+}
+
+/* Copy data[0..len) into the store: the copy, or NULL when full. */
+static unsigned char *
+store(struct builder *b, const void *data, size_t len)
+{
+	unsigned char *p = reserve(b, len);
+
+	if (p != NULL && len > 0)
+		memcpy(p, data, len);
+	return p;
 }
 
 static const unsigned char OID_SERVER_AUTH[] = { 0x2b, 0x06, 0x01, 0x05, 0x05,
@@ -222,21 +223,16 @@ refuse_spki(struct builder *b, struct der spki)
 	refuse_key(b, id);
 }
 
-/* The key into the store, as offsets. */
+/* The key into the store: BearSSL's form, pointing at the copy. */
 static void
-store_key(struct builder *b, struct anchor_rec *rec, const br_x509_pkey *pk)
+store_key(struct builder *b, br_x509_pkey *dst, const br_x509_pkey *pk)
 {
-	rec->key_type = pk->key_type;
+	*dst = *pk;
 	if (pk->key_type == BR_KEYTYPE_RSA) {
-		rec->a_len = pk->key.rsa.nlen;
-		rec->a_off = store(b, pk->key.rsa.n, rec->a_len);
-		rec->b_len = pk->key.rsa.elen;
-		rec->b_off = store(b, pk->key.rsa.e, rec->b_len);
-	} else {
-		rec->curve = pk->key.ec.curve;
-		rec->a_len = pk->key.ec.qlen;
-		rec->a_off = store(b, pk->key.ec.q, rec->a_len);
-	}
+		dst->key.rsa.n = store(b, pk->key.rsa.n, pk->key.rsa.nlen);
+		dst->key.rsa.e = store(b, pk->key.rsa.e, pk->key.rsa.elen);
+	} else
+		dst->key.ec.q = store(b, pk->key.ec.q, pk->key.ec.qlen);
 }
 
 /*
@@ -284,11 +280,12 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 {
 	struct der all = { der, len }, content, whole;
 	struct x509_cert c;
-	struct anchor_rec *rec;
+	struct x509_anchor *ta;
 	br_x509_pkey pk;
+	unsigned char *hash;
 	const char *why;
 	unsigned tag;
-	size_t start = b->len;
+	size_t top = b->top;
 
 	if (der_take(&all, &tag, &content, &whole) == -1 ||
 	    (!trusted && all.n != 0)) {
@@ -311,27 +308,32 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 		note(b, &c, why);
 		return;
 	}
-	if ((rec = new_rec(b)) == NULL)
+	if (!room(b, 1, 0)) {
+		b->oom = 1;
 		return;
-	memset(rec, 0, sizeof *rec);
-	rec->dn_len = c.subject.n;
-	rec->dn_off = store(b, c.subject.p, c.subject.n);
-	rec->nc_len = c.constraints.n;
-	rec->nc_off = store(b, c.constraints.p, c.constraints.n);
-	store_key(b, rec, &pk);
-	rec->not_before = c.not_before;
-	rec->not_after = c.not_after;
-	rec->path_len = c.path_len;
+	}
+	ta = &anchors(b)[b->count];
+	memset(ta, 0, sizeof *ta);
+	ta->dn.p = store(b, c.subject.p, c.subject.n);
+	ta->dn.n = c.subject.n;
+	ta->constraints.p = store(b, c.constraints.p, c.constraints.n);
+	ta->constraints.n = c.constraints.n;
+	store_key(b, &ta->pkey, &pk);
+	ta->not_before = c.not_before;
+	ta->not_after = c.not_after;
+	ta->path_len = c.path_len;
 	/* An issuer needs cA, and keyCertSign when it has key usage. */
 	if (c.ca && (!c.has_ku || (c.ku & X509_KU_KEY_CERT_SIGN)))
-		rec->flags = X509_ANCHOR_CA;
+		ta->flags = X509_ANCHOR_CA;
 	/* Only a non-CA anchor can stand for the leaf itself: a CA's own
 	 * certificate as a leaf is checked by its signature. Hashing every
 	 * root would triple the cost of loading the bundle. */
-	else
-		x509_hash(&whole, rec->cert_hash);
+	else if ((hash = reserve(b, 32)) != NULL) {
+		x509_hash(&whole, hash);
+		ta->cert_hash = hash;
+	}
 	if (b->oom) {
-		b->len = start;
+		b->top = top;
 		return;
 	}
 	b->count++;
@@ -435,33 +437,6 @@ load_der(struct builder *b, const unsigned char *data, size_t len, int eof)
 	return len - rest.n;
 }
 
-/* Point anchor `ta` at the bytes its record names. */
-static void
-place(struct x509_anchor *ta, const struct anchor_rec *r, unsigned char *bytes)
-{
-	memset(ta, 0, sizeof *ta);
-	ta->dn.p = bytes + r->dn_off;
-	ta->dn.n = r->dn_len;
-	ta->constraints.p = bytes + r->nc_off;
-	ta->constraints.n = r->nc_len;
-	ta->not_before = r->not_before;
-	ta->not_after = r->not_after;
-	ta->path_len = r->path_len;
-	ta->flags = r->flags;
-	memcpy(ta->cert_hash, r->cert_hash, sizeof ta->cert_hash);
-	ta->pkey.key_type = (unsigned char)r->key_type;
-	if (r->key_type == BR_KEYTYPE_RSA) {
-		ta->pkey.key.rsa.n = bytes + r->a_off;
-		ta->pkey.key.rsa.nlen = r->a_len;
-		ta->pkey.key.rsa.e = bytes + r->b_off;
-		ta->pkey.key.rsa.elen = r->b_len;
-	} else {
-		ta->pkey.key.ec.curve = r->curve;
-		ta->pkey.key.ec.q = bytes + r->a_off;
-		ta->pkey.key.ec.qlen = r->a_len;
-	}
-}
-
 /*
  * Drop every anchor another copy of which in the bundle has trust
  * settings refusing TLS servers, in whichever order they came: OpenSSL
@@ -471,8 +446,8 @@ place(struct x509_anchor *ta, const struct anchor_rec *r, unsigned char *bytes)
 static void
 drop_refused(struct builder *b)
 {
+	struct x509_anchor *ta = anchors(b);
 	struct trust_note *n;
-	struct x509_anchor a;
 	unsigned char id[32];
 	size_t i, kept = 0;
 
@@ -481,30 +456,56 @@ drop_refused(struct builder *b)
 	if (b->nrefused == 0)
 		return;
 	for (i = 0; i < b->count; i++) {
-		place(&a, &b->recs[i], b->bytes);
-		x509_key_id(&a.pkey, id);
+		x509_key_id(&ta[i].pkey, id);
 		if (!key_refused(b, id)) {
-			b->recs[kept++] = b->recs[i];
+			ta[kept++] = ta[i];
 			continue;
 		}
 		b->skipped++;
 		if (b->nnotes == TRUST_NOTES)
 			continue;
 		n = &b->notes[b->nnotes++];
-		x509_name_text(a.dn, n->subject, sizeof n->subject);
+		x509_name_text(ta[i].dn, n->subject, sizeof n->subject);
 		n->why = "another copy of it in the bundle has OpenSSL trust "
 		         "settings that refuse TLS servers";
 	}
 	b->count = kept;
 }
 
-/* Move the builder's anchors into one block owned by t. */
+/*
+ * Move the anchors up to just below their bytes and give back the pages
+ * under them: the store ends as one run of pages, and a small one (a
+ * one-root bundle) as a single page. The anchors move rather than the
+ * bytes, which are the larger part: the move touches fewer new pages.
+ * Returns the anchors' new place.
+ */
+static struct x509_anchor *
+pack(struct builder *b)
+{
+	size_t page = (size_t)getauxval(AT_PAGESZ);
+	size_t len = b->count * sizeof(struct x509_anchor);
+	size_t at = (b->top - len) / _Alignof(struct x509_anchor) *
+	    _Alignof(struct x509_anchor);
+	size_t drop = at / page * page;
+
+	memmove(b->block + at, b->block, len);
+	/* The mapping now starts past what is given back: the kernel may
+	 * place the next load's mapping there. A failure to unmap would
+	 * only leave the pages mapped. */
+	if (drop > 0 && munmap(b->block, drop) == 0) {
+		b->block += drop;
+		b->mapped -= drop;
+		at -= drop;
+	}
+	return (struct x509_anchor *)(void *)(b->block + at);
+}
+
+/* Hand the builder's store to t. */
 static int
 finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 {
 	struct x509_anchor *ta;
-	unsigned char *bytes, (*ids)[32];
-	size_t i, head;
+	unsigned char *ids = NULL;
 
 	drop_refused(b);
 	if (b->bad_trusted)
@@ -514,6 +515,12 @@ finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 		    "read, so a distrust in it could not be honoured: fix or "
 		    "remove that block",
 		    name);
+	if (b->nrefused > 0 && room(b, 0, b->nrefused * 32)) {
+		b->top -= b->nrefused * 32;
+		ids = b->block + b->top;
+		memcpy(ids, b->refused, b->nrefused * 32);
+	} else if (b->nrefused > 0)
+		b->oom = 1;
 	if (b->oom)
 		return err_set(err, ERR_TRUST,
 		    "loading the CA bundle %s: out of memory", name);
@@ -524,23 +531,15 @@ finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 		    "(-----BEGIN CERTIFICATE-----) or DER, with CA "
 		    "certificates usable for TLS servers",
 		    name, b->skipped);
-	head = b->count * sizeof *ta + b->nrefused * sizeof *ids;
-	if ((ta = malloc(head + b->len)) == NULL)
-		return err_set(err, ERR_TRUST,
-		    "loading the CA bundle %s: out of memory", name);
-	ids = (unsigned char(*)[32])(void *)(ta + b->count);
-	bytes = (unsigned char *)ta + head;
-	memcpy(bytes, b->bytes, b->len);
-	for (i = 0; i < b->count; i++)
-		place(&ta[i], &b->recs[i], bytes);
-	if (b->nrefused > 0)
-		memcpy(ids, b->refused, b->nrefused * sizeof *ids);
+	ta = pack(b);
 	trust_free(t);
 	t->store.anchors = ta;
 	t->store.count = b->count;
-	t->store.distrusted = (const unsigned char(*)[32])ids;
+	t->store.distrusted = (const unsigned char(*)[32])(void *)ids;
 	t->store.ndistrusted = b->nrefused;
-	t->block = ta;
+	t->block = b->block;
+	t->block_len = b->mapped;
+	b->block = NULL;
 	t->skipped = b->skipped;
 	memcpy(t->notes, b->notes, sizeof t->notes);
 	t->nnotes = b->nnotes;
@@ -572,10 +571,54 @@ source_read(struct source *src, unsigned char *buf, size_t cap)
 	return r;
 }
 
+/* An empty builder, its store reserved. Returns 0 or -1 with err set. */
+static int
+builder_init(struct builder *b, const char *name, struct err *err)
+{
+	memset(b, 0, sizeof *b);
+	b->top = STORE_RESERVE;
+	b->mapped = STORE_RESERVE;
+	b->block = mmap(NULL, STORE_RESERVE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (b->block == MAP_FAILED) {
+		b->block = NULL;
+		return err_set(err, ERR_TRUST,
+		    "loading the CA bundle %s: out of memory", name);
+	}
+	/* Where transparent huge pages are always on, the first byte stored
+	 * would make 2 MiB resident. Kernels without them refuse the advice,
+	 * which is then not needed. */
+	(void)madvise(b->block, STORE_RESERVE, MADV_NOHUGEPAGE);
+	return 0;
+}
+
 /*
- * Load through a window of TRUST_WINDOW bytes rather than the whole file:
- * peak memory stays flat whatever the bundle's size. A DER bundle is told
- * from PEM by its first bytes: a SEQUENCE with a long-form length.
+ * Double the window, full without a whole certificate in it. Returns 0,
+ * or -1 with err set when it is at TRUST_WINDOW already or memory is out.
+ */
+static int
+grow(unsigned char **win, size_t *cap, const char *name, struct err *err)
+{
+	unsigned char *p;
+
+	if (*cap == TRUST_WINDOW)
+		return err_set(err, ERR_TRUST,
+		    "the CA bundle %s holds a certificate larger than %u bytes",
+		    name, TRUST_WINDOW);
+	if ((p = realloc(*win, *cap * 2)) == NULL)
+		return err_set(err, ERR_TRUST,
+		    "loading the CA bundle %s: out of memory", name);
+	*win = p;
+	*cap *= 2;
+	return 0;
+}
+
+/*
+ * Load through a window rather than the whole file: peak memory stays
+ * flat whatever the bundle's size. The window starts at TRUST_WINDOW_MIN
+ * and doubles, up to TRUST_WINDOW, only for a certificate that does not
+ * fit. A DER bundle is told from PEM by its first bytes: a SEQUENCE with
+ * a long-form length.
  */
 static int
 load_source(struct trust *t, struct source *src, const char *name,
@@ -583,17 +626,19 @@ load_source(struct trust *t, struct source *src, const char *name,
 {
 	struct builder b;
 	unsigned char *win;
-	size_t have = 0, used, total = 0;
+	size_t have = 0, used, total = 0, cap = TRUST_WINDOW_MIN;
 	ssize_t r;
 	int der = -1, rc = -1;
 
-	memset(&b, 0, sizeof b);
-	if ((win = malloc(TRUST_WINDOW)) == NULL)
-		return err_set(err, ERR_TRUST,
+	if (builder_init(&b, name, err) == -1)
+		return -1;
+	if ((win = malloc(cap)) == NULL) {
+		err_set(err, ERR_TRUST,
 		    "loading the CA bundle %s: out of memory", name);
+		goto out;
+	}
 	for (;;) {
-		if ((r = source_read(src, win + have, TRUST_WINDOW - have)) ==
-		    -1) {
+		if ((r = source_read(src, win + have, cap - have)) == -1) {
 			err_set(err, ERR_TRUST, "reading the CA bundle %s: %s",
 			    name, strerror(errno));
 			goto out;
@@ -613,20 +658,15 @@ load_source(struct trust *t, struct source *src, const char *name,
 		have -= used;
 		if (r == 0)
 			break;
-		if (have == TRUST_WINDOW) {
-			err_set(err, ERR_TRUST,
-			    "the CA bundle %s holds a "
-			    "certificate larger than %u bytes",
-			    name, TRUST_WINDOW);
+		if (have == cap && grow(&win, &cap, name, err) == -1)
 			goto out;
-		}
 	}
 	rc = finish(t, &b, name, err);
 out:
 	free(win);
-	free(b.bytes);
-	free(b.recs);
 	free(b.refused);
+	if (b.block != NULL)
+		(void)munmap(b.block, b.mapped);
 	return rc;
 }
 
@@ -693,8 +733,10 @@ trust_changed(const struct trust *t, const char *path)
 void
 trust_free(struct trust *t)
 {
-	free(t->block);
+	if (t->block != NULL)
+		(void)munmap(t->block, t->block_len);
 	t->block = NULL;
+	t->block_len = 0;
 	memset(&t->store, 0, sizeof t->store);
 	t->skipped = 0;
 	t->nnotes = 0;

@@ -7,8 +7,9 @@
  * and br_x509_decoder, which cost about half a million instructions per
  * certificate; chain validation is BearSSL's.
  *
- * All anchors live in one heap block owned by struct trust, so a reload
- * swaps one pointer and frees one block.
+ * All anchors and their bytes live in one private mapping owned by
+ * struct trust, built in place (no copy at the end), so a reload swaps
+ * one pointer and unmaps one block, and its pages leave the process.
  */
 #ifndef TB_TRUST_H
 #define TB_TRUST_H
@@ -24,6 +25,8 @@
 #define TRUST_BUNDLE_MAX 4194304u /* 4 MiB */
 /* The bundle is read through a window this large; no certificate is. */
 #define TRUST_WINDOW 65536u /* 64 KiB */
+/* The window's first size: every certificate of the Debian bundle fits. */
+#define TRUST_WINDOW_MIN 8192u
 
 /* Skipped certificates named in notes, for the start-up log. */
 #define TRUST_NOTES 8
@@ -39,7 +42,8 @@ struct trust {
 	size_t skipped; /* certificates not made anchors */
 	struct trust_note notes[TRUST_NOTES]; /* the first of them, named */
 	size_t nnotes;
-	void *block; /* one allocation; NULL when empty */
+	void *block;      /* one mapping; NULL when empty */
+	size_t block_len; /* its length, for munmap() */
 	/* identity of the file last loaded, to notice ConfigMap swaps */
 	dev_t dev;
 	ino_t ino;

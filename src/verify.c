@@ -607,7 +607,8 @@ try_anchors(struct path *p)
 	/* The leaf itself in the bundle as a non-CA anchor (a pinned
 	 * certificate) first: its own signature does not matter then. */
 	for (i = 0; p->len == 1 && i < p->store->count; i++)
-		if (!(p->store->anchors[i].flags & X509_ANCHOR_CA) &&
+		if (p->store->anchors[i].cert_hash != NULL &&
+		    !(p->store->anchors[i].flags & X509_ANCHOR_CA) &&
 		    memcmp(p->leaf_hash, p->store->anchors[i].cert_hash,
 		        sizeof p->leaf_hash) == 0 &&
 		    check_path(p, &p->store->anchors[i]) == X509_OK)

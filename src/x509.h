@@ -47,11 +47,13 @@ struct x509_anchor {
 	struct der constraints; /* nameConstraints' value, or empty */
 	int path_len;           /* pathLenConstraint, or -1 for none */
 	unsigned flags;         /* X509_ANCHOR_* */
-	/* SHA-256 of the whole certificate, for a non-CA anchor: a server
-	 * may present it as its leaf (a pinned self-signed certificate), but
-	 * only byte for byte, as Go's pool compares certificates. A CA's own
-	 * certificate as a leaf is checked by its signature instead. */
-	unsigned char cert_hash[32];
+	/* SHA-256 of the whole certificate (32 bytes), for a non-CA anchor:
+	 * a server may present it as its leaf (a pinned self-signed
+	 * certificate), but only byte for byte, as Go's pool compares
+	 * certificates. NULL for a CA, whose own certificate as a leaf is
+	 * checked by its signature instead; out of line, since most anchors
+	 * are CAs. */
+	const unsigned char *cert_hash;
 };
 
 /*

@@ -14,7 +14,8 @@ test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest python3-cryptography
 # fetched headers.
 lint_pkgs="$build_pkgs clang-tidy clang-format clang-tools cppcheck shellcheck python3-flake8"
 demo_pkgs="$build_pkgs python3"
-bench_pkgs="$build_pkgs python3 valgrind curl strace binutils"
+# golang-go builds the Go equivalent of the original (tests/bench/gosidecar).
+bench_pkgs="$build_pkgs python3 valgrind curl strace binutils golang-go"
 # The image test runs its own dockerd and builds its base from Debian.
 image_pkgs="docker.io mmdebstrap python3 openssl"
 manifests_pkgs="python3 python3-pytest python3-yaml"

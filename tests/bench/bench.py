@@ -3,15 +3,20 @@
 
     /usr/bin/python3 tests/bench/bench.py --binary build/tokenbridge-sidecar
 
-Builds nothing but a linker map of the binary `make` built. It starts the
+Builds nothing but a linker map of the binary `make` built (and, when
+Debian's Go is installed, tests/bench/gosidecar). It starts the
 integration suite's exchange server on loopback for an ECDSA P-256 chain
-and an RSA 2048 chain (root -> intermediate -> leaf for `localhost`; the
-server sends leaf + intermediate) and measures, per chain:
+and an RSA 2048 chain (the budgets' chains), and for the hard cases a
+P-384 chain (BearSSL 0.6 has no fast P-384 code) and an RSA 4096 chain
+(root -> intermediate -> leaf for `localhost`; the server sends leaf +
+intermediate) and measures, per chain:
 
 * CPU time per exchange (user + sys from wait4's rusage, which includes
   reaped grandchildren such as the sidecar's resolver), `once` and curl
   alternating run by run, with the Debian CA bundle plus the test root and
-  with the test root alone;
+  with the test root alone (a one-root bundle, as the namespace's
+  `kube-root-ca.crt`, where curl's OpenSSL loads fast: the ratio says who
+  wins);
 * instructions (callgrind; the largest per-process total, i.e. the parent
   rather than its forked resolver), and the sidecar's CA bundle loading as
   the difference between the two bundles;
@@ -22,7 +27,11 @@ server sends leaf + intermediate) and measures, per chain:
 
 Then `run` mode: resident memory after the first exchange and after N
 refreshes of a 3 s token, and, with an hour-long token, the CPU ticks and
-system calls of the idle process. The size of the binary and of its parts
+system calls of the idle process; the cost of one probe, `check` run as
+a process against a GET of /readyz on the health listener (HEALTH_ADDR),
+when the build has one; and a Go equivalent of the original sidecar's
+exchange (tests/bench/gosidecar: Go's default net/http client), built
+with Debian's Go, in the same run. The size of the binary and of its parts
 (from a linker map) comes first. Everything goes to stdout as Markdown
 and to build/bench.md.
 
@@ -34,11 +43,13 @@ import argparse
 import ctypes
 import datetime
 import glob
+import http.client
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -59,7 +70,14 @@ from exchange_server import ExchangeServer, server_context  # noqa: E402
 DEBIAN_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 BUNDLES = ("full", "root")
 BUNDLE_NAMES = {"full": "Debian bundle + test root",
-                "root": "test root alone"}
+                "root": "one root (the test root alone)"}
+# (key, name, certs.py flavour, held to the budgets)
+CHAINS = (("ec", "ECDSA P-256", "ec", True),
+          ("rsa", "RSA 2048", "rsa", True),
+          ("ec384", "ECDSA P-384", "ec384", False),
+          ("rsa4096", "RSA 4096", "rsa4096", False))
+GO_SRC = os.path.join(HERE, "gosidecar")
+PROBES = 200                # GETs of /readyz per measurement
 CLIENTS = ("sidecar", "curl")
 
 # The targets of issue 6.
@@ -264,6 +282,7 @@ class Endpoint:
     name: str
     server: ExchangeServer
     bundles: Dict[str, str]
+    budget: bool = True     # counted in the targets line
 
 
 class Bench:
@@ -290,7 +309,7 @@ class Bench:
         self.servers.append(srv)
         return srv
 
-    def add_endpoint(self, key, name, flavour):
+    def add_endpoint(self, key, name, flavour, budget=True):
         chain = certs.make_chain(os.path.join(self.work, "pki"), flavour)
         full = os.path.join(self.work, "bundle-%s.pem" % key)
         with open(full, "wb") as out:
@@ -299,7 +318,7 @@ class Bench:
                     out.write(f.read())
         self.endpoints[key] = Endpoint(
             name, self.server(chain, 3600),
-            {"full": full, "root": chain.root_cert})
+            {"full": full, "root": chain.root_cert}, budget)
         return chain
 
     def stop(self):
@@ -364,14 +383,23 @@ class Bench:
 
 # ---------------------------------------------------------------- size
 
-def make_eval(**expressions):
-    """{name: value} of Makefile expressions, expanded by make itself, so
-    that the bench links exactly as the Makefile does."""
+# The release build without link-time optimisation, in a tree of its own:
+# with LTO the linker map holds partitions of our code and BearSSL mixed,
+# which no component can be told from.
+NOLTO_DIR = "build/bench/nolto"
+NOLTO = ("B=" + NOLTO_DIR, "REL_OPT=-Oz")
+
+
+def make_eval(overrides=(), **expressions):
+    """{name: value} of Makefile expressions, expanded by make itself (with
+    `overrides`, VAR=value), so that the bench links exactly as the
+    Makefile does."""
     script = "bench-print:\n" + "".join(
         "\t@echo '%s=%s'\n" % kv for kv in expressions.items())
     out = subprocess.run(
         ["make", "-s", "--no-print-directory", "-C", REPO, "-f", "Makefile",
-         "-f", "-", "bench-print"], input=script, text=True,
+         "-f", "-"] + list(overrides) + ["bench-print"], input=script,
+        text=True,
         stdout=subprocess.PIPE, check=True).stdout
     return dict(line.split("=", 1) for line in out.splitlines())
 
@@ -415,16 +443,17 @@ _INPUT_SECTION = re.compile(
     r"^ (\S+)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S.*)$")
 
 
-def link_map(binary, out_dir):
+def link_map(binary, out_dir, overrides=()):
     """Re-link the sidecar from make's objects, with the Makefile's own
     command plus a linker map. Returns the map's path and whether the
     re-linked file is byte for byte the binary (it is not when the objects
     changed after the binary was linked)."""
-    v = make_eval(link="$(REL_LD) $(REL_LDFLAGS)",
+    v = make_eval(overrides, link="$(REL_LD) $(REL_LDFLAGS)",
                   inputs="$(REL_START) $(call objs,musl,$(SRCS)) $(BR_MUSL) "
                          "$(REL_END)")
     os.makedirs(out_dir, exist_ok=True)
-    map_path = os.path.join(out_dir, "sidecar.map")
+    map_path = os.path.join(out_dir, "sidecar%s.map" % (
+        "-nolto" if overrides else ""))
     twin = os.path.join(out_dir, "tokenbridge-sidecar.relinked")
     subprocess.run(v["link"].split() + ["-o", twin] + v["inputs"].split() +
                    ["-Wl,-Map=" + map_path], cwd=REPO, check=True)
@@ -432,12 +461,37 @@ def link_map(binary, out_dir):
         return map_path, a.read() == b.read()
 
 
+def size_map(binary, out_dir):
+    """The linker map to break the binary down by, and how it was made:
+    (map, the re-link is the binary, None) without LTO, else the map of
+    the build without LTO and (its size, its sections' bytes, the LTO
+    binary's sections' bytes)."""
+    map_path, exact = link_map(binary, out_dir)
+    if "-flto" not in make_eval(opt="$(REL_OPT)")["opt"]:
+        return map_path, exact, None
+    target = NOLTO_DIR + "/tokenbridge-sidecar"
+    plain = os.path.join(REPO, target)
+    subprocess.run(["make", "-s", "--no-print-directory", "-C", REPO] +
+                   list(NOLTO) + [target], check=True,
+                   stdout=subprocess.DEVNULL)
+    map_path, _ = link_map(plain, out_dir, NOLTO)
+    return map_path, exact, (os.path.getsize(plain), section_bytes(plain),
+                             section_bytes(binary))
+
+
+def section_bytes(path):
+    """text + data of `size`: the bytes of the binary's loaded sections."""
+    out = subprocess.run(["size", path], stdout=subprocess.PIPE, text=True,
+                         check=True).stdout.splitlines()[1].split()
+    return int(out[0]) + int(out[1])
+
+
 def component(origin, bearssl_dirs):
     """Which part of the program an input file of the link belongs to."""
     m = re.search(r"libbearssl\.a\((\S+)\.o\)", origin)
     if m:
         return "BearSSL " + bearssl_dirs.get(m.group(1), "(other)")
-    if origin.startswith("build/obj/"):
+    if re.match(r"build/(\S+/)?obj/musl/", origin):
         return "tokenbridge src/*.c"
     if "musl" in origin:
         return "musl libc"
@@ -594,6 +648,155 @@ def count_syscalls(pid, seconds, work):
     return calls
 
 
+# ---------------------------------------------------------------- probes
+
+def health_get(addr, timeout=2.0):
+    """The status of GET /readyz at host:port, or None when nothing
+    listens there."""
+    host, _, port = addr.rpartition(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        conn.request("GET", "/readyz")
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def probe_section(bench, chain, bundle, runs):
+    """The cost of one readiness probe: `check` exec'd (what an exec probe
+    costs the node) against a GET of /readyz on the listener of a running
+    sidecar (HEALTH_ADDR), measured as the sidecar's CPU ticks over
+    PROBES requests. A build without the listener says so."""
+    srv = bench.server(chain, 3600)
+    addr = "127.0.0.1:%d" % free_port()
+    sc = RunningSidecar(bench, srv.url(), bundle, "run-probe",
+                        REFRESH_INTERVAL="1h", HEALTH_ADDR=addr)
+    try:
+        sc.wait_written(1, 30)
+        token = os.path.join(bench.work, "run-probe", "token")
+        check = Command([bench.binary, "check"], bench.sidecar_env(
+            srv.url(), bundle, OUTPUT_TOKEN_PATH=token),
+            os.path.join(bench.work, "check.log"))
+        run_timed(check)
+        cpu = [run_timed(check) for _ in range(runs)]
+        instr = callgrind(check, os.path.join(bench.work, "cg-check"))
+        rows = [["`check` as a process: CPU, median [p10–p90]",
+                 "%.2f [%.2f–%.2f] ms" % tuple(1e3 * x for x in spread(cpu))],
+                ["`check` as a process: instructions (callgrind)",
+                 fmt_int(instr)]]
+        status = health_get(addr)
+        if status is None:
+            rows.append(["GET /readyz on HEALTH_ADDR",
+                         "listener not available in this build"])
+        else:
+            rss0, ticks0 = Memory.of(sc.pid).rss, cpu_ticks(sc.pid)
+            t0 = time.monotonic()
+            for _ in range(PROBES):
+                health_get(addr)
+            wall = time.monotonic() - t0
+            ticks = cpu_ticks(sc.pid) - ticks0
+            rows += [["GET /readyz: status", str(status)],
+                     ["GET /readyz: sidecar CPU per probe (%d probes)" % PROBES,
+                      fmt_ms(ticks / os.sysconf("SC_CLK_TCK") / PROBES)],
+                     ["GET /readyz: wall time per probe, client included",
+                      fmt_ms(wall / PROBES)],
+                     ["GET /readyz: sidecar Rss growth over the probes",
+                      "%+d KiB" % (Memory.of(sc.pid).rss - rss0)]]
+    finally:
+        sc.stop()
+    return ["## One readiness probe (ECDSA chain, Debian bundle + test root)",
+            ""] + table(["", "value"], rows)
+
+
+# ---------------------------------------------------------------- Go
+
+def build_go(work):
+    """tests/bench/gosidecar built with Debian's Go as the original's
+    Dockerfile builds it (static, stripped); None without a Go."""
+    go = shutil.which("go")
+    if not go:
+        return None, "no Go toolchain (sh third_party/deps.sh bench)"
+    out = os.path.join(work, "gosidecar")
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod",
+               GOPROXY="off", GOCACHE=os.path.join(work, "gocache"),
+               GOPATH=os.path.join(work, "gopath"))
+    proc = subprocess.run([go, "build", "-trimpath", "-ldflags=-s -w",
+                           "-o", out, "."], cwd=GO_SRC, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True)
+    if proc.returncode != 0:
+        return None, "go build failed: %s" % proc.stdout.strip()[-300:]
+    version = subprocess.run([go, "version"], stdout=subprocess.PIPE,
+                             text=True).stdout.strip()
+    return out, version
+
+
+def go_section(bench, runs):
+    """The Go equivalent's first exchange against the sidecar's and curl's,
+    alternating run by run on the budgets' chains, Debian bundle."""
+    binary, note = build_go(bench.work)
+    lines = ["## The Go sidecar (an equivalent, see below)", "",
+             "The original's source (hupe1980/tokenbridge-k8s-sidecar) "
+             "cannot be fetched without the network, so this is "
+             "tests/bench/gosidecar: a minimal equivalent written for the "
+             "bench with the same default net/http client, form, headers "
+             "and encoding/json, not the original's code.", ""]
+    if binary is None:
+        return lines + ["Not measured: %s." % note]
+    versions = set()
+    rows = [["binary", fmt_int(os.path.getsize(binary)) + " bytes",
+             fmt_int(os.path.getsize(bench.binary)) + " bytes", ""]]
+    for key in ("ec", "rsa"):
+        ep = bench.endpoints.get(key)
+        if ep is None:
+            continue
+        env = {"SA_TOKEN_PATH": bench.sa_token,
+               "OUTPUT_TOKEN_PATH": os.path.join(bench.work, "out",
+                                                 "go-token"),
+               "EXCHANGE_URL": ep.server.url(),
+               "SSL_CERT_FILE": ep.bundles["full"],
+               "HOME": bench.work}
+        cmds = {"go": Command([binary], env, os.path.join(bench.work,
+                                                          "go.log")),
+                "sidecar": bench.sidecar(ep, "full"),
+                "curl": bench.curl_cmd(ep, "full")}
+        cpu = {c: [] for c in cmds}
+        for c in cmds:                  # warm the page cache
+            run_timed(cmds[c])
+            if c == "go":
+                got = ep.server.requests[-1]
+                versions.add("%s %s" % (got.tls_version, got.cipher))
+        for _ in range(runs):
+            for c in cmds:
+                cpu[c].append(run_timed(cmds[c]))
+        med = {c: spread(cpu[c])[0] for c in cmds}
+        rows.append(["CPU time, %s chain, median" % ep.name,
+                     fmt_ms(med["go"]), fmt_ms(med["sidecar"]),
+                     "%s; curl %s" % (fmt_ratio(med["go"] / med["sidecar"]),
+                                      fmt_ms(med["curl"]))])
+        go_mem = memory_at_exit(cmds["go"])
+        sc_mem = memory_at_exit(cmds["sidecar"])
+        rows.append(["peak Rss, %s chain" % ep.name,
+                     "%s KiB" % fmt_int(go_mem.peak),
+                     "%s KiB" % fmt_int(sc_mem.peak),
+                     fmt_ratio(go_mem.peak / sc_mem.peak)])
+    return lines + ["Built with %s; it negotiated %s (Go offers TLS 1.3, "
+                    "the sidecar and curl are held to 1.2)." % (
+                        note, ", ".join(sorted(versions))), ""] + table(
+        ["first exchange, Debian bundle + test root", "Go equivalent",
+         "tokenbridge-sidecar once", "Go / sidecar"], rows)
+
+
 # ---------------------------------------------------------------- report
 
 def system_lines():
@@ -618,7 +821,8 @@ def table(header, rows):
     return out
 
 
-def size_section(binary, elf, curl_size, image, sizes, shared, exact):
+def size_section(binary, elf, curl_size, image, sizes, shared, exact,
+                 nolto):
     size = os.path.getsize(binary)
     interp, stripped = elf
     rows = [["tokenbridge-sidecar, %s" % (
@@ -650,9 +854,18 @@ def size_section(binary, elf, curl_size, image, sizes, shared, exact):
     rows.append(["**all**"] + [fmt_int(total[k]) for k in cols] +
                 [fmt_int(in_file)])
     rows.append(["ELF headers, relocations, dynamic tables, padding",
-                 "", "", "", "", fmt_int(size - in_file)])
+                 "", "", "", "", fmt_int((nolto[0] if nolto else size) -
+                                         in_file)])
     lines += ["", "### Size by component (linker map, build/bench/"
-              "sidecar.map)", ""]
+              "sidecar%s.map)" % ("-nolto" if nolto else ""), ""]
+    if nolto:
+        lines += ["The release build is linked with LTO, which mixes our "
+                  "code and BearSSL into partitions no map tells apart: "
+                  "these are the components of the same build without "
+                  "LTO (%s, %s bytes, %s in its sections); LTO takes %s "
+                  "bytes of sections off the whole." % (
+                      NOLTO_DIR, fmt_int(nolto[0]), fmt_int(nolto[1]),
+                      fmt_int(nolto[1] - nolto[2])), ""]
     if not exact:
         lines += ["**The objects changed since the binary was linked: the "
                   "map is of a re-link that differs from it (run make).**",
@@ -701,7 +914,23 @@ def exchange_section(ep, learned, cpu, instr, mem):
                     "curl / sidecar"], rows)
     lines += ["", "TLS negotiated: sidecar %s; curl %s." %
               (learned["sidecar TLS"], learned["curl TLS"])]
-    return lines
+    return lines + ["", who_wins(cpu, instr)]
+
+
+def who_wins(cpu, instr):
+    """One sentence per bundle: who is cheaper, in time and instructions."""
+    out = []
+    for bundle in BUNDLES:
+        t = spread(cpu[bundle]["curl"])[0] / spread(cpu[bundle]["sidecar"])[0]
+        i = instr[bundle]["curl"] / instr[bundle]["sidecar"]
+        parts = []
+        for what, ratio in (("CPU time", t), ("instructions", i)):
+            winner = "the sidecar" if ratio >= 1 else "**curl**"
+            parts.append("%s wins on %s (%s)" % (winner, what,
+                                                 fmt_ratio(ratio)))
+        out.append("%s: %s." % (BUNDLE_NAMES[bundle].capitalize(),
+                                ", ".join(parts)))
+    return " ".join(out)
 
 
 def run_section(loop, quiet, refreshes):
@@ -734,7 +963,7 @@ def run_section(loop, quiet, refreshes):
 def targets_line(size, interp, results, loop):
     def verdict(ok):
         return "met" if ok else "**not met**"
-    eps = results.values()
+    eps = [results[k] for k in results if results[k]["budget"]]
     instr_ratio = min(r["instr"]["full"]["curl"] / r["instr"]["full"]
                       ["sidecar"] for r in eps)
     time_ratio = min(spread(r["cpu"]["full"]["curl"])[0] /
@@ -813,6 +1042,9 @@ def parse_args(argv):
                     help="run mode: refreshes after the first exchange")
     ap.add_argument("--idle-seconds", type=int, default=10)
     ap.add_argument("--strace-seconds", type=int, default=3)
+    ap.add_argument("--chains", default=",".join(c[0] for c in CHAINS),
+                    help="comma-separated chains to measure (ec, rsa, "
+                    "ec384, rsa4096); ec is always measured")
     ap.add_argument("--quick", action="store_true",
                     help="10 timed runs and 10 refreshes")
     ap.add_argument("--output", default=os.path.join(REPO, "build",
@@ -821,6 +1053,7 @@ def parse_args(argv):
     if args.quick:
         args.runs, args.refreshes = 10, 10
     args.binary = os.path.abspath(args.binary)
+    args.chains = set(args.chains.split(",")) | {"ec"}
     return args
 
 
@@ -836,20 +1069,23 @@ def main(argv=None):
     bench = Bench(args.binary, work)
     try:
         progress("certificates and servers")
-        ec = bench.add_endpoint("ec", "ECDSA P-256", "ec")
-        bench.add_endpoint("rsa", "RSA 2048", "rsa")
+        chains = {key: bench.add_endpoint(key, name, flavour, budget)
+                  for key, name, flavour, budget in CHAINS
+                  if key in args.chains}
+        ec = chains["ec"]
         learned = {k: bench.learn_request(ep)
                    for k, ep in bench.endpoints.items()}
 
         progress("size")
         size = os.path.getsize(args.binary)
         elf = elf_facts(args.binary)
-        map_path, exact = link_map(args.binary,
-                                   os.path.join(REPO, "build", "bench"))
+        map_path, exact, nolto = size_map(
+            args.binary, os.path.join(REPO, "build", "bench"))
         sizes, shared = size_breakdown(map_path)
         size_lines = size_section(args.binary, elf,
                                   with_libraries(bench.curl),
-                                  docker_image_size(), sizes, shared, exact)
+                                  docker_image_size(), sizes, shared, exact,
+                                  nolto)
 
         # CPU time first, on a quiet machine; then the run-mode probes in
         # the background while callgrind counts (instruction counts do
@@ -857,8 +1093,13 @@ def main(argv=None):
         results = {}
         for key, ep in bench.endpoints.items():
             progress("CPU time, %s, %d runs each" % (ep.name, args.runs))
-            results[key] = {"cpu": measure_cpu(bench, ep, args.runs)}
+            results[key] = {"cpu": measure_cpu(bench, ep, args.runs),
+                            "budget": ep.budget}
         full = bench.endpoints["ec"].bundles["full"]
+        progress("Go equivalent of the original")
+        go = go_section(bench, args.runs)
+        progress("one probe: check against GET /readyz")
+        probe = probe_section(bench, ec, full, args.runs)
         with ThreadPoolExecutor(max_workers=2) as pool:
             progress("run mode (%d refreshes) and idle, in the background"
                      % args.refreshes)
@@ -894,6 +1135,7 @@ def main(argv=None):
         "differing: only the sidecar's %s, only curl's %s" % (
             diff["only sidecar"], diff["only curl"])), ""]
     lines += run_section(loop, quiet, args.refreshes) + [""]
+    lines += probe + [""] + go + [""]
     lines += ["Bench time: %.0f s." % (time.monotonic() - started), "",
               targets_line(size, elf[0], results, loop)]
     report = "\n".join(lines) + "\n"

@@ -338,7 +338,7 @@ test_reload(void **state)
 {
 	struct trust t = { 0 };
 	struct err err = { 0 };
-	struct x509_anchor *before;
+	const struct x509_anchor *before;
 
 	reference(&t);
 	before = t.store.anchors;
@@ -353,6 +353,26 @@ test_reload(void **state)
 
 	load_ok(&t, &der[1], 1);
 	trust_free(&t);
+}
+
+/*
+ * Loads one after the other into the same trust, as SIGHUP and a changed
+ * ConfigMap do: each new store is whole and readable after the old one
+ * is freed (the kernel may place the new mapping where the old one gave
+ * pages back).
+ */
+static void
+test_reload_many(void **state)
+{
+	struct trust t = { 0 }, ref = { 0 };
+
+	reference(&ref);
+	for (int i = 0; i < 8; i++) {
+		reference(&t);
+		assert_same_anchors(&ref, &t);
+	}
+	trust_free(&t);
+	trust_free(&ref);
 }
 
 /* The Debian bundle: every certificate in it is a usable anchor. */
@@ -414,6 +434,46 @@ test_file_identity(void **state)
 }
 
 /* The limit counts bytes, not certificates. */
+/* A foreign block of n bytes, base64 lines and all. */
+static void
+put_big_block(struct buf *b, size_t n)
+{
+	static const char line[] =
+	    "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n";
+
+	put_str(b, "-----BEGIN BIG THING-----\n");
+	for (size_t i = 0; i < n; i += sizeof line - 1)
+		put_str(b, line);
+	put_str(b, "-----END BIG THING-----\n");
+}
+
+/*
+ * The window starts small and grows for a block that does not fit, up to
+ * TRUST_WINDOW: a block three times its first size loads, one larger
+ * than TRUST_WINDOW is refused.
+ */
+static void
+test_window_grows(void **state)
+{
+	struct buf b = { 0 };
+	struct trust t = { 0 };
+	struct err err = { 0 };
+
+	put_str(&b, pem[0]);
+	put_big_block(&b, 3 * TRUST_WINDOW_MIN);
+	put_str(&b, pem[1]);
+	put_str(&b, pem[2]);
+	expect_reference(&b);
+
+	memset(&b, 0, sizeof b);
+	put_str(&b, pem[0]);
+	put_big_block(&b, TRUST_WINDOW);
+	assert_int_equal(trust_load_mem(&t, b.p, b.len, "big.pem", &err), -1);
+	assert_err(&err, ERR_TRUST, "larger than");
+	assert_int_equal(t.store.count, 0);
+	free(b.p);
+}
+
 static void
 test_size_limit(void **state)
 {
@@ -455,7 +515,9 @@ main(void)
 		cmocka_unit_test(test_undecodable_certificate),
 		cmocka_unit_test(test_unusable),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_reload_many),
 		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_window_grows),
 		cmocka_unit_test(test_system_bundle),
 		cmocka_unit_test(test_file_identity),
 	};

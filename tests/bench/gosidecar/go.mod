@@ -1,0 +1,3 @@
+module gosidecar
+
+go 1.19
