@@ -235,6 +235,44 @@ closed_early(const struct tls_conn *t, const char *when, struct err *err)
 	    "the server %s closed the TLS connection %s", t->peer, when);
 }
 
+/*
+ * The record ciphers. On x86-64 only the code that runs: AES-GCM through
+ * AES-NI and PCLMUL, ChaCha20 through SSE2 (part of x86-64) and Poly1305
+ * through 64-bit multiplies; BearSSL's portable AES and GHASH (about
+ * 7 KB) are not linked. A CPU without AES-NI or PCLMUL (old hardware, a
+ * QEMU CPU model without them) is offered the ChaCha20 suites alone.
+ * Elsewhere (arm64) BearSSL's defaults: its portable constant-time code.
+ */
+static void
+ciphers(br_ssl_engine_context *eng)
+{
+#if defined(__x86_64__)
+	static const uint16_t chapol_suites[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	};
+	const br_block_ctr_class *aes = br_aes_x86ni_ctr_get_vtable();
+	br_ghash gh = br_ghash_pclmul_get();
+
+	if (aes != NULL && gh != NULL) {
+		br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable,
+		    &br_sslrec_out_gcm_vtable);
+		br_ssl_engine_set_aes_ctr(eng, aes);
+		br_ssl_engine_set_ghash(eng, gh);
+	} else {
+		br_ssl_engine_set_suites(eng, chapol_suites,
+		    sizeof chapol_suites / sizeof chapol_suites[0]);
+	}
+	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable,
+	    &br_sslrec_out_chapol_vtable);
+	br_ssl_engine_set_chacha20(eng, &br_chacha20_sse2_run);
+	br_ssl_engine_set_poly1305(eng, &br_poly1305_ctmulq_run);
+#else
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+#endif
+}
+
 static void
 profile(struct tls_conn *t, const struct trust *trust,
     const struct x509_name *name, int64_t now)
@@ -265,8 +303,7 @@ profile(struct tls_conn *t, const struct trust *trust,
 	br_ssl_engine_set_ec(eng, &br_ec_all_m31);
 	br_ssl_engine_set_rsavrfy(eng, rsa);
 	br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
-	br_ssl_engine_set_default_aes_gcm(eng);
-	br_ssl_engine_set_default_chapol(eng);
+	ciphers(eng);
 	br_ssl_engine_set_buffer(eng, t->iobuf, sizeof t->iobuf, 0);
 }
 
