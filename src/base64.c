@@ -1,5 +1,5 @@
 /*
- * base64.c: base64 and base64url decoding.
+ * base64.c: base64 and base64url decoding and encoding.
  *
  * Table driven with a four-digit fast path: a CA bundle is ~200 KB of
  * base64, and this loop is most of the cost of loading it.
@@ -13,11 +13,15 @@ enum { B64_SKIP = 64, B64_STOP = 65, B64_BAD = 66 };
 
 static unsigned char tables[2][256];
 
+static const char digits[2][65] = {
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+};
+
 static const unsigned char *
 table(enum base64_alphabet alphabet)
 {
-	static const char std[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *std = digits[BASE64_STD];
 	static int ready;
 	unsigned char *t;
 	int a, i;
@@ -80,6 +84,39 @@ base64_decode(unsigned char *out, const unsigned char *in, size_t n,
 			bits -= 8;
 			out[o++] = (unsigned char)(acc >> bits);
 		}
+	}
+	return (long)o;
+}
+
+long
+base64_encode(char *out, size_t cap, const unsigned char *in, size_t n,
+    enum base64_alphabet alphabet, int pad)
+{
+	const char *d = digits[alphabet];
+	size_t i, o = 0;
+	unsigned v;
+
+	if (n > ((size_t)-1 - 2) / 4 || BASE64_ENCODED_LEN(n, pad) > cap)
+		return -1;
+	for (i = 0; i + 3 <= n; i += 3) {
+		v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 |
+		    in[i + 2];
+		out[o++] = d[v >> 18];
+		out[o++] = d[v >> 12 & 63];
+		out[o++] = d[v >> 6 & 63];
+		out[o++] = d[v & 63];
+	}
+	if (i < n) {
+		v = (unsigned)in[i] << 16 |
+		    (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0);
+		out[o++] = d[v >> 18];
+		out[o++] = d[v >> 12 & 63];
+		if (i + 1 < n)
+			out[o++] = d[v >> 6 & 63];
+		else if (pad)
+			out[o++] = '=';
+		if (pad)
+			out[o++] = '=';
 	}
 	return (long)o;
 }
