@@ -75,7 +75,7 @@ secretish(const char *s, size_t n)
 /*
  * Clean s[0..n) into out (cap > 0): control bytes and white space runs
  * become one space, bytes past ASCII '?', '"' becomes '\'' (the log
- * quotes the value), cut at OAUTH_ERROR_FIELD_MAX with "...".
+ * quotes the value), cut at OAUTH_ERROR_FIELD_MAX with " ...".
  */
 static size_t
 clean(char *out, size_t cap, const char *s, size_t n)
@@ -92,13 +92,18 @@ clean(char *out, size_t cap, const char *s, size_t n)
 				out[o++] = ' ';
 			continue;
 		}
-		out[o++] = c >= 0x80 ? '?' : c == '"' ? '\'' : (char)c;
+		if (c >= 0x80)
+			c = '?';
+		else if (c == '"')
+			c = '\'';
+		out[o++] = (char)c;
 	}
 	while (o > 0 && out[o - 1] == ' ')
 		o--;
-	if (i < n && o + 3 <= cap - 1) {
-		memcpy(out + o, "...", 3);
-		o += 3;
+	/* A space first: a cut word never reads as a JWT's "header." */
+	if (i < n && o + 4 <= cap - 1) {
+		memcpy(out + o, " ...", 4);
+		o += 4;
 	}
 	out[o] = '\0';
 	return o;
@@ -108,7 +113,7 @@ clean(char *out, size_t cap, const char *s, size_t n)
 static void
 quote(struct line *l, const char *key, const char *v, size_t n)
 {
-	char text[OAUTH_ERROR_FIELD_MAX + 4];
+	char text[OAUTH_ERROR_FIELD_MAX + 5];
 	const char *sep = l->len > 0 ? " " : "";
 
 	if (secretish(v, n))
@@ -116,6 +121,18 @@ quote(struct line *l, const char *key, const char *v, size_t n)
 		    sep, key, n);
 	else if (clean(text, sizeof text, v, n) > 0)
 		addf(l, "%s%s=\"%s\"", sep, key, text);
+}
+
+/* A header's value for the text: cleaned, and withheld like a body. */
+static void
+header(char *out, size_t cap, const char *value)
+{
+	size_t n = strlen(value);
+
+	if (secretish(value, n))
+		(void)snprintf(out, cap, "(withheld)");
+	else
+		(void)clean(out, cap, value, n);
 }
 
 /* 0: fields quoted; 1: a JSON object without them; -1: not an object. */
@@ -153,9 +170,8 @@ oauth_error_text(char *out, size_t cap, const char *content_type,
 	if (cap == 0)
 		return;
 	out[0] = '\0';
-	(void)clean(ctype, sizeof ctype, content_type, strlen(content_type));
-	(void)clean(enc, sizeof enc, content_encoding,
-	    strlen(content_encoding));
+	header(ctype, sizeof ctype, content_type);
+	header(enc, sizeof enc, content_encoding);
 	if (len == 0) {
 		addf(&l, "an empty body (Content-Type \"%s\")", ctype);
 	} else if (enc[0] != '\0' && strcmp(enc, "identity") != 0) {
