@@ -42,9 +42,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 NPM_SRC = os.path.join(REPO, "tests", "oauth")
 NPM_DIR = os.path.join(REPO, "build", "oauth-npm")
-GRANTS = ["client_credentials",
-          "urn:ietf:params:oauth:grant-type:token-exchange",
-          "urn:ietf:params:oauth:grant-type:jwt-bearer"]
+TE = "urn:ietf:params:oauth:grant-type:token-exchange"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
+GRANTS = ["client_credentials", TE, JWT_BEARER]
 
 
 def install():

@@ -14,21 +14,9 @@ import time
 import pytest
 
 import certs
-from oauth_server import OAuthServer
+from oauth_server import JWT_BEARER, JWT_TYPE, TE
 
 pytestmark = pytest.mark.skip(reason="wired in phase 2")
-
-TE = "urn:ietf:params:oauth:grant-type:token-exchange"
-JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
-
-
-@pytest.fixture(scope="module")
-def oauth(tmp_path_factory):
-    d = tmp_path_factory.mktemp("oauth")
-    pki = certs.make_pki(str(d / "pki"))
-    with OAuthServer(str(d / "server"), pki) as server:
-        yield server
 
 
 def auth_env(oauth, sidecar, method):

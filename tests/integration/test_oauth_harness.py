@@ -11,24 +11,11 @@ import subprocess
 import time
 import urllib.parse
 
-import pytest
 
 import certs
-from oauth_server import OAuthServer, es256
+from oauth_server import ASSERTION, JWT_BEARER, JWT_TYPE, TE, es256
 
 CURL = "/usr/bin/curl"
-TE = "urn:ietf:params:oauth:grant-type:token-exchange"
-JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
-
-
-@pytest.fixture(scope="module")
-def oauth(tmp_path_factory):
-    d = tmp_path_factory.mktemp("oauth")
-    pki = certs.make_pki(str(d / "pki"))
-    with OAuthServer(str(d / "server"), pki) as server:
-        yield server
 
 
 def post(server, form, user=None, cert=None):
