@@ -11,6 +11,8 @@ import subprocess
 import time
 import urllib.parse
 
+import pytest
+
 
 import certs
 from oauth_server import ASSERTION, JWT_BEARER, JWT_TYPE, TE, es256
@@ -166,3 +168,107 @@ def test_requests_are_reported(oauth):
     text = json.dumps(oauth.requests)
     assert oauth.secret not in text
     assert oauth.subject_token not in text
+
+
+# ---- the sidecar's own request, built by tests/oauth/request.c ----
+
+REQUEST = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))), "build", "oauth", "request")
+
+
+def built_request(oauth, tmp_path, env):
+    """(Authorization value, form) as config.c, keyfile.c, jwt.c and
+    grant.c build them from `env`."""
+    assert os.access(REQUEST, os.X_OK), "make build/oauth/request first"
+    sa = tmp_path / "sa-token"
+    sa.write_text(env.pop("SA", oauth.subject_token) + "\n")
+    full = {"SA_TOKEN_PATH": str(sa), "OUTPUT_TOKEN_PATH": str(tmp_path / "t"),
+            "EXCHANGE_URL": oauth.url, "PATH": os.environ["PATH"]}
+    full.update(env)
+    out = subprocess.run([REQUEST], env=full, capture_output=True,
+                         text=True, timeout=20)
+    assert out.returncode == 0, out.stderr
+    authz, form = out.stdout.split("\n")[:2]
+    return authz, form
+
+
+def post_raw(server, authz, form, cert=None):
+    args = [CURL, "-sS", "--cacert", server.ca, "--resolve",
+            "localhost:%d:127.0.0.1" % server.port, "-o", "-",
+            "-w", "\n%{http_code}", "--data-binary", form,
+            "-H", "Content-Type: application/x-www-form-urlencoded"]
+    if authz:
+        args += ["-H", "Authorization: " + authz]
+    if cert:
+        args += ["--cert", cert[0], "--key", cert[1]]
+    out = subprocess.run(args + [server.url], capture_output=True, text=True,
+                         timeout=20, check=True).stdout
+    body, status = out.rsplit("\n", 1)
+    return int(status), json.loads(body)
+
+
+def method_env(oauth, tmp_path, method):
+    secret = tmp_path / "client-secret"
+    secret.write_text(oauth.secret + "\n")
+    return {
+        "client_secret_basic": {"CLIENT_ID": "basic-client",
+                                "CLIENT_SECRET_PATH": str(secret)},
+        "client_secret_post": {"CLIENT_ID": "post-client",
+                               "CLIENT_AUTH": "client_secret_post",
+                               "CLIENT_SECRET_PATH": str(secret)},
+        "private_key_jwt": {"CLIENT_ID": "jwt-client",
+                            "CLIENT_AUTH": "private_key_jwt",
+                            "CLIENT_KEY_PATH": oauth.jwt_key_pem,
+                            "TEST_JWT_KID": "jwt-client-1"},
+        "tls_client_auth": {"CLIENT_ID": "mtls-client",
+                            "CLIENT_AUTH": "tls_client_auth",
+                            "TLS_CLIENT_CERT_PATH": oauth.mtls_cert,
+                            "TLS_CLIENT_KEY_PATH": oauth.mtls_key},
+    }[method]
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic",
+                                    "client_secret_post", "private_key_jwt",
+                                    "tls_client_auth"])
+@pytest.mark.parametrize("shape", ["token-exchange", "jwt-bearer"])
+def test_built_request_accepted(oauth, tmp_path, method, shape):
+    """grant.c's form and header (and jwt.c's assertion) for each method
+    and shape, accepted by oidc-provider; the report shows the method."""
+    env = method_env(oauth, tmp_path, method)
+    env.update(GRANT_TYPE=shape, SCOPE="api:read")
+    if shape == "token-exchange":
+        env["SUBJECT_TOKEN_TYPE"] = JWT_TYPE
+    authz, form = built_request(oauth, tmp_path, env)
+    cert = (oauth.mtls_cert, oauth.mtls_key) \
+        if method == "tls_client_auth" else None
+    before = len(oauth.requests)
+    status, body = post_raw(oauth, authz, form, cert)
+    granted(status, body)
+    time.sleep(0.1)
+    rec = oauth.requests[before]
+    assert rec["auth_method"] == method
+    assert rec["grant_type"] == {"token-exchange": TE,
+                                 "jwt-bearer": JWT_BEARER}[shape]
+    assert rec["params"] == sorted(rec["params"])
+    assert (rec["authorization"] == "Basic") == \
+        (method == "client_secret_basic")
+
+
+def test_built_client_assertion_accepted(oauth, tmp_path):
+    authz, form = built_request(oauth, tmp_path, {
+        "GRANT_TYPE": "client-assertion", "CLIENT_ID": "federated-client",
+        "SCOPE": "api:read", "SA": oauth.federated_assertion()})
+    assert authz == ""
+    granted(*post_raw(oauth, authz, form))
+
+
+def test_built_assertion_is_single_use(oauth, tmp_path):
+    """jwt.c's jti is fresh per assertion: two built requests both pass,
+    and a replay of one is refused by the server's jti check."""
+    env = method_env(oauth, tmp_path, "private_key_jwt")
+    env.update(GRANT_TYPE="jwt-bearer")
+    authz, form = built_request(oauth, tmp_path, dict(env))
+    granted(*post_raw(oauth, authz, form))
+    refused(*post_raw(oauth, authz, form))
+    authz, form = built_request(oauth, tmp_path, dict(env))
+    granted(*post_raw(oauth, authz, form))
