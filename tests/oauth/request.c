@@ -80,7 +80,7 @@ main(void)
 	size_t len;
 
 	if (config_load(&cfg, lookup, &err) == -1) {
-		fprintf(stderr, "%s\n", err.msg);
+		(void)fprintf(stderr, "%s\n", err.msg);
 		return 2;
 	}
 	memset(&g, 0, sizeof g);
@@ -104,10 +104,11 @@ main(void)
 	        sign(&cfg, &g, &err) == -1) ||
 	    grant_form(&g, form, sizeof form, &len, authz, sizeof authz,
 	        &err) == -1) {
-		fprintf(stderr, "%s\n", err.msg);
+		(void)fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}
-	printf("%s\n%.*s\n", authz, (int)len, form);
+	if (printf("%s\n%.*s\n", authz, (int)len, form) < 0)
+		return 1;
 	keyfile_key_wipe(&key);
 	return 0;
 }
