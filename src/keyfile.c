@@ -39,7 +39,7 @@ struct walk {
 	/* the chain reader's state */
 	struct keyfile_chain *chain;
 	size_t start; /* where the open certificate's bytes began */
-	int overflow;
+	int overflow; /* bytes past the chain's buffer or after the key */
 };
 
 static int
@@ -184,10 +184,21 @@ walk_file(struct walk *w, const char *path, const char *kind)
 
 /* ---- the private key ---- */
 
+/*
+ * BearSSL's key decoder reads through a NULL pointer when pushed more
+ * bytes after it finished or failed (found by fuzz_keyfile, as NOTES.md
+ * says of its X.509 decoder): push only while it wants more, and count
+ * what comes after the key as trailing bytes.
+ */
 static void
 skey_push(void *ctx, const void *data, size_t len)
 {
-	br_skey_decoder_push(ctx, data, len);
+	struct walk *w = ctx;
+
+	if (br_skey_decoder_last_error(&w->skey) == BR_ERR_X509_TRUNCATED)
+		br_skey_decoder_push(&w->skey, data, len);
+	else if (br_skey_decoder_key_type(&w->skey) != 0)
+		w->overflow = 1;
 }
 
 static int
@@ -207,7 +218,7 @@ key_begin(struct walk *w, const char *name)
 		    "%s: the file holds more than one private key: keep one",
 		    w->what);
 	br_skey_decoder_init(&w->skey);
-	br_pem_decoder_setdest(&w->pem, skey_push, &w->skey);
+	br_pem_decoder_setdest(&w->pem, skey_push, w);
 	return 1;
 }
 
@@ -216,6 +227,10 @@ key_end(struct walk *w)
 {
 	int e = br_skey_decoder_last_error(&w->skey);
 
+	if (e == 0 && w->overflow)
+		return err_set(w->err, ERR_CONFIG,
+		    "%s: the private key block holds bytes after the key",
+		    w->what);
 	if (e == 0)
 		return 0;
 	if (e == BR_ERR_X509_UNSUPPORTED)

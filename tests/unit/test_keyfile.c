@@ -35,6 +35,20 @@ refused(const char *pem, enum err_kind kind, const char *why)
 	assert_printable(err.msg);
 }
 
+/* EC256_CERT's body under a PRIVATE KEY label. */
+static const char *
+cert_as_key(void)
+{
+	static char pem[2048];
+	const char *body = strchr(EC256_CERT, '\n') + 1;
+	size_t n = (size_t)(strstr(body, "-----END") - body);
+
+	(void)snprintf(pem, sizeof pem,
+	    "-----BEGIN PRIVATE KEY-----\n%.*s-----END PRIVATE KEY-----\n",
+	    (int)n, body);
+	return pem;
+}
+
 static void
 test_good_keys(void **state)
 {
@@ -86,6 +100,9 @@ test_bad_keys(void **state)
 	refused("-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG\n", ERR_CONFIG,
 	    "truncated");
 	refused(KEY_EC256_P8 KEY_RSA_P8, ERR_CONFIG, "more than one");
+	/* A certificate's DER in a key block: BearSSL's decoder fails at
+	 * once and must not be pushed the rest (fuzz_keyfile's crash). */
+	refused(cert_as_key(), ERR_CONFIG, "not a valid RSA or EC key");
 	refused(
 	    "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
 	    ERR_CONFIG, "not a valid RSA or EC key");
