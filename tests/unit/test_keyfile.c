@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "base64.h"
 #include "keyfile.h"
 #include "keys.h"
 
@@ -35,17 +36,26 @@ refused(const char *pem, enum err_kind kind, const char *why)
 	assert_printable(err.msg);
 }
 
-/* EC256_CERT's body under a PRIVATE KEY label. */
+/* KEY_EC256_TRAD's DER with 600 more bytes in the same block: they reach
+ * BearSSL's decoder in later pushes, after it has finished or failed. */
 static const char *
-cert_as_key(void)
+key_then_bytes(void)
 {
 	static char pem[2048];
-	const char *body = strchr(EC256_CERT, '\n') + 1;
-	size_t n = (size_t)(strstr(body, "-----END") - body);
+	unsigned char der[1024];
+	const char *body = strchr(KEY_EC256_TRAD, '\n') + 1;
+	long n = base64_decode(der, (const unsigned char *)body,
+	    (size_t)(strstr(body, "-----END") - body), BASE64_STD);
+	int head;
 
-	(void)snprintf(pem, sizeof pem,
-	    "-----BEGIN PRIVATE KEY-----\n%.*s-----END PRIVATE KEY-----\n",
-	    (int)n, body);
+	assert_true(n > 0);
+	memset(der + n, 5, 600);
+	head = snprintf(pem, sizeof pem, "-----BEGIN EC PRIVATE KEY-----\n");
+	n = base64_encode(pem + head, sizeof pem - 64, der, (size_t)n + 600,
+	    BASE64_STD, 1);
+	assert_true(n > 0);
+	(void)snprintf(pem + head + n, sizeof pem - (size_t)(head + n),
+	    "\n-----END EC PRIVATE KEY-----\n");
 	return pem;
 }
 
@@ -100,9 +110,9 @@ test_bad_keys(void **state)
 	refused("-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG\n", ERR_CONFIG,
 	    "truncated");
 	refused(KEY_EC256_P8 KEY_RSA_P8, ERR_CONFIG, "more than one");
-	/* A certificate's DER in a key block: BearSSL's decoder fails at
-	 * once and must not be pushed the rest (fuzz_keyfile's crash). */
-	refused(cert_as_key(), ERR_CONFIG, "not a valid RSA or EC key");
+	/* Bytes after a whole key: BearSSL's decoder must not be pushed
+	 * them (it crashed, found by fuzz_keyfile). */
+	refused(key_then_bytes(), ERR_CONFIG, "the private key block");
 	refused(
 	    "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
 	    ERR_CONFIG, "not a valid RSA or EC key");
