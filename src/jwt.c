@@ -2,15 +2,14 @@
  * jwt.c: the RFC 7523 client assertion, signed with BearSSL.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
 #include "base64.h"
+#include "jsonw.h"
 #include "jwt.h"
 
-/* A JSON object being written into a bounded buffer. */
+/* The token being written: base64url segments and dots. */
 struct out {
 	char *buf;
 	size_t cap;
@@ -29,33 +28,10 @@ put(struct out *o, const char *s, size_t n)
 	o->len += n;
 }
 
-/* "key":"value", with '"' and '\' escaped; control bytes were refused. */
 static void
-put_string(struct out *o, const char *key, const char *value)
+put_str(struct jsonw *j, const char *key, const char *value)
 {
-	const char *p;
-
-	put(o, o->len > 1 ? ",\"" : "\"", o->len > 1 ? 2 : 1);
-	put(o, key, strlen(key));
-	put(o, "\":\"", 3);
-	for (p = value; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			put(o, "\\", 1);
-		put(o, p, 1);
-	}
-	put(o, "\"", 1);
-}
-
-static void
-put_number(struct out *o, const char *key, int64_t value)
-{
-	char num[24];
-	int n = snprintf(num, sizeof num, "%" PRId64, value);
-
-	put(o, ",\"", 2);
-	put(o, key, strlen(key));
-	put(o, "\":", 2);
-	put(o, num, (size_t)n);
+	jsonw_string(j, key, value, strlen(value));
 }
 
 static int
@@ -124,37 +100,45 @@ alg_name(const struct keyfile_key *key)
 	return key->ec.curve == BR_EC_secp384r1 ? "ES384" : "ES256";
 }
 
+/* A JSON object, base64url-encoded onto `o`. */
+static void
+put_object(struct out *o, struct jsonw *j)
+{
+	size_t n;
+
+	if (jsonw_end(j, &n) == -1)
+		o->full = 1;
+	else
+		put_segment(o, j->buf, n);
+}
+
 static void
 header_and_claims(const struct keyfile_key *key, const struct jwt_claims *c,
     struct out *o)
 {
 	char json[3 * JWT_FIELD_MAX * 2 + 256], jti[32];
-	struct out j = { json, sizeof json, 0, 0 };
+	struct jsonw j;
 	long w;
 
-	put(&j, "{", 1);
-	put_string(&j, "alg", alg_name(key));
-	put_string(&j, "typ", "JWT");
+	jsonw_begin(&j, json, sizeof json);
+	put_str(&j, "alg", alg_name(key));
+	put_str(&j, "typ", "JWT");
 	if (c->kid != NULL)
-		put_string(&j, "kid", c->kid);
-	put(&j, "}", 1);
-	put_segment(o, json, j.len);
+		put_str(&j, "kid", c->kid);
+	put_object(o, &j);
 	put(o, ".", 1);
-	j.len = 0;
-	put(&j, "{", 1);
-	put_string(&j, "iss", c->client_id);
-	put_string(&j, "sub", c->client_id);
-	put_string(&j, "aud", c->audience);
+	jsonw_begin(&j, json, sizeof json);
+	put_str(&j, "iss", c->client_id);
+	put_str(&j, "sub", c->client_id);
+	put_str(&j, "aud", c->audience);
 	w = base64_encode(jti, sizeof jti - 1, c->jti, sizeof c->jti,
 	    BASE64_URL, 0);
 	jti[w > 0 ? w : 0] = '\0';
-	put_string(&j, "jti", jti);
-	put_number(&j, "iat", c->iat);
-	put_number(&j, "nbf", c->iat);
-	put_number(&j, "exp", c->iat + (int64_t)c->lifetime);
-	put(&j, "}", 1);
-	o->full |= j.full;
-	put_segment(o, json, j.len);
+	put_str(&j, "jti", jti);
+	jsonw_int(&j, "iat", c->iat);
+	jsonw_int(&j, "nbf", c->iat);
+	jsonw_int(&j, "exp", c->iat + (int64_t)c->lifetime);
+	put_object(o, &j);
 }
 
 /* Sign o->buf[0..o->len) into sig; returns the signature's length or 0. */
