@@ -16,8 +16,10 @@
 
 #include <stddef.h>
 
-/* Characters of a quoted value or excerpt, at most. */
-#define OAUTH_ERROR_FIELD_MAX 200
+/* Characters of a quoted value or excerpt, at most: an error code and a
+ * description this long fit in one ERR_MSG_MAX message after "the
+ * exchange server answered HTTP 401: ". */
+#define OAUTH_ERROR_FIELD_MAX 160
 /* A buffer this large holds any text oauth_error_text writes. */
 #define OAUTH_ERROR_TEXT_MAX 1024
 /* A run this long without white space is taken for a credential. */

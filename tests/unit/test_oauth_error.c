@@ -88,6 +88,17 @@ test_bounded(void **state)
 	says("text/plain", "", body, sizeof body);
 	assert_true(strlen(text) <= OAUTH_ERROR_FIELD_MAX + 12);
 	assert_contains(text, " ...\"");
+	/* A code and a long description fit in one error message. */
+	memset(body, 'a', sizeof body);
+	memcpy(body, "{\"error\":\"invalid_client\",\"error_description\":\"",
+	    47);
+	for (i = 47; i < 1047; i++)
+		body[i] = i % 8 == 0 ? ' ' : 'd';
+	memcpy(body + 1047, "\"}", 2);
+	says(JSON, "", body, 1049);
+	assert_true(strlen("the exchange server answered HTTP 401: ") +
+	        strlen(text) <
+	    ERR_MSG_MAX);
 	/* A tiny buffer is filled and terminated, nothing more. */
 	oauth_error_text(text, 8, "text/plain", "", body, sizeof body);
 	assert_int_equal(strlen(text), 7);
