@@ -55,7 +55,7 @@ def install():
         subprocess.run(["sh", os.path.join(REPO, "third_party", "deps.sh"),
                         "node"], check=True)
     os.makedirs(NPM_DIR, exist_ok=True)
-    for f in ("package.json", "package-lock.json", "server.mjs"):
+    for f in ("package.json", "package-lock.json", ".npmrc", "server.mjs"):
         shutil.copyfile(os.path.join(NPM_SRC, f), os.path.join(NPM_DIR, f))
     lock = os.path.join(NPM_DIR, "package-lock.json")
     stamp = os.path.join(NPM_DIR, "installed.lock")
