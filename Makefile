@@ -240,6 +240,15 @@ $(B)/x509/x509check: tests/x509/x509check.c $(call objs,asan,$(LIB_SRCS)) \
 	@mkdir -p $(@D)
 	$(HOST_CC) $(DBG_CFLAGS) $(SAN) $(WARN) $(DEFS) $(INCS) -o $@ $^
 
+# The token request as the sidecar will build it, printed for curl to post
+# to oidc-provider (tests/oauth/request.c, test_oauth_harness.py) until
+# the exchange sends it itself.
+OAUTH_REQUEST := $(B)/oauth/request
+$(OAUTH_REQUEST): tests/oauth/request.c $(call objs,asan,$(LIB_SRCS)) \
+	$(BR_HOST)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(DBG_CFLAGS) $(SAN) $(WARN) -Werror $(DEFS) $(INCS) -o $@ $^
+
 # The validator against `openssl verify` over a generated corpus (cached
 # by the generator's hash), and a sample of it end to end over TLS.
 X509_CASES := $(B)/x509/cases
@@ -275,7 +284,7 @@ fuzz-smoke: deps-test $(FUZZ_BINS) $(JSON_SUITE)
 fuzz: deps-test $(FUZZ_BINS) $(JSON_SUITE)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-integration: deps-test $(BIN) host-bins
+integration: deps-test $(BIN) host-bins $(OAUTH_REQUEST)
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
 # The same suite against the ASan+UBSan build: a sanitizer report breaks the
@@ -283,7 +292,7 @@ integration: deps-test $(BIN) host-bins
 # long loop tests (they run above, and under ASan in their own soak) and
 # what only the release binary has (static linking, size, flat memory:
 # ASan's quarantine grows memory by design).
-integration-asan: deps-test host-bins
+integration-asan: deps-test host-bins $(OAUTH_REQUEST)
 	TB_BIN=$(CURDIR)/$(B)/host/tokenbridge-sidecar-asan \
 		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not slow" \
 		--deselect tests/integration/test_build.py \
@@ -370,9 +379,9 @@ demo: $(BIN)
 # The C analysers see what the compiler sees: the build's defines and
 # include paths, with BearSSL and jsmn fetched into $(B)/ first.
 LINT_FLAGS := -std=c11 $(DEFS) $(INCS)
-CHECK_SRCS := $(SRCS) $(UNIT_SRCS) $(FUZZ_SRCS)
+CHECK_SRCS := $(SRCS) $(UNIT_SRCS) $(FUZZ_SRCS) tests/oauth/request.c
 FORMAT_FILES := $(wildcard src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c \
-	tests/fleet/*.c tests/x509/*.c)
+	tests/fleet/*.c tests/x509/*.c tests/oauth/*.c)
 SCRIPTS := .ci/run $(wildcard third_party/*.sh) \
 	$(sort $(shell find tests -name '*.sh'))
 CPPCHECK := cppcheck --quiet --std=c11 \

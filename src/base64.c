@@ -1,5 +1,5 @@
 /*
- * base64.c: base64 and base64url decoding; base64 encoding.
+ * base64.c: base64 and base64url decoding and encoding.
  *
  * Table driven, four digits at a time: a CA bundle is ~200 KB of base64,
  * and this loop is most of the cost of loading it.
@@ -53,6 +53,11 @@ static const unsigned char url_table[256] = {
 };
 /* clang-format on */
 
+static const char digits[2][65] = {
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+};
+
 long
 base64_decode(unsigned char *out, const unsigned char *in, size_t n,
     enum base64_alphabet alphabet)
@@ -100,33 +105,34 @@ base64_decode(unsigned char *out, const unsigned char *in, size_t n,
 }
 
 long
-base64_encode(char *out, size_t cap, const unsigned char *in, size_t n)
+base64_encode(char *out, size_t cap, const unsigned char *in, size_t n,
+    enum base64_alphabet alphabet, int pad)
 {
-	static const char digits[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *d = digits[alphabet];
 	size_t i, o = 0;
 	unsigned v;
 
-	if (cap == 0 || n > (cap - 1) / 4 * 3)
+	if (n > ((size_t)-1 - 2) / 4 || BASE64_ENCODED_LEN(n, pad) > cap)
 		return -1;
-	for (i = 0; i + 2 < n; i += 3) {
+	for (i = 0; i + 3 <= n; i += 3) {
 		v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 |
 		    in[i + 2];
-		out[o++] = digits[v >> 18];
-		out[o++] = digits[v >> 12 & 63];
-		out[o++] = digits[v >> 6 & 63];
-		out[o++] = digits[v & 63];
+		out[o++] = d[v >> 18];
+		out[o++] = d[v >> 12 & 63];
+		out[o++] = d[v >> 6 & 63];
+		out[o++] = d[v & 63];
 	}
 	if (i < n) {
 		v = (unsigned)in[i] << 16 |
 		    (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0);
-		out[o++] = digits[v >> 18];
-		out[o++] = digits[v >> 12 & 63];
-		out[o++] = digits[v >> 6 & 63];
-		out[o++] = '=';
-		if (i + 1 == n)
-			out[o - 2] = '=';
+		out[o++] = d[v >> 18];
+		out[o++] = d[v >> 12 & 63];
+		if (i + 1 < n)
+			out[o++] = d[v >> 6 & 63];
+		else if (pad)
+			out[o++] = '=';
+		if (pad)
+			out[o++] = '=';
 	}
-	out[o] = '\0';
 	return (long)o;
 }

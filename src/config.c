@@ -371,6 +371,190 @@ health_addr(config_lookup_fn lookup, struct config_listen *l, struct err *err)
 	    "has a host that is not an IP address", err);
 }
 
+/* ---- client authentication and grant shapes (issue 13) ---- */
+
+static int
+oauth_choices(config_lookup_fn lookup, struct config_oauth *o, struct err *err)
+{
+	static const char *const grants[] = { "token-exchange",
+		"client-assertion", "jwt-bearer" };
+	static const char *const auths[] = { "none", "client_secret_basic",
+		"client_secret_post", "private_key_jwt", "tls_client_auth" };
+	static const char *const formats[] = { "token", "json" };
+	int g, a, f;
+
+	if (choice(lookup, "GRANT_TYPE", grants, 3, GRANT_TOKEN_EXCHANGE, &g,
+	        "token-exchange, client-assertion or jwt-bearer", err) == -1 ||
+	    choice(lookup, "CLIENT_AUTH", auths, 5,
+	        o->client_secret_path != NULL ? GRANT_AUTH_SECRET_BASIC :
+	                                        GRANT_AUTH_NONE,
+	        &a,
+	        "none, client_secret_basic, client_secret_post, "
+	        "private_key_jwt or tls_client_auth",
+	        err) == -1 ||
+	    choice(lookup, "OUTPUT_FORMAT", formats, 2, OUTPUT_TOKEN, &f,
+	        "token or json", err) == -1)
+		return -1;
+	o->grant_type = (enum grant_type)g;
+	o->client_auth = (enum grant_auth)a;
+	o->output_format = (enum output_format)f;
+	return 0;
+}
+
+/* `name` is set only when `ok`; else say why, naming `why`. */
+static int
+only_with(config_lookup_fn lookup, const char *name, int ok, const char *why,
+    struct err *err)
+{
+	if (ok || lookup_set(lookup, name) == NULL)
+		return 0;
+	return err_set(err, ERR_CONFIG, "%s is set but %s", name, why);
+}
+
+static int
+needs(const char *what, const char *value, const char *name, struct err *err)
+{
+	if (value != NULL)
+		return 0;
+	return err_set(err, ERR_CONFIG, "%s needs %s: set it", what, name);
+}
+
+static int
+oauth_auth(const struct config_oauth *o, struct err *err)
+{
+	const char *a = o->client_auth == GRANT_AUTH_SECRET_BASIC ?
+	    "CLIENT_AUTH=client_secret_basic" :
+	    o->client_auth == GRANT_AUTH_SECRET_POST ?
+	    "CLIENT_AUTH=client_secret_post" :
+	    o->client_auth == GRANT_AUTH_PRIVATE_KEY_JWT ?
+	    "CLIENT_AUTH=private_key_jwt" :
+	    "CLIENT_AUTH=tls_client_auth";
+	int secret = o->client_auth == GRANT_AUTH_SECRET_BASIC ||
+	    o->client_auth == GRANT_AUTH_SECRET_POST;
+
+	if ((o->tls_client_cert_path == NULL) !=
+	    (o->tls_client_key_path == NULL))
+		return err_set(err, ERR_CONFIG,
+		    "TLS_CLIENT_CERT_PATH and TLS_CLIENT_KEY_PATH go together: "
+		    "set both or neither");
+	if (o->client_auth == GRANT_AUTH_NONE)
+		return 0;
+	if (needs(a, o->client_id, "CLIENT_ID", err) == -1 ||
+	    (secret &&
+	        needs(a, o->client_secret_path, "CLIENT_SECRET_PATH", err) ==
+	            -1) ||
+	    (o->client_auth == GRANT_AUTH_PRIVATE_KEY_JWT &&
+	        needs(a, o->client_key_path, "CLIENT_KEY_PATH", err) == -1) ||
+	    (o->client_auth == GRANT_AUTH_TLS &&
+	        needs(a, o->tls_client_cert_path,
+	            "TLS_CLIENT_CERT_PATH and TLS_CLIENT_KEY_PATH", err) == -1))
+		return -1;
+	if (o->grant_type == GRANT_CLIENT_ASSERTION &&
+	    o->client_auth != GRANT_AUTH_TLS)
+		return err_set(err, ERR_CONFIG,
+		    "GRANT_TYPE=client-assertion authenticates the client "
+		    "with the ServiceAccount token itself: %s would send a "
+		    "second client authentication; use CLIENT_AUTH=none",
+		    a);
+	return 0;
+}
+
+/* Settings that one shape or method reads, refused where none does. */
+static int
+oauth_combinations(config_lookup_fn lookup, const struct config_oauth *o,
+    struct err *err)
+{
+	int te = o->grant_type == GRANT_TOKEN_EXCHANGE;
+	const char *only_te = "only GRANT_TYPE=token-exchange sends it";
+
+	if (lookup_set(lookup, "CLIENT_SECRET") != NULL)
+		return err_set(err, ERR_CONFIG,
+		    "CLIENT_SECRET is set in the environment, where process "
+		    "listings and crash reports show it: mount the secret as "
+		    "a file and set CLIENT_SECRET_PATH instead");
+	if (oauth_auth(o, err) == -1 ||
+	    only_with(lookup, "CLIENT_SECRET_PATH",
+	        o->client_auth == GRANT_AUTH_SECRET_BASIC ||
+	            o->client_auth == GRANT_AUTH_SECRET_POST,
+	        "CLIENT_AUTH is neither client_secret_basic nor "
+	        "client_secret_post",
+	        err) == -1 ||
+	    only_with(lookup, "CLIENT_KEY_PATH",
+	        o->client_auth == GRANT_AUTH_PRIVATE_KEY_JWT,
+	        "CLIENT_AUTH is not private_key_jwt", err) == -1 ||
+	    only_with(lookup, "AUDIENCE", te, only_te, err) == -1 ||
+	    only_with(lookup, "SUBJECT_TOKEN_TYPE", te, only_te, err) == -1 ||
+	    only_with(lookup, "REQUESTED_TOKEN_TYPE", te, only_te, err) == -1 ||
+	    only_with(lookup, "ACTOR_TOKEN_PATH", te, only_te, err) == -1)
+		return -1;
+	if ((o->actor_token_path == NULL) != (o->actor_token_type == NULL))
+		return err_set(err, ERR_CONFIG,
+		    "ACTOR_TOKEN_PATH and ACTOR_TOKEN_TYPE go together (RFC "
+		    "8693 section 2.1): set both or neither");
+	return 0;
+}
+
+static int
+oauth_sizes(const struct config_oauth *o, struct err *err)
+{
+	return bounded("CLIENT_ID", o->client_id, CONFIG_FIELD_MAX, err) ==
+	            -1 ||
+	        bounded("SCOPE", o->scope, CONFIG_FIELD_MAX, err) == -1 ||
+	        bounded("RESOURCE", o->resource, CONFIG_FIELD_MAX, err) == -1 ||
+	        bounded("REQUESTED_TOKEN_TYPE", o->requested_token_type,
+	            CONFIG_FIELD_MAX, err) == -1 ||
+	        bounded("ACTOR_TOKEN_TYPE", o->actor_token_type,
+	            CONFIG_FIELD_MAX, err) == -1 ?
+	    -1 :
+	    0;
+}
+
+static int
+oauth_paths(const struct config_oauth *o, struct err *err)
+{
+	const char *const paths[][2] = {
+		{ "CLIENT_SECRET_PATH", o->client_secret_path },
+		{ "CLIENT_KEY_PATH", o->client_key_path },
+		{ "TLS_CLIENT_CERT_PATH", o->tls_client_cert_path },
+		{ "TLS_CLIENT_KEY_PATH", o->tls_client_key_path },
+		{ "ACTOR_TOKEN_PATH", o->actor_token_path },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof paths / sizeof paths[0]; i++)
+		if (paths[i][1] != NULL &&
+		    file_path(paths[i][0], paths[i][1], err) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * GRANT_TYPE, CLIENT_AUTH and what they read, OUTPUT_FORMAT. The default
+ * (nothing set) is today's request: token-exchange, no client
+ * authentication.
+ */
+static int
+config_oauth(config_lookup_fn lookup, struct config_oauth *o, struct err *err)
+{
+	_Static_assert(CONFIG_FIELD_MAX <= GRANT_FIELD_MAX,
+	    "a configured field fits the grant's form");
+	o->client_id = lookup_set(lookup, "CLIENT_ID");
+	o->client_secret_path = lookup_set(lookup, "CLIENT_SECRET_PATH");
+	o->client_key_path = lookup_set(lookup, "CLIENT_KEY_PATH");
+	o->tls_client_cert_path = lookup_set(lookup, "TLS_CLIENT_CERT_PATH");
+	o->tls_client_key_path = lookup_set(lookup, "TLS_CLIENT_KEY_PATH");
+	o->scope = lookup_set(lookup, "SCOPE");
+	o->resource = lookup_set(lookup, "RESOURCE");
+	o->requested_token_type = lookup_set(lookup, "REQUESTED_TOKEN_TYPE");
+	o->actor_token_path = lookup_set(lookup, "ACTOR_TOKEN_PATH");
+	o->actor_token_type = lookup_set(lookup, "ACTOR_TOKEN_TYPE");
+	return oauth_choices(lookup, o, err) == -1 ||
+	        oauth_combinations(lookup, o, err) == -1 ||
+	        oauth_sizes(o, err) == -1 || oauth_paths(o, err) == -1 ?
+	    -1 :
+	    0;
+}
+
 int
 config_load(struct config *cfg, config_lookup_fn lookup, struct err *err)
 {
@@ -401,7 +585,8 @@ config_load(struct config *cfg, config_lookup_fn lookup, struct err *err)
 	            CONFIG_FIELD_MAX, err) == -1 ||
 	        file_path("OUTPUT_TOKEN_PATH", cfg->output_token_path, err) ==
 	            -1 ||
-	        file_path("SA_TOKEN_PATH", cfg->sa_token_path, err) == -1 ?
+	        file_path("SA_TOKEN_PATH", cfg->sa_token_path, err) == -1 ||
+	        config_oauth(lookup, &cfg->oauth, err) == -1 ?
 	    -1 :
 	    0;
 }

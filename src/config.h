@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "err.h"
+#include "grant.h"
 #include "log.h"
 #include "url.h"
 
@@ -33,6 +34,33 @@ struct config_listen {
 	socklen_t len;
 };
 
+/* OUTPUT_FORMAT: what the token file holds. */
+enum output_format {
+	OUTPUT_TOKEN = 0, /* the raw access token (the default) */
+	OUTPUT_JSON       /* {"access_token","token_type","expires_at"} */
+};
+
+/*
+ * The token request's shape and client authentication (config_oauth()).
+ * The secrets themselves are files, read where they are used: only their
+ * paths are configuration.
+ */
+struct config_oauth {
+	enum grant_type grant_type;  /* GRANT_TYPE */
+	enum grant_auth client_auth; /* CLIENT_AUTH */
+	const char *client_id;       /* NULL when unset */
+	const char *client_secret_path;
+	const char *client_key_path; /* private_key_jwt's signing key */
+	const char *tls_client_cert_path;
+	const char *tls_client_key_path;
+	const char *scope;
+	const char *resource;
+	const char *requested_token_type;
+	const char *actor_token_path;
+	const char *actor_token_type;
+	enum output_format output_format; /* OUTPUT_FORMAT */
+};
+
 struct config {
 	const char *sa_token_path;
 	const char *output_token_path;
@@ -49,6 +77,7 @@ struct config {
 	bool allow_insecure_http;
 	enum log_format log_format;
 	enum log_level log_level;
+	struct config_oauth oauth;
 };
 
 /* Looks a variable up; NULL when unset. getenv() in the program. */

@@ -102,6 +102,7 @@ set_authorization(struct proxy *p, const char *s, size_t n, struct err *err)
 	unsigned char cred[CREDENTIALS_MAX];
 	const char *colon = memchr(s, ':', n);
 	size_t user_len = colon != NULL ? (size_t)(colon - s) : n, o = 0, i;
+	long w = 0;
 	int bad;
 
 	for (i = 0; i < n; i++)
@@ -120,9 +121,11 @@ set_authorization(struct proxy *p, const char *s, size_t n, struct err *err)
 		    n - user_len - 1);
 	memcpy(p->authorization, "Basic ", 6);
 	if (bad == 0 &&
-	    base64_encode(p->authorization + 6, sizeof p->authorization - 6,
-	        cred, o) == -1)
+	    (w = base64_encode(p->authorization + 6,
+	         sizeof p->authorization - 7, cred, o, BASE64_STD, 1)) == -1)
 		bad = -2;
+	if (bad == 0)
+		p->authorization[6 + w] = '\0';
 	explicit_bzero(cred, sizeof cred);
 	if (bad == 0)
 		return 0;

@@ -253,3 +253,12 @@ form_append(char *buf, size_t cap, size_t *len, const char *key,
 	*len += encode(buf + *len, value, value_len);
 	return 0;
 }
+
+int
+form_escape(char *buf, size_t cap, size_t *len, const char *s, size_t n)
+{
+	if (*len > cap || encoded_len(s, n) > cap - *len)
+		return -1;
+	*len += encode(buf + *len, s, n);
+	return 0;
+}

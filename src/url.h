@@ -48,4 +48,11 @@ int url_parse(struct url *u, const char *text, struct err *err);
 int form_append(char *buf, size_t cap, size_t *len, const char *key,
     const char *value, size_t value_len);
 
+/*
+ * Append s[0..n), encoded as form_append encodes a value, to
+ * buf[*len..cap) (the client id and secret of RFC 6749 section 2.3.1,
+ * before Basic). Returns 0, or -1 when it would not fit (buf unchanged).
+ */
+int form_escape(char *buf, size_t cap, size_t *len, const char *s, size_t n);
+
 #endif

@@ -29,7 +29,9 @@ for bin in "$@"; do
 	# buffer, a JSON body, a CA bundle; a little more to probe the limits.
 	case $name in
 	http) max_len=100000 ;;
-	json | exchange) max_len=70000 ;;
+	json | exchange | oauth_error) max_len=70000 ;;
+	# A key or a client chain file, with room past the usual sizes.
+	keyfile) max_len=16384 ;;
 	trust) max_len=65536 ;;
 	# A CONNECT answer's head (8 KiB) and some past it.
 	proxy) max_len=10000 ;;

@@ -355,6 +355,20 @@ def _extra_leaf(chain, name, host=HOST, dates=None):
     return Leaf(cert, key, full)
 
 
+def client_leaf(chain, name):
+    """A client certificate (clientAuth, subject CN=name) under the
+    chain's intermediate, for mTLS: its file holds the leaf and the
+    intermediate, as a client sends them. Returns (chain file, key)."""
+    d = os.path.dirname(chain.root_cert)
+    key = os.path.join(d, name + ".key")
+    _genkey(key, "ec")
+    cert = _sign(d, name, key, "/CN=" + name, chain.inter_cert,
+                 chain.inter_key, _ext_file(d, HOST),
+                 "v3_leaf_ec_clientauth")
+    full = _cat(os.path.join(d, name + "-chain.pem"), cert, chain.inter_cert)
+    return full, key
+
+
 def make_pki(directory):
     os.makedirs(directory, exist_ok=True)
     ec = make_chain(directory, "ec")

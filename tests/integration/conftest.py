@@ -37,6 +37,7 @@ import certs  # noqa: E402
 from dns_stub import DnsStub  # noqa: E402
 from exchange_server import (ExchangeServer, random_token,  # noqa: E402
                              server_context)
+from oauth_server import OAuthServer  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 RELEASE_BIN = os.environ.get("TB_BIN") or os.path.join(
@@ -584,3 +585,13 @@ def expect_success(sidecar, res, srv=None, token=None, mode=0o600,
             "server issued nothing\n%s" % res.describe()
         token = srv.issued_tokens[-1]
     sidecar.assert_output(token, mode, res, expires_in)
+
+
+@pytest.fixture(scope="module")
+def oauth(tmp_path_factory):
+    """oidc-provider on loopback with a client per authentication method
+    (oauth_server.py), one per test module."""
+    d = tmp_path_factory.mktemp("oauth")
+    pki = certs.make_pki(str(d / "pki"))
+    with OAuthServer(str(d / "server"), pki) as server:
+        yield server

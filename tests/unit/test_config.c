@@ -8,7 +8,7 @@
 
 /* ---- a fake environment ---- */
 
-#define ENV_MAX 24
+#define ENV_MAX 40
 
 static struct {
 	const char *name;
@@ -523,6 +523,183 @@ test_duration_invalid(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* ---- client authentication and grant shapes ---- */
+
+static void
+test_oauth_defaults(void **state)
+{
+	struct config cfg;
+
+	load_ok(&cfg);
+	assert_int_equal(cfg.oauth.grant_type, GRANT_TOKEN_EXCHANGE);
+	assert_int_equal(cfg.oauth.client_auth, GRANT_AUTH_NONE);
+	assert_int_equal(cfg.oauth.output_format, OUTPUT_TOKEN);
+	assert_null(cfg.oauth.client_id);
+	assert_null(cfg.oauth.client_secret_path);
+	assert_null(cfg.oauth.client_key_path);
+	assert_null(cfg.oauth.tls_client_cert_path);
+	assert_null(cfg.oauth.tls_client_key_path);
+	assert_null(cfg.oauth.scope);
+	assert_null(cfg.oauth.resource);
+	assert_null(cfg.oauth.requested_token_type);
+	assert_null(cfg.oauth.actor_token_path);
+	assert_null(cfg.oauth.actor_token_type);
+	/* A secret alone makes client_secret_basic the method. */
+	env_set("CLIENT_ID", "c");
+	env_set("CLIENT_SECRET_PATH", "/var/run/secrets/oauth/secret");
+	load_ok(&cfg);
+	assert_int_equal(cfg.oauth.client_auth, GRANT_AUTH_SECRET_BASIC);
+	assert_string_equal(cfg.oauth.client_secret_path,
+	    "/var/run/secrets/oauth/secret");
+}
+
+static void
+test_oauth_values(void **state)
+{
+	static const char *const grants[] = { "token-exchange",
+		"client-assertion", "jwt-bearer" };
+	struct config cfg;
+
+	for (size_t i = 0; i < ARRAY_LEN(grants); i++) {
+		env_set("GRANT_TYPE", grants[i]);
+		load_ok(&cfg);
+		assert_int_equal(cfg.oauth.grant_type, i);
+	}
+	env_set("GRANT_TYPE", "token-exchange");
+	env_set("CLIENT_ID", "c");
+	env_set("CLIENT_AUTH", "client_secret_post");
+	env_set("CLIENT_SECRET_PATH", "/s/secret");
+	env_set("SCOPE", "a b");
+	env_set("RESOURCE", "https://api.example/");
+	env_set("REQUESTED_TOKEN_TYPE", "urn:x");
+	env_set("ACTOR_TOKEN_PATH", "/a/token");
+	env_set("ACTOR_TOKEN_TYPE", "urn:y");
+	env_set("OUTPUT_FORMAT", "json");
+	load_ok(&cfg);
+	assert_int_equal(cfg.oauth.client_auth, GRANT_AUTH_SECRET_POST);
+	assert_string_equal(cfg.oauth.scope, "a b");
+	assert_string_equal(cfg.oauth.resource, "https://api.example/");
+	assert_string_equal(cfg.oauth.requested_token_type, "urn:x");
+	assert_string_equal(cfg.oauth.actor_token_path, "/a/token");
+	assert_string_equal(cfg.oauth.actor_token_type, "urn:y");
+	assert_int_equal(cfg.oauth.output_format, OUTPUT_JSON);
+	env_set("CLIENT_SECRET_PATH", NULL);
+	env_set("CLIENT_AUTH", "private_key_jwt");
+	env_set("CLIENT_KEY_PATH", "/k/key.pem");
+	load_ok(&cfg);
+	assert_int_equal(cfg.oauth.client_auth, GRANT_AUTH_PRIVATE_KEY_JWT);
+	env_set("CLIENT_KEY_PATH", NULL);
+	env_set("CLIENT_AUTH", "tls_client_auth");
+	env_set("TLS_CLIENT_CERT_PATH", "/t/tls.crt");
+	env_set("TLS_CLIENT_KEY_PATH", "/t/tls.key");
+	load_ok(&cfg);
+	assert_int_equal(cfg.oauth.client_auth, GRANT_AUTH_TLS);
+	assert_string_equal(cfg.oauth.tls_client_cert_path, "/t/tls.crt");
+	/* mTLS at the transport with no client authentication. */
+	env_set("CLIENT_AUTH", "none");
+	load_ok(&cfg);
+	assert_int_equal(cfg.oauth.client_auth, GRANT_AUTH_NONE);
+}
+
+/* One sentence naming the variable and what it accepts. */
+static void
+bad(const char *name, const char *value, const char *says)
+{
+	struct config cfg;
+	struct err err = { 0 };
+
+	env_set(name, value);
+	assert_int_equal(config_load(&cfg, env_lookup, &err), -1);
+	assert_err(&err, ERR_CONFIG, says);
+	assert_printable(err.msg);
+	env_set(name, NULL);
+}
+
+static void
+test_oauth_bad_values(void **state)
+{
+	bad("GRANT_TYPE", "password",
+	    "GRANT_TYPE=\"password\" is not known: use token-exchange, "
+	    "client-assertion or jwt-bearer");
+	bad("CLIENT_AUTH", "client_secret_jwt",
+	    "CLIENT_AUTH=\"client_secret_jwt\" is not known: use none, "
+	    "client_secret_basic, client_secret_post, private_key_jwt or "
+	    "tls_client_auth");
+	bad("OUTPUT_FORMAT", "yaml",
+	    "OUTPUT_FORMAT=\"yaml\" is not known: use token or json");
+	bad("CLIENT_SECRET_PATH", "/s/", "client_secret_basic needs CLIENT_ID");
+	env_set("CLIENT_ID", "c");
+	bad("CLIENT_SECRET_PATH", "/s/", "names a directory");
+	bad("ACTOR_TOKEN_PATH", "/a/", "ACTOR_TOKEN_PATH");
+}
+
+static void
+test_oauth_sizes(void **state)
+{
+	static char big[CONFIG_FIELD_MAX + 2];
+
+	memset(big, 'a', sizeof big - 1);
+	bad("CLIENT_ID", big, "CLIENT_ID is longer than 2048 bytes");
+	bad("SCOPE", big, "SCOPE is longer than 2048 bytes");
+	bad("RESOURCE", big, "RESOURCE is longer than 2048 bytes");
+}
+
+static void
+test_oauth_combinations(void **state)
+{
+	/* CLIENT_SECRET in the environment is refused, whatever else. */
+	bad("CLIENT_SECRET", "hunter2",
+	    "CLIENT_SECRET is set in the environment, where process listings "
+	    "and crash reports show it: mount the secret as a file and set "
+	    "CLIENT_SECRET_PATH instead");
+	env_set("CLIENT_AUTH", "private_key_jwt");
+	bad("CLIENT_KEY_PATH", "/k.pem",
+	    "CLIENT_AUTH=private_key_jwt needs CLIENT_ID: set it");
+	env_set("CLIENT_ID", "c");
+	bad("CLIENT_AUTH", "private_key_jwt",
+	    "CLIENT_AUTH=private_key_jwt needs CLIENT_KEY_PATH: set it");
+	bad("CLIENT_AUTH", "tls_client_auth",
+	    "CLIENT_AUTH=tls_client_auth needs TLS_CLIENT_CERT_PATH and "
+	    "TLS_CLIENT_KEY_PATH: set it");
+	bad("CLIENT_AUTH", "client_secret_basic",
+	    "CLIENT_AUTH=client_secret_basic needs CLIENT_SECRET_PATH");
+	bad("CLIENT_AUTH", "client_secret_post",
+	    "CLIENT_AUTH=client_secret_post needs CLIENT_SECRET_PATH");
+	bad("TLS_CLIENT_CERT_PATH", "/t.crt",
+	    "TLS_CLIENT_CERT_PATH and TLS_CLIENT_KEY_PATH go together");
+	bad("TLS_CLIENT_KEY_PATH", "/t.key",
+	    "TLS_CLIENT_CERT_PATH and TLS_CLIENT_KEY_PATH go together");
+	/* A key or secret that the method would not use. */
+	env_set("CLIENT_AUTH", "none");
+	bad("CLIENT_KEY_PATH", "/k.pem",
+	    "CLIENT_KEY_PATH is set but CLIENT_AUTH is not private_key_jwt");
+	bad("CLIENT_SECRET_PATH", "/s",
+	    "CLIENT_SECRET_PATH is set but CLIENT_AUTH is neither "
+	    "client_secret_basic nor client_secret_post");
+	bad("ACTOR_TOKEN_PATH", "/a", "ACTOR_TOKEN_PATH and ACTOR_TOKEN_TYPE");
+	bad("ACTOR_TOKEN_TYPE", "urn:a",
+	    "ACTOR_TOKEN_PATH and ACTOR_TOKEN_TYPE");
+}
+
+static void
+test_oauth_shapes(void **state)
+{
+	env_set("GRANT_TYPE", "client-assertion");
+	env_set("CLIENT_ID", "c");
+	bad("AUDIENCE", "a",
+	    "AUDIENCE is set but only GRANT_TYPE=token-exchange sends it");
+	bad("SUBJECT_TOKEN_TYPE", "urn:x", "SUBJECT_TOKEN_TYPE is set but");
+	bad("REQUESTED_TOKEN_TYPE", "urn:x", "REQUESTED_TOKEN_TYPE is set");
+	bad("ACTOR_TOKEN_PATH", "/a", "ACTOR_TOKEN_PATH is set but");
+	env_set("CLIENT_SECRET_PATH", "/s");
+	bad("CLIENT_AUTH", "client_secret_post",
+	    "GRANT_TYPE=client-assertion authenticates the client with the "
+	    "ServiceAccount token itself: CLIENT_AUTH=client_secret_post "
+	    "would send a second client authentication; use CLIENT_AUTH=none");
+	/* The default, client_secret_basic from the secret, too. */
+	bad("GRANT_TYPE", "client-assertion", "use CLIENT_AUTH=none");
+}
+
 int
 main(void)
 {
@@ -539,6 +716,12 @@ main(void)
 		cmocka_unit_test_setup(test_bad_url, env_reset),
 		cmocka_unit_test_setup(test_logging, env_reset),
 		cmocka_unit_test_setup(test_paths_and_field_sizes, env_reset),
+		cmocka_unit_test_setup(test_oauth_defaults, env_reset),
+		cmocka_unit_test_setup(test_oauth_values, env_reset),
+		cmocka_unit_test_setup(test_oauth_bad_values, env_reset),
+		cmocka_unit_test_setup(test_oauth_sizes, env_reset),
+		cmocka_unit_test_setup(test_oauth_combinations, env_reset),
+		cmocka_unit_test_setup(test_oauth_shapes, env_reset),
 		cmocka_unit_test(test_duration_valid),
 		cmocka_unit_test(test_duration_invalid),
 	};
