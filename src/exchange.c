@@ -11,50 +11,27 @@
 #include "event.h"
 #include "exchange.h"
 #include "json.h"
+#include "oauth_error.h"
 
-#define GRANT_TYPE "urn:ietf:params:oauth:grant-type:token-exchange"
 /* Larger lifetimes are nonsense; the schedule caps them anyway. */
 #define EXPIRES_IN_MAX (10ull * 365 * 24 * 3600)
-
-static int
-build_form(const struct config *cfg, char *form_buf, size_t cap,
-    const char *subject, size_t len, size_t *form_len)
-{
-	*form_len = 0;
-	/* Keys in the order Go's url.Values.Encode sorts them. */
-	if (cfg->audience != NULL &&
-	    form_append(form_buf, cap, form_len, "audience", cfg->audience,
-	        strlen(cfg->audience)) == -1)
-		return -1;
-	return form_append(form_buf, cap, form_len, "grant_type", GRANT_TYPE,
-	           strlen(GRANT_TYPE)) == -1 ||
-	        form_append(form_buf, cap, form_len, "subject_token", subject,
-	            len) == -1 ||
-	        form_append(form_buf, cap, form_len, "subject_token_type",
-	            cfg->subject_token_type,
-	            strlen(cfg->subject_token_type)) == -1 ?
-	    -1 :
-	    0;
-}
 
 #define USER_AGENT "tokenbridge-sidecar/" TB_VERSION
 
 static int
-build_request(struct exchange *x, const char *subject, size_t len,
-    struct err *err)
+build_request(struct exchange *x, const struct grant *g, struct err *err)
 {
 	struct http_header headers[] = {
 		{ "Accept", "application/json" },
 		{ "Cache-Control", "no-store" },
-		{ "Proxy-Authorization", NULL },
+		{ NULL, NULL },
+		{ NULL, NULL },
 	};
 	struct http_request req;
 
-	if (build_form(x->cfg, x->form, sizeof x->form, subject, len,
-	        &x->form_len) == -1)
-		return err_set(err, ERR_CONFIG,
-		    "the request form is larger than %zu bytes",
-		    sizeof x->form);
+	if (grant_form(g, x->form, sizeof x->form, &x->form_len,
+	        x->authorization, sizeof x->authorization, err) == -1)
+		return -1;
 	memset(&req, 0, sizeof req);
 	req.method = "POST";
 	req.url = &x->cfg->url;
@@ -62,12 +39,19 @@ build_request(struct exchange *x, const char *subject, size_t len,
 	req.content_type = "application/x-www-form-urlencoded";
 	req.extra = headers;
 	req.extra_count = 2;
+	if (x->authorization[0] != '\0') {
+		headers[req.extra_count].name = "Authorization";
+		headers[req.extra_count++].value = x->authorization;
+	}
 	/* An http:// target through a proxy: the request goes to the proxy
 	 * itself, in absolute form, as Go sends it. */
 	if (x->proxy != NULL && !x->proxy->tunnel) {
 		req.absolute = true;
-		headers[2].value = x->proxy->authorization;
-		req.extra_count += x->proxy->authorization[0] != '\0';
+		if (x->proxy->authorization[0] != '\0') {
+			headers[req.extra_count].name = "Proxy-Authorization";
+			headers[req.extra_count++].value = x->proxy
+			                                       ->authorization;
+		}
 	}
 	req.body = x->form;
 	req.body_len = x->form_len;
@@ -124,9 +108,7 @@ body_object(const struct http_response *resp, struct json_doc *d,
 static int
 status_error(const struct http_response *resp, struct err *err)
 {
-	jsmntok_t tok[JSON_TOKENS_MAX];
-	struct json_doc d;
-	char code[64], desc[EXCHANGE_TEXT_MAX + 1], loc[EXCHANGE_TEXT_MAX + 1];
+	char loc[EXCHANGE_TEXT_MAX + 1], text[OAUTH_ERROR_TEXT_MAX];
 
 	if (resp->status >= 300 && resp->status < 400) {
 		clean_text(loc, sizeof loc, resp->location,
@@ -137,14 +119,10 @@ status_error(const struct http_response *resp, struct err *err)
 		    "followed; set EXCHANGE_URL to the final URL",
 		    resp->status, loc);
 	}
-	if (body_object(resp, &d, tok, ERR_STATUS, "an OAuth error", err) == -1)
-		return -1;
-	optional_string(&d, "error", code, sizeof code);
-	optional_string(&d, "error_description", desc, sizeof desc);
+	oauth_error_text(text, sizeof text, resp->content_type,
+	    resp->content_encoding, resp->body, resp->body_len);
 	return err_set(err, ERR_STATUS,
-	    "the exchange server answered HTTP "
-	    "%d: error=\"%s\" error_description=\"%s\"",
-	    resp->status, code[0] ? code : "(none)", desc);
+	    "the exchange server answered HTTP %d: %s", resp->status, text);
 }
 
 static int
@@ -241,6 +219,7 @@ idle(struct exchange *x)
 	x->dial.phase = NET_IDLE;
 	x->dial.pipe_fd = x->dial.fd = x->dial.child = -1;
 	x->form_len = x->req_len = x->reader.high = 0;
+	x->authorization[0] = '\0';
 }
 
 void
@@ -254,13 +233,15 @@ exchange_init(struct exchange *x, const struct config *cfg,
 }
 
 int
-exchange_begin(struct exchange *x, const char *subject, size_t subject_len,
-    int64_t deadline, struct exchange_result *res, struct err *err)
+exchange_begin(struct exchange *x, const struct grant *g,
+    const struct tls_client *client, int64_t deadline,
+    struct exchange_result *res, struct err *err)
 {
 	const struct url *hop = x->proxy != NULL ? &x->proxy->addr :
 	                                           &x->cfg->url;
 
 	x->res = res;
+	x->client = client;
 	x->deadline = deadline;
 	idle(x);
 	x->events = 0;
@@ -269,7 +250,7 @@ exchange_begin(struct exchange *x, const char *subject, size_t subject_len,
 	res->http_status = 0;
 	res->retry_after = 0;
 	http_reader_init(&x->reader, x->response, sizeof x->response, &x->resp);
-	if (build_request(x, subject, subject_len, err) == -1)
+	if (build_request(x, g, err) == -1)
 		return -1;
 	if (net_dial_start(&x->dial, hop->host, hop->port, deadline, err) == -1)
 		return -1;
@@ -310,7 +291,7 @@ start_tls(struct exchange *x, struct err *err)
 	x->phase = EXCHANGE_TLS;
 	x->tls_started = true;
 	if (tls_start(&x->tls, x->hop, x->cfg->url.host, x->conn.peer, x->trust,
-	        err) == -1)
+	        x->client, err) == -1)
 		return -1;
 	tls_stream(&x->tls, &x->tls_stream);
 	x->s = &x->tls_stream;
@@ -359,7 +340,7 @@ connected(struct exchange *x, struct err *err)
 	x->phase = EXCHANGE_PROXY_TLS;
 	x->proxy_tls_started = true;
 	if (tls_start(&x->proxy_tls, &x->sock, x->proxy->addr.host,
-	        x->dial.peer, x->trust, err) == -1)
+	        x->dial.peer, x->trust, NULL, err) == -1)
 		return -1;
 	tls_stream(&x->proxy_tls, &x->proxy_stream);
 	x->hop = &x->proxy_stream;
@@ -517,5 +498,6 @@ exchange_end(struct exchange *x)
 	explicit_bzero(x->request, x->req_len);
 	explicit_bzero(x->response, x->reader.high);
 	explicit_bzero(x->connect, x->connect_len);
+	explicit_bzero(x->authorization, strlen(x->authorization));
 	idle(x);
 }

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "err.h"
 #include "http.h"
+#include "grant.h"
 #include "net.h"
 #include "proxy.h"
 #include "tls.h"
@@ -25,10 +26,10 @@
 #define EXCHANGE_TOKEN_MAX (32u * 1024)   /* access token, decoded */
 #define EXCHANGE_SUBJECT_MAX (16u * 1024) /* ServiceAccount token */
 #define EXCHANGE_TEXT_MAX 200             /* server text kept for logs */
-/* Every byte percent-encoded, plus the keys and the grant type. */
-#define EXCHANGE_FORM_MAX \
-	(3 * (EXCHANGE_SUBJECT_MAX + 2 * CONFIG_FIELD_MAX) + 512)
-#define EXCHANGE_REQUEST_MAX (EXCHANGE_FORM_MAX + 4096)
+/* The form with every field at its limit, and the request's head. */
+#define EXCHANGE_FORM_MAX GRANT_FORM_MAX
+#define EXCHANGE_REQUEST_MAX \
+	(EXCHANGE_FORM_MAX + GRANT_AUTHORIZATION_MAX + 4096)
 
 struct exchange_result {
 	char access_token[EXCHANGE_TOKEN_MAX];
@@ -59,6 +60,7 @@ struct exchange {
 	const struct config *cfg;
 	const struct trust *trust;
 	const struct proxy *proxy; /* NULL: straight to the token service */
+	const struct tls_client *client; /* mTLS; NULL for none */
 	struct exchange_result *res;
 	enum exchange_phase phase;
 	int64_t deadline; /* event_now() ms */
@@ -77,7 +79,8 @@ struct exchange {
 	struct proxy_reader connect_reader;
 	size_t connect_len;
 	size_t connect_sent;
-	char via[PROXY_SHOWN_MAX + 16]; /* the peer, in messages */
+	char via[PROXY_SHOWN_MAX + 16];              /* the peer, in messages */
+	char authorization[GRANT_AUTHORIZATION_MAX]; /* client_secret_basic */
 	char connect[PROXY_CONNECT_MAX];
 	char connect_answer[PROXY_HEAD_MAX];
 	struct http_call call;
@@ -103,13 +106,16 @@ void exchange_init(struct exchange *x, const struct config *cfg,
     const struct trust *trust, const struct proxy *proxy);
 
 /*
- * Start exchanging `subject` (len bytes, no trailing newline) before
- * `deadline` (event_now() ms), the answer to go into `res` (which outlives
- * the exchange); subject is copied into the request. Returns
- * EXCHANGE_MORE, or -1 with err set; exchange_end() is due either way.
+ * Start the request `g` describes (grant_form(); every string and byte
+ * string it points to is copied into the request) before `deadline`
+ * (event_now() ms), offering `client` (NULL: none) when the server asks
+ * for a certificate; the answer goes into `res`. client and res outlive
+ * the exchange. Returns EXCHANGE_MORE, or -1 with err set; exchange_end()
+ * is due either way.
  */
-int exchange_begin(struct exchange *x, const char *subject, size_t subject_len,
-    int64_t deadline, struct exchange_result *res, struct err *err);
+int exchange_begin(struct exchange *x, const struct grant *g,
+    const struct tls_client *client, int64_t deadline,
+    struct exchange_result *res, struct err *err);
 
 /*
  * The descriptor to wait on (-1 for none), for which events, and the time

@@ -232,6 +232,9 @@ parse_field(struct http_reader *r, struct head_fields *h, const char *s,
 	} else if (IS("Content-Type")) {
 		copy_value(resp->content_type, sizeof resp->content_type, v,
 		    vlen);
+	} else if (IS("Content-Encoding")) {
+		copy_value(resp->content_encoding,
+		    sizeof resp->content_encoding, v, vlen);
 	} else if (IS("Location")) {
 		copy_value(resp->location, sizeof resp->location, v, vlen);
 	} else if (IS("Retry-After")) {

@@ -61,6 +61,7 @@ struct http_response {
 	int status;
 	/* Interesting header values, NUL-terminated, truncated to fit. */
 	char content_type[128];
+	char content_encoding[64];
 	char location[512];
 	char retry_after[64];
 	/* Valid once the reader is done: points into the reader's buffer. */

@@ -33,8 +33,14 @@ void log_event(enum log_level level, const char *msg, ...)
  * by reference: the caller keeps the buffer alive until it clears the slot
  * with len 0.
  */
-#define LOG_SECRETS 2
-enum log_secret_slot { LOG_SECRET_SUBJECT = 0, LOG_SECRET_ACCESS = 1 };
+#define LOG_SECRETS 5
+enum log_secret_slot {
+	LOG_SECRET_SUBJECT = 0,
+	LOG_SECRET_ACCESS,
+	LOG_SECRET_ACTOR,
+	LOG_SECRET_CLIENT,   /* the client secret */
+	LOG_SECRET_ASSERTION /* a signed client assertion */
+};
 void log_secret(enum log_secret_slot slot, const char *secret, size_t len);
 
 /* Format Unix time `t` as RFC 3339 UTC ("2026-01-02T03:04:05Z"). */

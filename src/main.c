@@ -227,8 +227,23 @@ static void
 finish(struct sidecar *sc)
 {
 	proxy_wipe(&sc->proxy);
+	credentials_wipe(&sc->job.creds);
 	tokendir_close(&sc->out.dir);
 	trust_free(&sc->trust);
+}
+
+/* The job, with the client's keys; the exit status on failure. */
+static int
+init_job(struct sidecar *sc)
+{
+	struct err err;
+
+	if (refresh_init(&sc->job, &sc->cfg, sc->use_proxy ? &sc->proxy : NULL,
+	        &sc->trust, &sc->out, &sc->metrics, &err) == 0)
+		return 0;
+	log_error("invalid client credentials", &err);
+	return err.kind == ERR_CONFIG || err.kind == ERR_FILE ? EXIT_CONFIG :
+	                                                        EXIT_FAILED;
 }
 
 static int
@@ -239,13 +254,9 @@ cmd_once(int hardening_errno)
 	int rc;
 
 	sc->out.dir.fd = -1;
-	if ((rc = start(sc, "once", hardening_errno)) == 0) {
-		refresh_init(&sc->job, &sc->cfg,
-		    sc->use_proxy ? &sc->proxy : NULL, &sc->trust, &sc->out,
-		    &sc->metrics);
-		if (refresh_once(&sc->job, &err) == -1)
-			rc = EXIT_FAILED;
-	}
+	if ((rc = start(sc, "once", hardening_errno)) == 0 &&
+	    (rc = init_job(sc)) == 0 && refresh_once(&sc->job, &err) == -1)
+		rc = EXIT_FAILED;
 	finish(sc);
 	return rc;
 }
@@ -312,10 +323,7 @@ cmd_run(int hardening_errno)
 	sc->out.dir.fd = -1;
 	sc->health.fd = -1;
 	if ((rc = start(sc, "run", hardening_errno)) == 0 &&
-	    (rc = listen_health(sc)) == 0) {
-		refresh_init(&sc->job, &sc->cfg,
-		    sc->use_proxy ? &sc->proxy : NULL, &sc->trust, &sc->out,
-		    &sc->metrics);
+	    (rc = init_job(sc)) == 0 && (rc = listen_health(sc)) == 0) {
 		if (loop_run(&sc->job, &sc->health, &err) == -1) {
 			log_error("cannot start", &err);
 			rc = EXIT_FAILED;

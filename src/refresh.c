@@ -11,6 +11,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "output.h"
 #include "refresh.h"
 #include "schedule.h"
 #include "tokenfile.h"
@@ -242,10 +243,10 @@ recheck_dir(const struct refresh_output *out)
 		    "path", out->dir.dir, (char *)NULL);
 }
 
-void
+int
 refresh_init(struct refresh *r, const struct config *cfg,
     const struct proxy *proxy, struct trust *trust, struct refresh_output *out,
-    struct metrics *m)
+    struct metrics *m, struct err *err)
 {
 	r->cfg = cfg;
 	r->proxy = proxy;
@@ -260,6 +261,8 @@ refresh_init(struct refresh *r, const struct config *cfg,
 	exchange_init(&r->x, cfg, trust, proxy);
 	m->trust_anchors = trust->store.count;
 	m->bundle_loaded = cfg->url.tls ? (int64_t)time(NULL) : 0;
+	r->rendered_len = 0;
+	return credentials_load(&r->creds, cfg, err);
 }
 
 /* How long until the next exchange is due; 0 when it is. */
@@ -297,14 +300,18 @@ forget(struct refresh *r)
 	log_secret(LOG_SECRET_ACCESS, NULL, 0);
 	explicit_bzero(r->subject, r->subject_len);
 	explicit_bzero(r->res.access_token, r->res.access_token_len);
-	r->subject_len = 0;
+	explicit_bzero(r->rendered, r->rendered_len);
+	r->subject_len = r->rendered_len = 0;
 	r->res.access_token_len = 0;
+	credentials_forget(&r->creds);
 }
 
 /* Read the subject token anew and start its exchange. */
 static int
 begin(struct refresh *r, struct err *err)
 {
+	struct grant g;
+
 	/* A failure before the exchange must not inherit the last answer's
 	 * status and Retry-After. */
 	r->res.http_status = 0;
@@ -315,7 +322,10 @@ begin(struct refresh *r, struct err *err)
 	        sizeof r->subject, &r->subject_len, err) == -1)
 		return -1;
 	log_secret(LOG_SECRET_SUBJECT, r->subject, r->subject_len);
-	return exchange_begin(&r->x, r->subject, r->subject_len,
+	if (credentials_grant(&r->creds, r->subject, r->subject_len, &g, err) ==
+	    -1)
+		return -1;
+	return exchange_begin(&r->x, &g, credentials_tls(&r->creds),
 	    event_deadline(r->cfg->exchange_timeout_ms), &r->res, err);
 }
 
@@ -325,10 +335,19 @@ deliver(struct refresh *r, struct err *err)
 {
 	struct exchange_result *res = &r->res;
 
+	struct output_token t;
+
 	log_secret(LOG_SECRET_ACCESS, res->access_token, res->access_token_len);
 	zero_lifetime_is_unknown(r->cfg, r->out, res);
-	if (tokenfile_write(&r->out->dir, r->out->dir.name, res->access_token,
-	        res->access_token_len, r->cfg->token_file_mode, err) == -1)
+	t.token = res->access_token;
+	t.len = res->access_token_len;
+	t.type = res->token_type;
+	t.has_expiry = res->has_expires_in;
+	t.expires_at = (int64_t)time(NULL) + (int64_t)res->expires_in;
+	if (output_render(r->cfg->oauth.output_format, &t, r->rendered,
+	        sizeof r->rendered, &r->rendered_len, err) == -1 ||
+	    tokenfile_write(&r->out->dir, r->out->dir.name, r->rendered,
+	        r->rendered_len, r->cfg->token_file_mode, err) == -1)
 		return -1;
 	record_expiry(r->cfg, r->out, res);
 	return 0;
@@ -409,6 +428,7 @@ refresh_stop(struct refresh *r)
 		exchange_end(&r->x);
 	r->busy = false;
 	forget(r);
+	credentials_wipe(&r->creds);
 }
 
 int

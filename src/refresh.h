@@ -11,9 +11,11 @@
 #define TB_REFRESH_H
 
 #include "config.h"
+#include "credentials.h"
 #include "err.h"
 #include "exchange.h"
 #include "metrics.h"
+#include "output.h"
 #include "tokenfile.h"
 #include "trust.h"
 
@@ -49,15 +51,23 @@ struct refresh {
 	int64_t due_wall; /* the same moment on the wall clock */
 	int64_t started;  /* event_now() ms when the exchange began */
 	size_t subject_len;
+	size_t rendered_len;
 	char subject[EXCHANGE_SUBJECT_MAX];
+	/* What the token file receives (OUTPUT_FORMAT). */
+	char rendered[OUTPUT_MAX(EXCHANGE_TOKEN_MAX)];
 	struct exchange_result res;
+	struct credentials creds;
 	struct exchange x;
 };
 
-/* Set the job up, due at once; `proxy` NULL for a direct connection. */
-void refresh_init(struct refresh *r, const struct config *cfg,
+/*
+ * Set the job up, due at once; `proxy` NULL for a direct connection. The
+ * client's keys are loaded here: a bad one is a configuration error.
+ * Returns 0, or -1 with err set.
+ */
+int refresh_init(struct refresh *r, const struct config *cfg,
     const struct proxy *proxy, struct trust *trust, struct refresh_output *out,
-    struct metrics *m);
+    struct metrics *m, struct err *err);
 
 /*
  * What the job waits for: a descriptor (-1 for none) and its events, and

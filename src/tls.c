@@ -314,9 +314,25 @@ sni(const struct x509_name *name)
 	return name->ip_len > 0 ? NULL : name->dns;
 }
 
+/* Offer the client's certificate, signing with its key. */
+static void
+client_auth(struct tls_conn *t, const struct tls_client *c)
+{
+	const br_x509_certificate *chain = c->chain.cert;
+
+	if (c->key.type == BR_KEYTYPE_EC)
+		br_ssl_client_set_single_ec(&t->sc, chain, c->chain.count,
+		    &c->key.ec, BR_KEYTYPE_SIGN, 0, br_ec_get_default(),
+		    br_ecdsa_sign_asn1_get_default());
+	else
+		br_ssl_client_set_single_rsa(&t->sc, chain, c->chain.count,
+		    &c->key.rsa, br_rsa_pkcs1_sign_get_default());
+}
+
 int
 tls_start(struct tls_conn *t, struct stream *lower, const char *host,
-    const char *peer, const struct trust *trust, struct err *err)
+    const char *peer, const struct trust *trust,
+    const struct tls_client *client, struct err *err)
 {
 	unsigned char seed[32];
 	struct x509_name name;
@@ -336,6 +352,8 @@ tls_start(struct tls_conn *t, struct stream *lower, const char *host,
 		return err_set(err, ERR_SYSTEM, "clock_gettime: %s",
 		    strerror(errno));
 	profile(t, trust, &name, (int64_t)now.tv_sec);
+	if (client != NULL)
+		client_auth(t, client);
 	/*
 	 * getrandom() rather than BearSSL's own seeder: a FROM scratch
 	 * container may have no /dev/urandom.

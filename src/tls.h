@@ -19,10 +19,17 @@
 #include <bearssl.h>
 
 #include "err.h"
+#include "keyfile.h"
 #include "net.h"
 #include "stream.h"
 #include "trust.h"
 #include "x509.h"
+
+/* A client certificate chain and its key, offered when a server asks. */
+struct tls_client {
+	struct keyfile_chain chain;
+	struct keyfile_key key;
+};
 
 struct tls_conn {
 	br_ssl_client_context sc;
@@ -42,12 +49,14 @@ struct tls_conn {
  * Set up a handshake with `host` over `lower`, checking the chain against
  * `trust`; the handshake itself runs as the stream is first used, and its
  * failures come back from the stream's operations (ERR_TLS with a
- * sentence saying which check failed). `host`, `peer` (the address, for
- * messages), `lower` and `trust` outlive the connection. Returns 0, or -1
- * with err set.
+ * sentence saying which check failed). `client`, when not NULL, is the
+ * certificate and key offered when the server asks for one (mTLS).
+ * `host`, `peer` (the address, for messages), `lower`, `trust` and
+ * `client` outlive the connection. Returns 0, or -1 with err set.
  */
 int tls_start(struct tls_conn *t, struct stream *lower, const char *host,
-    const char *peer, const struct trust *trust, struct err *err);
+    const char *peer, const struct trust *trust,
+    const struct tls_client *client, struct err *err);
 
 /*
  * Run the handshake as far as the lower stream allows: 0 once it is done,

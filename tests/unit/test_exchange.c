@@ -8,9 +8,12 @@
 #include "unit.h"
 
 #include "exchange.h"
+#include "oauth_error.h"
 
 /* The token planted in responses, searched for in every message. */
 #define SECRET "SECRET-at-7f3a9c"
+/* Past OAUTH_ERROR_WORD_MAX without a space, as a real token is. */
+#define SECRET_LONG "SECRET-at-7f3a9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f"
 
 static struct exchange_result res;
 
@@ -240,7 +243,18 @@ test_error_text_cleaned(void **state)
 	assert_contains(err.msg, "invalid_request");
 	assert_contains(err.msg, "end");
 
-	/* A description far longer than EXCHANGE_TEXT_MAX. */
+	/* A description far longer than a log line: words, cut. */
+	n = (size_t)sprintf(body,
+	    "{\"error\":\"invalid_grant\",\"error_description\":\"");
+	for (size_t i = 0; i < 750; i++)
+		n += (size_t)sprintf(body + n, "ddd ");
+	n += (size_t)sprintf(body + n, "\"}");
+	parse_fails(400, body, n, ERR_STATUS, &err);
+	assert_contains(err.msg, "invalid_grant");
+	assert_contains(err.msg, "ddd ddd");
+	assert_true(strlen(err.msg) < ERR_MSG_MAX);
+
+	/* One long word, as a token would be: withheld, its size said. */
 	n = (size_t)sprintf(body,
 	    "{\"error\":\"invalid_grant\",\"error_description\":\"");
 	memset(body + n, 'd', 3000);
@@ -248,8 +262,8 @@ test_error_text_cleaned(void **state)
 	n += (size_t)sprintf(body + n, "\"}");
 	parse_fails(400, body, n, ERR_STATUS, &err);
 	assert_contains(err.msg, "invalid_grant");
-	assert_contains(err.msg, "ddd");
-	assert_true(longest_run(err.msg, 'd') <= EXCHANGE_TEXT_MAX);
+	assert_contains(err.msg, "withheld");
+	assert_true(longest_run(err.msg, 'd') < OAUTH_ERROR_WORD_MAX);
 }
 
 /* The status and Retry-After reach the caller, which schedules the retry. */
@@ -272,25 +286,36 @@ test_retry_after(void **state)
 	assert_int_equal(res.retry_after, 0);
 }
 
-/* A body that is not JSON is never echoed, in whole or in part. */
+/*
+ * A body that is not JSON is shown only as short printable text (a
+ * gateway's "502 Bad Gateway"); one that holds what may be a credential
+ * (a JWT, or a long word) is withheld, in whole.
+ */
 static void
-test_error_body_not_echoed(void **state)
+test_error_body_shown_or_withheld(void **state)
 {
 	static const char *const bodies[] = {
-		"<html><body>" SECRET "</body></html>",
-		SECRET,
-		"{\"error\":\"" SECRET,
-		"error=" SECRET,
+		"<html><body>" SECRET_LONG "</body></html>",
+		SECRET_LONG,
+		"{\"error\":\"" SECRET_LONG,
+		"error=" SECRET_LONG,
+		"token "
+		"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl"
+		"LWJ5dGVzLWJ5dGVz"
+		" rejected",
 	};
+	struct err err;
 
 	for (size_t i = 0; i < ARRAY_LEN(bodies); i++) {
-		struct err err;
-
 		parse_fails(502, bodies[i], strlen(bodies[i]), ERR_STATUS,
 		    &err);
-		assert_not_contains(err.msg, "<html");
 		assert_not_contains(err.msg, "SECRET");
+		assert_not_contains(err.msg, "c2lnbmF0dXJl");
+		assert_contains(err.msg, "withheld");
 	}
+	parse_fails(502, LIT("upstream connect error or disconnect"),
+	    ERR_STATUS, &err);
+	assert_contains(err.msg, "upstream connect error or disconnect");
 }
 
 int
@@ -308,7 +333,7 @@ main(void)
 		cmocka_unit_test(test_error_response),
 		cmocka_unit_test(test_error_text_cleaned),
 		cmocka_unit_test(test_retry_after),
-		cmocka_unit_test(test_error_body_not_echoed),
+		cmocka_unit_test(test_error_body_shown_or_withheld),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
