@@ -305,7 +305,9 @@ def test_http_401_error_without_description(sidecar):
                                           (503, "text/plain"),
                                           (400, "application/json")])
 def test_http_error_raw_body_never_logged(sidecar, status, ctype):
-    marker = "RAWBODY" + secrets.token_hex(8)
+    # A word as long as a token is withheld from the excerpt of a text
+    # body, and JSON members other than the error's are never shown.
+    marker = "RAWBODY" + secrets.token_hex(24)
     body = "<html><body>failure %s</body></html>" % marker
     if ctype == "application/json":
         body = '{"error":"invalid_request","debug":"%s"}' % marker
@@ -317,6 +319,19 @@ def test_http_error_raw_body_never_logged(sidecar, status, ctype):
         "raw response body logged\n%s" % res
     assert any(str(status) in r["_line"] for r in res.errors), \
         "status %d not named\n%s" % (status, res)
+
+
+@pytest.mark.parametrize("ctype", ["text/plain", "text/html"])
+def test_http_error_short_text_body_is_shown(sidecar, ctype):
+    # A gateway's plain answer says what went wrong: it is logged, cleaned
+    # and bounded (issue 13), where it used to read "not JSON".
+    srv = sidecar.server()
+    srv.push(Reply(status=502, body="upstream connect error or disconnect",
+                   content_type=ctype))
+    res = sidecar.run(srv)
+    expect_failure(sidecar, res)
+    assert any("upstream connect error or disconnect" in r.get("error", "")
+               for r in res.errors), str(res)
 
 
 def test_error_description_cannot_forge_log_lines(sidecar):
