@@ -243,6 +243,19 @@ def test_http_probes_on_the_listener(name, spec):
         # asks /livez (is the loop turning), never /readyz.
         assert get["path"] == PROBE_PATHS[kind], kind
         assert 1 <= probe["timeoutSeconds"] <= probe.get("periodSeconds", 10)
+    # A scrape config that reads the (conventional) annotations finds the
+    # listener's /metrics.
+    notes = spec_annotations(name)
+    if "prometheus.io/scrape" in notes:
+        assert notes["prometheus.io/port"] == port
+        assert notes["prometheus.io/path"] == "/metrics"
+
+
+def spec_annotations(name):
+    path = os.path.join(ROOT, "config", name.split(":")[0])
+    with open(path) as f:
+        obj = next(yaml.safe_load_all(f))
+    return obj["spec"]["template"]["metadata"].get("annotations", {})
 
 
 def test_init_container_shape():
