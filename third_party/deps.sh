@@ -18,7 +18,7 @@ demo_pkgs="$build_pkgs python3"
 bench_pkgs="$build_pkgs python3 valgrind curl strace binutils golang-go"
 # The image test runs its own dockerd and builds its base from Debian.
 image_pkgs="docker.io mmdebstrap python3 openssl"
-manifests_pkgs="python3 python3-pytest python3-yaml"
+manifests_pkgs="python3 python3-pytest python3-yaml strace"
 # make ARCH=arm64: Debian's cross compiler and musl for arm64 (multiarch:
 # the arm64 architecture is added to dpkg first); its tests run the binary
 # under qemu-user.

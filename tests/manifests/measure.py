@@ -17,6 +17,14 @@ Debian's full bundle (what a trust-manager Bundle with public roots holds).
   about once a second; VmHWM and smaps_rollup are read from /proc while it
   runs, and CPU per refresh is the growth of utime+stime+cutime+cstime
   (/proc/PID/stat) over the refreshes, divided by their number.
+* probes, against a server issuing 1 h tokens (no refresh while measuring):
+  an exec probe is `check` run PROBE_RUNS times (VmHWM at exit and CPU
+  from wait4, as for `once`); an httpGet probe is PROBE_GETS GETs of each
+  path to `run`'s listener (HEALTH_ADDR), costed as the growth of the
+  sidecar's own utime+stime and its Rss before and after. Then the idle
+  listener: the system calls strace -f sees in IDLE_SECONDS (0 expected).
+  Neither counts what the node pays around a probe: the runtime's exec
+  (runc, a process in the container's cgroup) or the kubelet's GET.
 """
 
 import ctypes
@@ -34,11 +42,16 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 import certs  # noqa: E402
+from conftest import free_port  # noqa: E402
 from exchange_server import ExchangeServer, server_context  # noqa: E402
+from probes import http_get, idle_syscalls  # noqa: E402
 
 DEBIAN_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 ONCE_RUNS = 20
 RUN_SECONDS = 30
+PROBE_RUNS = 50
+PROBE_GETS = 2000
+IDLE_SECONDS = 5
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -50,11 +63,12 @@ def proc_kb(pid, name, field):
     raise KeyError(field)
 
 
-def cpu_s(pid):
+def cpu_s(pid, children=True):
+    """utime+stime of pid, and of its waited-for children unless told."""
     with open("/proc/%d/stat" % pid) as f:
         # After the ")" of comm: fields 14-17 of proc(5) are at 11..14.
         rest = f.read().rsplit(")", 1)[1].split()
-    return sum(int(v) for v in rest[11:15]) / TICK
+    return sum(int(v) for v in rest[11:15 if children else 13]) / TICK
 
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -132,6 +146,64 @@ def measure_run(binary, env, server):
     return hwm, rss_max, pss_max, refreshes, cpu / max(refreshes, 1)
 
 
+def measure_exec_probe(binary, env):
+    """(max VmHWM KiB, average CPU s) of `check` over PROBE_RUNS runs."""
+    rss, cpu = [], []
+    for _ in range(PROBE_RUNS):
+        status, hwm, ru = run_to_exit(binary, ["check"], env)
+        if status != 0:
+            sys.exit("measure: `check` exited %d" % status)
+        rss.append(hwm)
+        cpu.append(ru.ru_utime + ru.ru_stime)
+    return max(rss), sum(cpu) / len(cpu)
+
+
+def measure_get(pid, port, path):
+    """(sidecar CPU s per GET, Rss KiB before, after) over PROBE_GETS."""
+    rss0, cpu0 = proc_kb(pid, "smaps_rollup", "Rss"), cpu_s(pid, False)
+    for _ in range(PROBE_GETS):
+        status, body = http_get("127.0.0.1", port, path, 1)
+        if status != 200:
+            sys.exit("measure: GET %s: %s %s" % (path, status, body))
+    cpu = cpu_s(pid, False) - cpu0
+    return cpu / PROBE_GETS, rss0, proc_kb(pid, "smaps_rollup", "Rss")
+
+
+def measure_probes(binary, env, chain):
+    """Print an exec probe's cost against an httpGet probe's, and the idle
+    listener's system calls."""
+    with ExchangeServer(server_context(chain.server_chain, chain.server_key),
+                        expires_in=3600) as server:
+        port = free_port()
+        env = dict(env, EXCHANGE_URL=server.url("/v1/token"),
+                   REFRESH_INTERVAL="1h", HEALTH_ADDR="127.0.0.1:%d" % port)
+        p = subprocess.Popen([binary, "run"], env=env,
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            end = time.monotonic() + 10
+            while http_get("127.0.0.1", port, "/readyz", 1)[0] != 200:
+                if time.monotonic() > end:
+                    sys.exit("measure: /readyz never answered 200")
+                time.sleep(0.05)
+            hwm, cpu = measure_exec_probe(binary, env)
+            print("exec probe (`check`): VmHWM %d KiB (max of %d runs), CPU "
+                  "%.2f ms average" % (hwm, PROBE_RUNS, cpu * 1e3))
+            for path in ("/readyz", "/livez", "/metrics"):
+                per, rss0, rss1 = measure_get(p.pid, port, path)
+                print("httpGet %-8s: sidecar CPU %.1f us per GET (%d GETs), "
+                      "Rss %d -> %d KiB" % (path, per * 1e6, PROBE_GETS,
+                                            rss0, rss1))
+            calls = idle_syscalls(p.pid, IDLE_SECONDS)
+            print("idle listener: %d system calls in %d s (strace -f)%s" %
+                  (len(calls), IDLE_SECONDS,
+                   "".join("\n  " + c for c in calls[:10])))
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=5)
+
+
 def main(argv):
     binary = os.path.abspath(argv[1] if len(argv) > 1 else
                              os.path.join(ROOT, "build", "tokenbridge-sidecar"))
@@ -170,6 +242,7 @@ def main(argv):
                       "%d KiB; %d refreshes in %d s, CPU %.1f ms per "
                       "refresh" % (label, hwm, rss_max, pss_max, n,
                                    RUN_SECONDS, per * 1e3))
+                measure_probes(binary, env, chain)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

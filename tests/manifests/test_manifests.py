@@ -7,12 +7,16 @@ as each manifest gives it, run for real.
 The schemas themselves are checked by validate.mjs (kubernetes-models).
 The run tests start build/tokenbridge-sidecar with exactly the environment
 of the manifest's tokenbridge container, its mount paths rewritten into a
-temporary directory and EXCHANGE_URL pointed at a local HTTPS exchange
-server, and run its probes' commands the way the kubelet would.
+temporary directory, EXCHANGE_URL pointed at a local HTTPS exchange
+server and HEALTH_ADDR at a free loopback port, and run its probes the way
+the kubelet would: an HTTP GET to the listener with the probe's
+timeoutSeconds, before and after the first token. The exec variant the
+README shows (`check`) is run as a command.
 """
 
 import glob
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -28,7 +32,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 import certs  # noqa: E402
-from exchange_server import ExchangeServer, server_context  # noqa: E402
+from conftest import free_port  # noqa: E402
+from exchange_server import ExchangeServer, Reply, server_context  # noqa: E402
+from probes import container_port, http_get, idle_syscalls, passes  # noqa: E402
 
 BINARY = os.path.join(ROOT, "build", "tokenbridge-sidecar")
 IMAGE_BINARY = "/tokenbridge-sidecar"
@@ -40,6 +46,10 @@ DROP_IN_ENV = {"SA_TOKEN_PATH", "OUTPUT_TOKEN_PATH", "EXCHANGE_URL",
 RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir",
                       "ephemeral", "persistentVolumeClaim", "projected",
                       "secret"}
+# What each probe may ask the listener (src/health.c serves these paths).
+PROBE_PATHS = {"startupProbe": "/readyz", "readinessProbe": "/readyz",
+               "livenessProbe": "/livez"}
+README = os.path.join(ROOT, "README.md")
 
 
 def pod_specs():
@@ -190,16 +200,62 @@ def test_sidecar_env_and_mounts(name, spec):
         assert res["requests"][kind] and res["limits"][kind], kind
 
 
+def probes_of(container):
+    return {k: container[k] for k in PROBE_PATHS if k in container}
+
+
 def test_native_sidecar_shape():
     spec = dict(PODS)["native-sidecar.yaml:Deployment"]
     side = sidecar(spec)
     assert side in spec["initContainers"]
     assert side["restartPolicy"] == "Always"
     assert side["args"] == ["run"]
-    for probe in ("startupProbe", "readinessProbe"):
-        assert side[probe]["exec"]["command"] == [IMAGE_BINARY, "check"]
-    # A restart cannot mend an unreachable exchange server.
-    assert "livenessProbe" not in side
+    # The app waits for the first token: every second, up to 2 minutes.
+    startup = side["startupProbe"]
+    assert (startup["periodSeconds"], startup["failureThreshold"]) == (1, 120)
+    assert set(probes_of(side)) >= {"startupProbe", "readinessProbe"}
+
+
+def test_deployment_shape():
+    spec = dict(PODS)["deployment.yaml:Deployment"]
+    side = sidecar(spec)
+    assert side in spec["containers"]
+    assert side["args"] == ["run"]
+    assert "readinessProbe" in side
+
+
+def run_pods():
+    return [(n, s) for n, s in PODS if sidecar(s)["args"] == ["run"]]
+
+
+@pytest.mark.parametrize("name,spec", run_pods(),
+                         ids=[n for n, _ in run_pods()])
+def test_http_probes_on_the_listener(name, spec):
+    side = sidecar(spec)
+    host, _, port = env_of(side)["HEALTH_ADDR"].rpartition(":")
+    # The kubelet connects to the pod's IP, not to loopback.
+    assert host in ("", "0.0.0.0", "[::]"), host
+    for kind, probe in probes_of(side).items():
+        get = probe["httpGet"]
+        assert get.get("scheme", "HTTP") == "HTTP", kind
+        assert container_port(side, get["port"]) == int(port), kind
+        # A restart cannot mend an unreachable exchange server: liveness
+        # asks /livez (is the loop turning), never /readyz.
+        assert get["path"] == PROBE_PATHS[kind], kind
+        assert 1 <= probe["timeoutSeconds"] <= probe.get("periodSeconds", 10)
+    # A scrape config that reads the (conventional) annotations finds the
+    # listener's /metrics.
+    notes = spec_annotations(name)
+    if "prometheus.io/scrape" in notes:
+        assert notes["prometheus.io/port"] == port
+        assert notes["prometheus.io/path"] == "/metrics"
+
+
+def spec_annotations(name):
+    path = os.path.join(ROOT, "config", name.split(":")[0])
+    with open(path) as f:
+        obj = next(yaml.safe_load_all(f))
+    return obj["spec"]["template"]["metadata"].get("annotations", {})
 
 
 def test_init_container_shape():
@@ -243,10 +299,25 @@ def pod_env(spec, server, tmp):
         w.write(r.read())
     path = urllib.parse.urlsplit(env["EXCHANGE_URL"]).path
     env["EXCHANGE_URL"] = server.url(path)
+    if "HEALTH_ADDR" in env:
+        # Loopback here, where the pod has its own network namespace.
+        env["HEALTH_ADDR"] = "127.0.0.1:%d" % free_port()
     return side, env
 
 
-def run_probe(probe, env):
+def kubelet_probe(side, probe, env):
+    """(passed, status, body) of one httpGet probe of side's listener, at
+    env's HEALTH_ADDR, within the probe's timeoutSeconds."""
+    get = probe["httpGet"]
+    assert container_port(side, get["port"]) == \
+        int(env_of(side)["HEALTH_ADDR"].rpartition(":")[2])
+    port = int(env["HEALTH_ADDR"].rpartition(":")[2])
+    status, body = http_get("127.0.0.1", port, get["path"],
+                            probe.get("timeoutSeconds", 1))
+    return passes(status), status, body
+
+
+def run_exec_probe(probe, env):
     cmd = probe["exec"]["command"]
     assert cmd[0] == IMAGE_BINARY
     return subprocess.run([BINARY, *cmd[1:]], env=env, capture_output=True,
@@ -276,30 +347,117 @@ def test_once_with_manifest_env(name, spec, server, tmp_path):
     check_token(env, server)
 
 
-@by_command("run")
-def test_run_and_probes_with_manifest_env(name, spec, server, tmp_path):
-    side, env = pod_env(spec, server, str(tmp_path))
-    probes = [side[k] for k in ("startupProbe", "readinessProbe") if k in side]
-    assert probes
-    for probe in probes:
-        p = run_probe(probe, env)
-        assert p.returncode == 1, "probe passed before any token: " + p.stderr
-    proc = subprocess.Popen([BINARY, *side["args"]], env=env,
+def spawn(side, env):
+    return subprocess.Popen([BINARY, *side["args"]], env=env,
                             stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    status = proc.wait(timeout=5)
+    proc.stderr.close()
+    assert status == 0
+
+
+def wait_until(what, proc, cond, seconds=10):
+    end = time.monotonic() + seconds
+    while not cond():
+        assert time.monotonic() < end, what
+        assert proc.poll() is None, proc.stderr.read().decode()
+        time.sleep(0.05)
+
+
+@by_command("run")
+def test_run_and_http_probes_with_manifest_env(name, spec, server, tmp_path):
+    side, env = pod_env(spec, server, str(tmp_path))
+    probes = probes_of(side)
+    # Before the container starts: nothing listens, every probe fails.
+    for kind, probe in probes.items():
+        assert not kubelet_probe(side, probe, env)[0], kind
+    # The first exchange is refused for 2 s: the loop runs, no token yet.
+    before = len(server.requests)
+    server.push(Reply(status=503, headers=[("Retry-After", "2")],
+                      body={"error": "temporarily_unavailable"}))
+    proc = spawn(side, env)
     try:
+        wait_until("no first exchange", proc,
+                   lambda: len(server.requests) > before)
+        for kind, probe in probes.items():
+            ok, status, body = kubelet_probe(side, probe, env)
+            if kind == "livenessProbe":
+                assert ok and status == 200, (kind, status, body)
+            else:
+                assert (ok, status) == (False, 503), (kind, status, body)
+                assert body.count("\n") == 1 and "token" in body, body
         # The kubelet's loop: the first probe, every periodSeconds (sped up).
-        end = time.monotonic() + 10
-        while run_probe(probes[0], env).returncode != 0:
-            assert time.monotonic() < end, "probe never passed"
-            assert proc.poll() is None, proc.stderr.read().decode()
-            time.sleep(0.05)
+        first = next(iter(probes.values()))
+        wait_until("probe never passed", proc,
+                   lambda: kubelet_probe(side, first, env)[0])
         check_token(env, server)
-        for probe in probes:
-            p = run_probe(probe, env)
+        for kind, probe in probes.items():
+            ok, status, body = kubelet_probe(side, probe, env)
+            assert ok and status == 200, (kind, status, body)
+            assert server.issued_tokens[-1] not in body
+    finally:
+        stop(proc)
+
+
+def readme_probes():
+    """Every probe in the README's yaml blocks, as {kind: probe} per block."""
+    with open(README) as f:
+        blocks = re.findall(r"```yaml\n(.*?)```", f.read(), re.S)
+    out = [yaml.safe_load(b) for b in blocks]
+    return [{k: v for k, v in b.items() if k in PROBE_PATHS} for b in out
+            if isinstance(b, dict) and set(b) & set(PROBE_PATHS)]
+
+
+def test_readme_shows_both_variants():
+    kinds = [{"exec" if "exec" in p else "httpGet" for p in b.values()}
+             for b in readme_probes()]
+    assert {"exec"} in kinds and {"httpGet"} in kinds, kinds
+    spec = dict(PODS)["native-sidecar.yaml:Deployment"]
+    for block in readme_probes():
+        for kind, probe in block.items():
+            if "httpGet" in probe:
+                assert probe == sidecar(spec)[kind], kind
+
+
+def test_readme_exec_probe_with_manifest_env(server, tmp_path):
+    """The exec variant, for users without a listener: `check` with the
+    native sidecar's environment, HEALTH_ADDR unset."""
+    spec = dict(PODS)["native-sidecar.yaml:Deployment"]
+    side, env = pod_env(spec, server, str(tmp_path))
+    del env["HEALTH_ADDR"]
+    probes = next(b for b in readme_probes()
+                  if all("exec" in p for p in b.values()))
+    for probe in probes.values():
+        p = run_exec_probe(probe, env)
+        assert p.returncode == 1, "probe passed before any token: " + p.stderr
+    proc = spawn(side, env)
+    try:
+        first = next(iter(probes.values()))
+        wait_until("probe never passed", proc,
+                   lambda: run_exec_probe(first, env).returncode == 0)
+        check_token(env, server)
+        for probe in probes.values():
+            p = run_exec_probe(probe, env)
             assert p.returncode == 0 and p.stderr == "", p.stderr
     finally:
-        proc.send_signal(signal.SIGTERM)
-        status = proc.wait(timeout=5)
-        proc.stderr.close()
-    assert status == 0
+        stop(proc)
+
+
+@by_command("run")
+def test_idle_listener_makes_no_system_call(name, spec, server, tmp_path):
+    """With the token written and one probe answered, the sidecar waits in
+    one ppoll until its next refresh: strace sees no system call."""
+    side, env = pod_env(spec, server, str(tmp_path))
+    probe = side["readinessProbe"]
+    proc = spawn(side, env)
+    try:
+        wait_until("never ready", proc,
+                   lambda: kubelet_probe(side, probe, env)[0])
+        time.sleep(0.1)
+        assert idle_syscalls(proc.pid, 2) == []
+    finally:
+        stop(proc)

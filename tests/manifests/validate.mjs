@@ -26,6 +26,37 @@ async function validate(obj) {
   new Model(obj).validate();
 }
 
+// [container/probe name, probe] of every probe in the object's pod.
+function probes(obj) {
+  const pod = obj.spec.template.spec;
+  const out = [];
+  for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+    for (const k of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+      if (c[k]) out.push([`${c.name}/${k}`, c[k]]);
+    }
+  }
+  return out;
+}
+
+// Ways to break a probe by type: [what, function breaking a probe].
+function probeBreaks(probe) {
+  const out = [["a string timeoutSeconds", (p) => { p.timeoutSeconds = "1s"; }]];
+  if (probe.httpGet) {
+    out.push(["a boolean httpGet port", (p) => { p.httpGet.port = true; }]);
+    out.push(["a number httpGet path", (p) => { p.httpGet.path = 8081; }]);
+  }
+  return out;
+}
+
+async function refused(obj, name, what) {
+  try {
+    await validate(obj);
+    report(false, name, `${what} passed`);
+  } catch {
+    report(true, `${name} refused: ${what}`);
+  }
+}
+
 let passed = 0;
 let failed = 0;
 function report(ok, name, detail) {
@@ -51,14 +82,17 @@ for (const file of process.argv.slice(2)) {
       report(false, name, e.message);
       continue;
     }
-    // The validator is live: a wrong type in the same object is refused.
+    // The validator is live: a wrong type in the same object is refused,
+    // at the pod and in every probe.
     const broken = structuredClone(obj);
     broken.spec.template.spec.securityContext.runAsNonRoot = "yes";
-    try {
-      await validate(broken);
-      report(false, `${name} (broken copy)`, "a string runAsNonRoot passed");
-    } catch {
-      report(true, `${name} (broken copy refused)`);
+    await refused(broken, `${name} (broken copy)`, "a string runAsNonRoot");
+    for (const [where, probe] of probes(obj)) {
+      for (const [what, breakIt] of probeBreaks(probe)) {
+        const copy = structuredClone(obj);
+        breakIt(probes(copy).find(([w]) => w === where)[1]);
+        await refused(copy, `${name} ${where} (broken copy)`, what);
+      }
     }
   }
 }
