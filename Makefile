@@ -36,8 +36,9 @@ BEARSSL_SRC := $(BEARSSL_DIR)/src
 INC := $(B)/include
 JSMN_H := $(INC)/jsmn.h
 
-SRCS := $(wildcard src/*.c)
-LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+# src/ is grouped by layer, one folder each (README, "Architecture").
+SRCS := $(wildcard src/*/*.c)
+LIB_SRCS := $(filter-out src/run/main.c,$(SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -45,7 +46,8 @@ WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wno-unused-parameter \
 	-Wno-format-truncation -Wdate-time
 DEFS := -D_GNU_SOURCE -DTB_VERSION='"$(VERSION)"'
-INCS := -Isrc -I$(INC) -I$(BEARSSL_SRC)/inc
+INCS := $(patsubst %/,-I%,$(sort $(dir $(wildcard src/*/*.h)))) -I$(INC) \
+	-I$(BEARSSL_SRC)/inc
 
 # Release: size first, no unwind tables, and a static PIE so that the
 # process holding the credential still gets ASLR. musl-gcc's spec always
@@ -221,7 +223,7 @@ $(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(call objs,asan,$(LIB_SRCS)) \
 # The refresh schedule driven for a simulated fleet (tests/fleet/fleet.c):
 # the real schedule functions, a seeded generator, no clock or network.
 FLEET_BIN := $(B)/fleet/fleet
-$(FLEET_BIN): tests/fleet/fleet.c $(call objs,asan,src/schedule.c)
+$(FLEET_BIN): tests/fleet/fleet.c $(call objs,asan,src/run/schedule.c)
 	@mkdir -p $(@D)
 	$(HOST_CC) $(DBG_CFLAGS) $(SAN) $(WARN) -Werror $(DEFS) $(INCS) \
 		-o $@ $^
@@ -380,7 +382,7 @@ demo: $(BIN)
 # include paths, with BearSSL and jsmn fetched into $(B)/ first.
 LINT_FLAGS := -std=c11 $(DEFS) $(INCS)
 CHECK_SRCS := $(SRCS) $(UNIT_SRCS) $(FUZZ_SRCS) tests/oauth/request.c
-FORMAT_FILES := $(wildcard src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c \
+FORMAT_FILES := $(wildcard src/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c \
 	tests/fleet/*.c tests/x509/*.c tests/oauth/*.c)
 SCRIPTS := .ci/run $(wildcard third_party/*.sh) \
 	$(sort $(shell find tests -name '*.sh'))

@@ -492,7 +492,7 @@ def component(origin, bearssl_dirs):
     if m:
         return "BearSSL " + bearssl_dirs.get(m.group(1), "(other)")
     if re.match(r"build/(\S+/)?obj/musl/", origin):
-        return "tokenbridge src/*.c"
+        return "tokenbridge src/*/*.c"
     if "musl" in origin:
         return "musl libc"
     if "/gcc/" in origin:

@@ -46,7 +46,7 @@ DROP_IN_ENV = {"SA_TOKEN_PATH", "OUTPUT_TOKEN_PATH", "EXCHANGE_URL",
 RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir",
                       "ephemeral", "persistentVolumeClaim", "projected",
                       "secret"}
-# What each probe may ask the listener (src/health.c serves these paths).
+# What each probe may ask the listener (src/run/health.c serves these paths).
 PROBE_PATHS = {"startupProbe": "/readyz", "readinessProbe": "/readyz",
                "livenessProbe": "/livez"}
 README = os.path.join(ROOT, "README.md")
