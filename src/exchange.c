@@ -282,7 +282,8 @@ connected(struct exchange *x, struct err *err)
 	net_dial_close(&x->dial);
 	net_stream(&x->conn, &x->sock);
 	x->s = &x->sock;
-	http_call_init(&x->call, x->request, x->req_len, &x->reader);
+	http_call_init(&x->call, x->request, x->req_len, &x->reader,
+	    x->deadline);
 	x->phase = EXCHANGE_HTTP;
 	if (!x->cfg->url.tls)
 		return 0;
@@ -338,8 +339,9 @@ exchange_step(struct exchange *x, short revents, struct err *err)
 {
 	int r;
 
-	if (revents == 0 && x->phase != EXCHANGE_DIAL &&
-	    event_now() >= x->deadline)
+	/* Past the deadline whatever the socket says: a server that keeps
+	 * the socket readable must not keep the exchange alive. */
+	if (x->phase != EXCHANGE_DIAL && event_now() >= x->deadline)
 		return server_timeout(x, err);
 	if ((r = advance(x, revents, err)) != EXCHANGE_OK)
 		return r;

@@ -68,6 +68,9 @@ def test_interim_flood_is_bounded_by_the_deadline_once(sidecar):
     finally:
         flood.stop()
     assert res.rc == 1 and res.elapsed < 2.5, str(res)
+    assert len(res.errors) == 1 and \
+        "did not answer within EXCHANGE_TIMEOUT" in res.errors[0]["error"], \
+        str(res)
 
 
 def test_interim_flood_leaves_sigterm_and_probes_working(sidecar):
@@ -79,8 +82,8 @@ def test_interim_flood_leaves_sigterm_and_probes_working(sidecar):
         try:
             time.sleep(0.5)
             assert get(port, "/livez", timeout=1)[0] == 200
-            assert wait_for(lambda: "EXCHANGE_TIMEOUT" in h.stderr_now(), 3), \
-                h.stderr_now()
+            assert wait_for(lambda: "token refresh failed" in h.stderr_now(),
+                            3), h.stderr_now()
         finally:
             res = stop(sidecar, h)
     finally:
