@@ -2,10 +2,14 @@
 that the state machine and the listener must survive. Each test names the
 finding it reproduces."""
 
+import os
+import signal
 import socket
+import subprocess
 import threading
 import time
 
+from conftest import free_port
 from test_health import get, spawn_with_listener
 from test_run_mode import stop, wait_for
 
@@ -132,3 +136,36 @@ def test_a_connect_flood_does_not_starve_probes(sidecar):
         res = stop(sidecar, h)
     assert failed <= 2, "%d of 20 probes failed under a connect flood" % failed
     assert res.rc == 0, str(res)
+
+
+def test_the_resolver_child_holds_no_listener_and_no_token(sidecar):
+    """F3: the resolver is a fork() without exec: it inherits the health
+    listener, its clients, the timers, the token directory and a copy of
+    the ServiceAccount token, and outlives a SIGKILLed parent with the
+    health port still bound (a restarted container cannot listen)."""
+    dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    dns.bind(("127.0.0.77", 53))      # a DNS server that never answers
+    port = free_port()
+    h = sidecar.spawn(None, args=("run",), resolv_conf="nameserver 127.0.0.77\n",
+                      env={"EXCHANGE_URL": "http://tb-review.invalid/token",
+                           "ALLOW_INSECURE_HTTP": "true", "CA_BUNDLE_PATH": None,
+                           "EXCHANGE_TIMEOUT": "30s",
+                           "HEALTH_ADDR": "127.0.0.1:%d" % port})
+    try:
+        assert wait_for(lambda: children(h.proc.pid), 5), h.stderr_now()
+        kid = children(h.proc.pid)[0]
+        fds = [os.readlink("/proc/%d/fd/%s" % (kid, f))
+               for f in os.listdir("/proc/%d/fd" % kid)]
+        held = [f for f in fds if f.startswith(("socket:", "anon_inode:"))
+                or f.startswith(str(sidecar.out_path.parent))]
+        assert not held, "the resolver child holds %r" % held
+    finally:
+        h.proc.send_signal(signal.SIGTERM)
+        sidecar.finish(h, timeout=5)
+        dns.close()
+
+
+def children(pid):
+    out = subprocess.run(["ps", "--ppid", str(pid), "-o", "pid="],
+                         capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
