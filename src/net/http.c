@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "date.h"
+#include "event.h"
 #include "http.h"
 
 enum chunk_state { CS_SIZE, CS_DATA, CS_DATA_END, CS_TRAILER, CS_DONE };
@@ -632,13 +633,14 @@ http_retry_after(const char *value, int64_t now, uint64_t *seconds)
 
 void
 http_call_init(struct http_call *c, const char *req, size_t req_len,
-    struct http_reader *r)
+    struct http_reader *r, int64_t deadline)
 {
 	c->req = req;
 	c->req_len = req_len;
 	c->sent = 0;
 	c->flushed = false;
 	c->reader = r;
+	c->deadline = deadline;
 }
 
 static enum http_step
@@ -688,6 +690,8 @@ http_call_step(struct http_call *c, struct stream *s, short *events,
 		if (n < 0)
 			return err_wrap(err, "reading the response");
 		st = http_reader_commit(r, (size_t)n, err);
-	} while (st == HTTP_MORE);
+		/* A server that sends without end (1xx answers, say) must
+		 * not keep this loop, and the process, from its deadline. */
+	} while (st == HTTP_MORE && event_now() < c->deadline);
 	return st;
 }

@@ -120,11 +120,16 @@ struct http_call {
 	size_t sent;
 	bool flushed; /* the whole request is on the wire */
 	struct http_reader *reader;
+	int64_t deadline; /* event_now() ms: reading yields to the caller */
 };
 
-/* Prepare to send req[0..req_len) and read the answer with `r`. */
+/*
+ * Prepare to send req[0..req_len) and read the answer with `r`. Past
+ * `deadline`, a step returns HTTP_MORE even while the server keeps
+ * sending, so that the caller's own deadline check ends the call.
+ */
 void http_call_init(struct http_call *c, const char *req, size_t req_len,
-    struct http_reader *r);
+    struct http_reader *r, int64_t deadline);
 
 /*
  * Go as far as the stream allows. Returns HTTP_DONE with the reader's

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +49,23 @@ lookup(const char *host, uint16_t port, struct net_answer *a)
 	freeaddrinfo(res);
 }
 
+/*
+ * The resolver child is a fork without exec: it would keep the health
+ * listener (bound for as long as a lookup hangs, even after the parent is
+ * killed), its clients, the timers and the token directory. Keep only
+ * the standard streams and the answer pipe, moved to descriptor 3. On a
+ * kernel without close_range (before 5.9) the others stay, as before.
+ * Returns the pipe's descriptor.
+ */
+static int
+child_descriptors(int pipe_fd)
+{
+	if (pipe_fd != 3 && dup2(pipe_fd, 3) == -1)
+		return pipe_fd;
+	(void)syscall(SYS_close_range, 4u, ~0u, 0u);
+	return 3;
+}
+
 int
 net_dial_start(struct net_dial *d, const char *host, uint16_t port,
     int64_t deadline, struct err *err)
@@ -73,6 +91,7 @@ net_dial_start(struct net_dial *d, const char *host, uint16_t port,
 	}
 	if (d->child == 0) {
 		close(p[0]);
+		p[1] = child_descriptors(p[1]);
 		lookup(host, port, &d->answer);
 		_exit(write(p[1], &d->answer, sizeof d->answer) ==
 		            (ssize_t)sizeof d->answer ?

@@ -329,7 +329,8 @@ connected(struct exchange *x, struct err *err)
 	net_dial_close(&x->dial);
 	net_stream(&x->conn, &x->sock);
 	x->hop = &x->sock;
-	http_call_init(&x->call, x->request, x->req_len, &x->reader);
+	http_call_init(&x->call, x->request, x->req_len, &x->reader,
+	    x->deadline);
 	if (x->proxy != NULL) {
 		(void)snprintf(x->via, sizeof x->via, "via %s",
 		    x->proxy->shown);
@@ -456,8 +457,9 @@ exchange_step(struct exchange *x, short revents, struct err *err)
 {
 	int r;
 
-	if (revents == 0 && x->phase != EXCHANGE_DIAL &&
-	    event_now() >= x->deadline)
+	/* Past the deadline whatever the socket says: a server that keeps
+	 * the socket readable must not keep the exchange alive. */
+	if (x->phase != EXCHANGE_DIAL && event_now() >= x->deadline)
 		return peer_timeout(x, err);
 	if ((r = advance(x, revents, err)) != EXCHANGE_OK)
 		return r;

@@ -10,6 +10,7 @@
 
 #include <poll.h>
 
+#include "event.h"
 #include "http.h"
 #include "url.h"
 
@@ -760,7 +761,7 @@ roundtrip(struct script *sc, size_t cap, struct http_response *resp,
 
 	assert_non_null(buf);
 	http_reader_init(&r, buf, cap, resp);
-	http_call_init(&call, req, sizeof req - 1, &r);
+	http_call_init(&call, req, sizeof req - 1, &r, EVENT_NEVER);
 	while ((st = http_call_step(&call, &s, &events, err)) == HTTP_MORE)
 		assert_true(events == POLLIN || events == POLLOUT);
 	if (st == HTTP_DONE) {
@@ -790,6 +791,56 @@ test_roundtrip(void **state)
 	assert_int_equal(roundtrip(&sc, HTTP_READER_BUF, &resp, &err), 0);
 	assert_int_equal(resp.status, 200);
 	assert_int_equal(sc.off, sc.in_len);
+}
+
+/* A server that sends 100 Continue for ever; counts the reads. */
+static ssize_t
+endless_recv(void *ctx, void *buf, size_t cap, short *events, struct err *err)
+{
+	static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	size_t *reads = ctx;
+
+	if (cap > sizeof interim - 1)
+		cap = sizeof interim - 1;
+	memcpy(buf, interim, cap);
+	(*reads)++;
+	return (ssize_t)cap;
+}
+
+static ssize_t
+sink_send(void *ctx, const void *buf, size_t len, short *events,
+    struct err *err)
+{
+	return (ssize_t)len;
+}
+
+static int
+sink_flush(void *ctx, short *events, struct err *err)
+{
+	return 0;
+}
+
+static void
+test_endless_interims_yield_at_the_deadline(void **state)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nHost: h\r\n\r\n";
+	size_t reads = 0;
+	struct stream s = { sink_send, sink_flush, endless_recv, &reads };
+	struct http_response resp;
+	struct http_reader r;
+	struct http_call call;
+	struct err err = { 0 };
+	short events = 0;
+	char *buf = malloc(HTTP_READER_BUF);
+
+	assert_non_null(buf);
+	http_reader_init(&r, buf, HTTP_READER_BUF, &resp);
+	/* Past its deadline, the call gives the caller its turn after one
+	 * read instead of reading for as long as the server sends. */
+	http_call_init(&call, req, sizeof req - 1, &r, event_now() - 1);
+	assert_int_equal(http_call_step(&call, &s, &events, &err), HTTP_MORE);
+	assert_int_equal(reads, 1);
+	free(buf);
 }
 
 static void
@@ -835,6 +886,7 @@ main(void)
 		cmocka_unit_test(test_chunked),
 		cmocka_unit_test(test_read_to_close),
 		cmocka_unit_test(test_interim),
+		cmocka_unit_test(test_endless_interims_yield_at_the_deadline),
 		cmocka_unit_test(test_no_body),
 		cmocka_unit_test(test_malformed_head),
 		cmocka_unit_test(test_bad_framing),
