@@ -307,8 +307,11 @@ health_listen(struct health *h, const struct config_listen *l,
 
 	h->fd = -1;
 	h->view = *view;
+	h->pend_next = 0;
 	for (i = 0; i < HEALTH_CLIENTS_MAX; i++)
 		h->c[i].fd = -1;
+	for (i = 0; i < HEALTH_PENDING_MAX; i++)
+		h->pend[i].fd = -1;
 	if (!l->set)
 		return 0;
 	h->fd = bind_listen(l, !l->any, err);
@@ -343,6 +346,13 @@ health_want(const struct health *h, struct pollfd *fds, int64_t *until)
 		if (c->fd != -1 && c->deadline < *until)
 			*until = c->deadline;
 	}
+	for (i = 0; i < HEALTH_PENDING_MAX; i++) {
+		fds[n].fd = h->pend[i].fd;
+		fds[n].events = POLLIN;
+		fds[n++].revents = 0;
+		if (h->pend[i].fd != -1 && h->pend[i].deadline < *until)
+			*until = h->pend[i].deadline;
+	}
 	return n;
 }
 
@@ -356,10 +366,10 @@ drop(struct health_client *c)
 }
 
 /*
- * A free slot for a new client; when all are taken, the oldest one still
- * sending its request gives way: a real probe sends its request at once,
- * so a slowloris holding every slot cannot lock probes out. NULL when
- * every client is being answered.
+ * A slot for a client that has started its request; when all are taken,
+ * the one that has been sending its request the longest gives way (a real
+ * probe sends its request at once). NULL when every client is being
+ * answered.
  */
 static struct health_client *
 slot(struct health *h)
@@ -380,10 +390,16 @@ slot(struct health *h)
 	return oldest;
 }
 
+/*
+ * A new connection waits in the ring of silent ones until it sends a
+ * byte; a full ring closes its oldest. A flood of connections that say
+ * nothing only turns the ring over, and never takes the slot of a client
+ * that has sent its request.
+ */
 static void
 accept_clients(struct health *h)
 {
-	struct health_client *c;
+	struct health_pending *p;
 	size_t k;
 	int fd;
 
@@ -391,16 +407,32 @@ accept_clients(struct health *h)
 		fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1)
 			return;
-		if ((c = slot(h)) == NULL) {
-			(void)send(fd, busy, sizeof busy - 1,
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		c->deadline = event_now() + HEALTH_CLIENT_MS;
-		c->in_len = c->out_len = c->out_sent = 0;
+		p = &h->pend[h->pend_next];
+		h->pend_next = (h->pend_next + 1) % HEALTH_PENDING_MAX;
+		if (p->fd != -1)
+			close(p->fd);
+		p->fd = fd;
+		p->deadline = event_now() + HEALTH_CLIENT_MS;
 	}
+}
+
+/* A silent connection spoke: it takes a client slot, or is told 503. */
+static void
+promote(struct health *h, struct health_pending *p)
+{
+	struct health_client *c = slot(h);
+
+	if (c == NULL) {
+		(void)send(p->fd, busy, sizeof busy - 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(p->fd);
+		p->fd = -1;
+		return;
+	}
+	c->fd = p->fd;
+	c->deadline = p->deadline;
+	c->in_len = c->out_len = c->out_sent = 0;
+	p->fd = -1;
 }
 
 static void
@@ -441,25 +473,55 @@ client_write(struct health_client *c)
 	drop(c);
 }
 
-void
-health_step(struct health *h, const struct pollfd *fds, size_t n)
+/* Serve the clients in slots: read, answer, write, or drop at the
+ * deadline. `fds` holds their poll slots, in order. */
+static void
+serve(struct health *h, const struct pollfd *fds, int64_t now)
 {
 	struct health_client *c;
-	int64_t now = event_now();
 	size_t i;
 
-	if (n == 0)
-		return;
-	for (i = 0; i < HEALTH_CLIENTS_MAX && i + 1 < n; i++) {
+	for (i = 0; i < HEALTH_CLIENTS_MAX; i++) {
 		c = &h->c[i];
-		if (c->fd == -1 || fds[i + 1].fd != c->fd)
+		if (c->fd == -1 || fds[i].fd != c->fd)
 			continue;
-		if (fds[i + 1].revents != 0 && c->out_len == 0)
+		if (fds[i].revents != 0 && c->out_len == 0)
 			client_read(h, c);
 		if (c->fd != -1 && c->out_len > 0)
 			client_write(c);
 		if (c->fd != -1 && now >= c->deadline)
 			drop(c);
+	}
+}
+
+void
+health_step(struct health *h, const struct pollfd *fds, size_t n)
+{
+	struct health_pending *p;
+	int64_t now = event_now();
+	size_t i;
+
+	if (n < HEALTH_FDS)
+		return;
+	serve(h, fds + 1, now);
+	for (i = 0; i < HEALTH_PENDING_MAX; i++) {
+		p = &h->pend[i];
+		if (p->fd == -1 || fds[1 + HEALTH_CLIENTS_MAX + i].fd != p->fd)
+			continue;
+		if (fds[1 + HEALTH_CLIENTS_MAX + i].revents != 0) {
+			promote(h, p);
+		} else if (now >= p->deadline) {
+			close(p->fd);
+			p->fd = -1;
+		}
+	}
+	/* What the promoted clients sent is read, and answered, at once. */
+	for (i = 0; i < HEALTH_CLIENTS_MAX; i++) {
+		if (h->c[i].fd == -1 || h->c[i].in_len != 0)
+			continue;
+		client_read(h, &h->c[i]);
+		if (h->c[i].fd != -1 && h->c[i].out_len > 0)
+			client_write(&h->c[i]);
 	}
 	if (fds[0].revents != 0)
 		accept_clients(h);
@@ -472,6 +534,9 @@ health_close(struct health *h)
 
 	for (i = 0; i < HEALTH_CLIENTS_MAX; i++)
 		drop(&h->c[i]);
+	for (i = 0; i < HEALTH_PENDING_MAX; i++)
+		if (h->pend[i].fd != -1)
+			close(h->pend[i].fd);
 	if (h->fd != -1)
 		close(h->fd);
 	h->fd = -1;

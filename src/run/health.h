@@ -3,10 +3,12 @@
  * event loop.
  *
  * HTTP/1.1 GET and HEAD of /livez, /readyz and /metrics, one request per
- * connection, answered and closed. Hostile clients are bounded: at most
- * HEALTH_CLIENTS_MAX connections at once (a new one takes the place of
- * the oldest that has not finished its request: a slowloris holding every
- * slot cannot lock probes out),
+ * connection, answered and closed. Hostile clients are bounded: a new
+ * connection waits, without buffers, in a ring of HEALTH_PENDING_MAX
+ * until it sends a byte (a flood of silent connections only turns the
+ * ring over); then it takes one of HEALTH_CLIENTS_MAX slots, in place of
+ * the client that has spent longest on its request if all are taken (a
+ * slowloris holding every slot cannot lock probes out);
  * HEALTH_REQUEST_MAX bytes of request head, HEALTH_CLIENT_MS for the
  * whole request and answer, and every step is one non-blocking system
  * call, so a flood or a slowloris never holds up a refresh, a signal or
@@ -31,8 +33,11 @@
 #define HEALTH_REQUEST_MAX 2048
 #define HEALTH_RESPONSE_MAX 8192
 #define HEALTH_CLIENT_MS 2000
-/* Poll slots health_want() may fill: the listener and every client. */
-#define HEALTH_FDS (1 + HEALTH_CLIENTS_MAX)
+/* Connections accepted that have not sent a byte yet. */
+#define HEALTH_PENDING_MAX 32
+/* Poll slots health_want() fills: the listener, every client, every
+ * silent connection. */
+#define HEALTH_FDS (1 + HEALTH_CLIENTS_MAX + HEALTH_PENDING_MAX)
 
 /* What the answers are made of; everything outlives the listener. */
 struct health_view {
@@ -52,10 +57,18 @@ struct health_client {
 	char out[HEALTH_RESPONSE_MAX];
 };
 
+/* A connection that has not said anything yet: no buffers. */
+struct health_pending {
+	int fd; /* -1: free */
+	int64_t deadline;
+};
+
 struct health {
 	int fd; /* the listening socket, -1 for none */
 	struct health_view view;
 	struct health_client c[HEALTH_CLIENTS_MAX];
+	struct health_pending pend[HEALTH_PENDING_MAX]; /* a ring */
+	size_t pend_next; /* the ring's oldest, replaced next */
 };
 
 /*
@@ -68,8 +81,8 @@ int health_listen(struct health *h, const struct config_listen *l,
 
 /*
  * Fill fds[0..HEALTH_FDS) with what the listener waits for and return how
- * many were filled (0 without a listener); *until is lowered to the
- * earliest client deadline.
+ * many were filled (HEALTH_FDS, or 0 without a listener); *until is
+ * lowered to the earliest client deadline.
  */
 size_t health_want(const struct health *h, struct pollfd *fds, int64_t *until);
 
