@@ -353,7 +353,9 @@ entry_match(const char *e, const struct url *t, const struct ip *ip)
 		return false;
 	if (ip_parse(&eip, host))
 		return ip != NULL && memcmp(eip.b, ip->b, 16) == 0;
-	return domain_match(t->host, host);
+	/* A domain entry never matches an IP target, as in x/net since
+	 * v0.36.0 (Go 1.23.7, 1.24.1): "0.1" must not exempt 10.0.0.1. */
+	return ip == NULL && domain_match(t->host, host);
 }
 
 bool
