@@ -410,6 +410,11 @@ test_bad_proxy_values(void **state)
 		{ "http://u:secret@proxy:99999", "port" },
 		{ "socks5h://proxy:1080", "SOCKS" },
 		{ "ftp://proxy", "scheme" },
+		/* Unencoded '/', '?', '#' in the password: never a host. */
+		{ "http://alice:12/34secret@proxy:3128", "percent-encode" },
+		{ "http://alice:pa?ss@proxy:3128", "percent-encode" },
+		{ "http://alice:pa#ss@proxy:3128", "percent-encode" },
+		{ "http://u:p@ss:99/x@proxy:3128", "percent-encode" },
 	};
 	struct url t = target("https://sts.example.com/");
 
