@@ -172,6 +172,13 @@ parse_proxy(struct proxy *p, const char *text, struct err *err)
 	if (n != 0)
 		s += n + 3;
 	alen = strcspn(s, "/?#");
+	/* A '/', '?' or '#' left unencoded in the password would make the
+	 * user name the proxy's host (as Go reads it): logged, resolved. */
+	if (strchr(s + alen, '@') != NULL)
+		return err_set(err, ERR_CONFIG,
+		    "%s: an '@' after the host: percent-encode '/', '?', '#' "
+		    "and '@' in the user:password part (%%2F, %%3F, %%23, %%40)",
+		    p->variable);
 	for (at = s + alen; at > s && at[-1] != '@'; at--)
 		;
 	if (at > s && set_authorization(p, s, (size_t)(at - s - 1), err) == -1)
@@ -353,7 +360,9 @@ entry_match(const char *e, const struct url *t, const struct ip *ip)
 		return false;
 	if (ip_parse(&eip, host))
 		return ip != NULL && memcmp(eip.b, ip->b, 16) == 0;
-	return domain_match(t->host, host);
+	/* A domain entry never matches an IP target, as in x/net since
+	 * v0.36.0 (Go 1.23.7, 1.24.1): "0.1" must not exempt 10.0.0.1. */
+	return ip == NULL && domain_match(t->host, host);
 }
 
 bool

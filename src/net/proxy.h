@@ -70,7 +70,8 @@ int proxy_select(struct proxy *p, const struct url *target,
  * regard to case: "*" matches every host; an IP address or CIDR range
  * matches IP literals (IPv4-mapped IPv6 addresses as their IPv4 form);
  * "example.com" matches it and every name under it, ".example.com" and
- * "*.example.com" only the names under it; an optional ":port" restricts
+ * "*.example.com" only the names under it (a domain entry never matches
+ * an IP literal, as in x/net since v0.36.0); an optional ":port" restricts
  * an entry to that port ("[v6]:port" for IPv6). Empty and malformed
  * entries are skipped. Loopback targets are not special here.
  */

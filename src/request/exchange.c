@@ -11,6 +11,7 @@
 #include "event.h"
 #include "exchange.h"
 #include "json.h"
+#include "log.h"
 #include "oauth_error.h"
 
 /* Larger lifetimes are nonsense; the schedule caps them anyway. */
@@ -27,11 +28,16 @@ build_request(struct exchange *x, const struct grant *g, struct err *err)
 		{ NULL, NULL },
 		{ NULL, NULL },
 	};
+	const char *basic = x->authorization + sizeof "Basic " - 1;
 	struct http_request req;
 
 	if (grant_form(g, x->form, sizeof x->form, &x->form_len,
 	        x->authorization, sizeof x->authorization, err) == -1)
 		return -1;
+	/* A server may quote the header back: its base64 is no piece of
+	 * the registered secret, so it is registered too. */
+	if (x->authorization[0] != '\0')
+		log_secret(LOG_SECRET_BASIC, basic, strlen(basic));
 	memset(&req, 0, sizeof req);
 	req.method = "POST";
 	req.url = &x->cfg->url;
@@ -500,6 +506,7 @@ exchange_end(struct exchange *x)
 	explicit_bzero(x->request, x->req_len);
 	explicit_bzero(x->response, x->reader.high);
 	explicit_bzero(x->connect, x->connect_len);
+	log_secret(LOG_SECRET_BASIC, NULL, 0);
 	explicit_bzero(x->authorization, strlen(x->authorization));
 	idle(x);
 }

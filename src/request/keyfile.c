@@ -169,7 +169,10 @@ walk_file(struct walk *w, const char *path, const char *kind)
 	struct stat st;
 	int fd, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	/* O_NONBLOCK: a FIFO put in the file's place must not stop the
+	 * event loop, which reloads keys; fstat then refuses it. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1)
 		return err_set(w->err, ERR_FILE, "%s: cannot open: %s", w->what,
 		    strerror(errno));
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))

@@ -148,10 +148,15 @@ choose_proxy(struct sidecar *sc, const char **shown, const char **why,
     struct err *err)
 {
 	int r = proxy_select(&sc->proxy, &sc->cfg.url, env, err);
+	const char *basic = sc->proxy.authorization + sizeof "Basic " - 1;
 
 	if (r == -1)
 		return -1;
 	sc->use_proxy = r == 1;
+	/* A proxy or token service may quote Proxy-Authorization back
+	 * (a reason phrase, an error page): redacted like the tokens. */
+	if (sc->use_proxy && sc->proxy.authorization[0] != '\0')
+		log_secret(LOG_SECRET_PROXY, basic, strlen(basic));
 	*shown = sc->use_proxy ? sc->proxy.shown : "none";
 	*why = sc->use_proxy ? sc->proxy.variable : sc->proxy.reason;
 	if (sc->use_proxy && sc->proxy.tls && !sc->cfg.url.tls)
@@ -226,6 +231,7 @@ start(struct sidecar *sc, const char *mode, int hardening_errno)
 static void
 finish(struct sidecar *sc)
 {
+	log_secret(LOG_SECRET_PROXY, NULL, 0);
 	proxy_wipe(&sc->proxy);
 	credentials_wipe(&sc->job.creds);
 	tokendir_close(&sc->out.dir);

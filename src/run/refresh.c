@@ -447,15 +447,17 @@ refresh_once(struct refresh *r, struct err *err)
 			events = 0;
 		rc = exchange_step(&r->x, events, err);
 	}
-	exchange_end(&r->x);
+	exchange_close(&r->x);
 	rc = rc == EXCHANGE_OK ? deliver(r, err) : -1;
-	/* Logged while both tokens are still known to the logger: a server
-	 * that quotes one back is redacted. */
+	/* Logged while the tokens and the client's Basic credentials are
+	 * still known to the logger: a server that quotes one back is
+	 * redacted. */
 	if (rc == 0)
 		log_success(r->cfg, &r->res, -1);
 	else
 		log_event(LOG_ERROR, "token exchange failed", "error", err->msg,
 		    "kind", err_kind_name(err->kind), (char *)NULL);
+	exchange_end(&r->x);
 	forget(r);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -50,6 +51,15 @@ subject_check(const char *path, const char *buf, size_t cap, size_t *n,
 	return 0;
 }
 
+/* Is the open descriptor a regular file? */
+static bool
+regular(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int
 tokenfile_read_subject(const char *path, char *buf, size_t cap, size_t *len,
     struct err *err)
@@ -59,10 +69,20 @@ tokenfile_read_subject(const char *path, char *buf, size_t cap, size_t *len,
 	char extra;
 	int fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	/* Never wait on a FIFO put in the file's place: the event loop
+	 * reads this (and the client secret, and the actor token). */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1)
 		return err_set(err, ERR_FILE,
 		    "reading the ServiceAccount token %s: %s", path,
 		    strerror(errno));
+	if (!regular(fd)) {
+		close(fd);
+		return err_set(err, ERR_FILE,
+		    "the ServiceAccount token %s is not a regular file: mount "
+		    "it as a file",
+		    path);
+	}
 	/* Fill the buffer, then probe for one byte more: a longer file is
 	 * refused, never silently cut. */
 	for (;;) {

@@ -33,13 +33,15 @@ void log_event(enum log_level level, const char *msg, ...)
  * by reference: the caller keeps the buffer alive until it clears the slot
  * with len 0.
  */
-#define LOG_SECRETS 5
+#define LOG_SECRETS 7
 enum log_secret_slot {
 	LOG_SECRET_SUBJECT = 0,
 	LOG_SECRET_ACCESS,
 	LOG_SECRET_ACTOR,
-	LOG_SECRET_CLIENT,   /* the client secret */
-	LOG_SECRET_ASSERTION /* a signed client assertion */
+	LOG_SECRET_CLIENT,    /* the client secret */
+	LOG_SECRET_ASSERTION, /* a signed client assertion */
+	LOG_SECRET_PROXY,     /* the proxy's Basic credentials, in base64 */
+	LOG_SECRET_BASIC      /* client_secret_basic's id:secret, in base64 */
 };
 void log_secret(enum log_secret_slot slot, const char *secret, size_t len);
 

@@ -289,8 +289,12 @@ test_no_proxy_forms(void **state)
 		{ "*example.com", "https://www.example.com/", false },
 		{ "com", "https://example.com/", true },
 		{ "example.com.", "https://example.com/", false },
-		/* A domain entry is compared with the text of an IP host. */
-		{ "0.0.1", "https://10.0.0.1/", true },
+		/* A domain entry never matches an IP host (x/net v0.36.0). */
+		{ "0.0.1", "https://10.0.0.1/", false },
+		{ "1", "https://10.0.0.1/", false },
+		{ "0.1:443", "https://10.0.0.1/", false },
+		{ "db8::1", "https://[2001:db8::1]/", false },
+		{ "0.1.example", "https://a.0.1.example/", true },
 		{ "10.0.0.0/8", "https://10.200.0.1/", true },
 		{ "10.0.0.0/08", "https://10.200.0.1/", true },
 		{ "10.0.0.0/8", "https://11.0.0.1/", false },
@@ -406,6 +410,11 @@ test_bad_proxy_values(void **state)
 		{ "http://u:secret@proxy:99999", "port" },
 		{ "socks5h://proxy:1080", "SOCKS" },
 		{ "ftp://proxy", "scheme" },
+		/* Unencoded '/', '?', '#' in the password: never a host. */
+		{ "http://alice:12/34secret@proxy:3128", "percent-encode" },
+		{ "http://alice:pa?ss@proxy:3128", "percent-encode" },
+		{ "http://alice:pa#ss@proxy:3128", "percent-encode" },
+		{ "http://u:p@ss:99/x@proxy:3128", "percent-encode" },
 	};
 	struct url t = target("https://sts.example.com/");
 
