@@ -3,18 +3,12 @@ token response (its own prefix and config in a temp dir, 127.0.0.1 on a
 free port, TLS with the generated chain)."""
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
-from conftest import expect_success, free_port
+from conftest import expect_success
 from exchange_server import random_token
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+from nginx_support import Nginx
 
 CONF = """\
 daemon off;
@@ -56,61 +50,6 @@ http {{
 """
 
 
-class Nginx:
-    def __init__(self, prefix, chain, key, body):
-        self.prefix = prefix
-        self.chain, self.key, self.body = chain, key, body
-        self.proc = None
-        self.port = None
-
-    def start(self):
-        for _attempt in range(5):
-            self.port = free_port()
-            conf = os.path.join(self.prefix, "nginx.conf")
-            with open(conf, "w") as f:
-                f.write(CONF.format(prefix=self.prefix, port=self.port,
-                                    chain=self.chain, key=self.key,
-                                    body=self.body))
-            self.proc = subprocess.Popen(
-                [NGINX, "-p", self.prefix, "-c", conf],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE)
-            end = time.monotonic() + 10
-            while time.monotonic() < end:
-                if self.proc.poll() is not None:
-                    break
-                try:
-                    socket.create_connection(("127.0.0.1", self.port),
-                                             timeout=0.2).close()
-                    return self
-                except OSError:
-                    time.sleep(0.05)
-            err = self.stop()
-        raise RuntimeError("nginx did not start: %s" % err)
-
-    def stop(self):
-        if self.proc is None:
-            return ""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        err = self.proc.stderr.read().decode(errors="replace")
-        self.proc.stderr.close()
-        self.proc = None
-        return err
-
-    def access_log(self):
-        path = os.path.join(self.prefix, "access.log")
-        if not os.path.exists(path):
-            return []
-        with open(path) as f:
-            return [json.loads(line) for line in f if line.strip()]
-
-
 @pytest.fixture
 def nginx(tmp_path, pki):
     started = []
@@ -125,7 +64,8 @@ def nginx(tmp_path, pki):
                           separators=(",", ":"))
         assert "'" not in body
         chain = pki.chain(flavour)
-        n = Nginx(str(prefix), chain.server_chain, chain.server_key, body)
+        n = Nginx(str(prefix), CONF, chain=chain.server_chain,
+                  key=chain.server_key, body=body)
         started.append(n)
         return n.start()
     yield start
