@@ -14,6 +14,37 @@ from conftest import free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
+# What every configuration here starts with (one process in the
+# foreground), the start of its http server (every path in the prefix; TLS
+# on 127.0.0.1 with the test chain) and the fixed token answer.
+PREAMBLE = """\
+daemon off;
+master_process off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log info;
+events {{ worker_connections 64; }}
+"""
+TLS_SERVER = """\
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        server_name localhost;
+        ssl_certificate {chain};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.2 TLSv1.3;
+"""
+TOKEN_LOCATION = """\
+        location = /oauth/token {{
+            default_type application/json;
+            return 200 '{body}';
+        }}
+"""
+
 
 class Nginx:
     """conf: a str.format template for nginx.conf; {prefix} and {port}

@@ -8,15 +8,9 @@ import pytest
 
 from conftest import expect_success
 from exchange_server import random_token
-from nginx_support import Nginx
+from nginx_support import PREAMBLE, TLS_SERVER, TOKEN_LOCATION, Nginx
 
-CONF = """\
-daemon off;
-master_process off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log info;
-events {{ worker_connections 64; }}
+CONF = PREAMBLE + """\
 http {{
     log_format reqs escape=json '{{"method":"$request_method",'
         '"uri":"$request_uri","proto":"$server_protocol",'
@@ -26,21 +20,7 @@ http {{
         '"cache":"$http_cache_control","ssl":"$ssl_protocol",'
         '"sni":"$ssl_server_name","status":"$status"}}';
     access_log {prefix}/access.log reqs;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        server_name localhost;
-        ssl_certificate {chain};
-        ssl_certificate_key {key};
-        ssl_protocols TLSv1.2 TLSv1.3;
-        location = /oauth/token {{
-            default_type application/json;
-            return 200 '{body}';
-        }}
+""" + TLS_SERVER + TOKEN_LOCATION + """\
         location / {{
             default_type application/json;
             return 404 '{{"error":"not_found"}}';
