@@ -3,9 +3,11 @@ against nginx with `ssl_verify_client on`: nginx logs the subject, the
 verification result and the serial of the certificate it was shown, and
 each case checks that log against the sidecar's. The right certificate
 (EC and RSA) gets a token; none, one from another CA and an expired one
-are refused with one clear line; a pair rotated while `run` is up is
-offered from the next exchange on, and a mismatched new pair is logged
-and the previous one kept; a key file that is not a key stops the start.
+are refused with one clear line, and so by OpenSSL's own server, which
+aborts the handshake with an alert instead of answering; a pair rotated
+while `run` is up is offered from the next exchange on, and a mismatched
+new pair is logged and the previous one kept; a key file that is not a
+key stops the start.
 
 The client keys (their base64 body: the header line is no secret) are
 registered with the harness, so that its leak check covers them."""
@@ -14,38 +16,23 @@ import json
 import os
 import signal
 import subprocess
+import time
 
 import pytest
 
 import certs
-from conftest import expect_failure, expect_success
+from conftest import expect_failure, expect_success, free_port
 from exchange_server import random_token
 from loop_support import AtomicDir, LoopRun
-from nginx_support import Nginx
+from nginx_support import PREAMBLE, TLS_SERVER, TOKEN_LOCATION, Nginx
 
-CONF = """\
-daemon off;
-master_process off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log info;
-events {{ worker_connections 64; }}
+CONF = PREAMBLE + """\
 http {{
     log_format mtls escape=json '{{"dn":"$ssl_client_s_dn",'
         '"verify":"$ssl_client_verify","serial":"$ssl_client_serial",'
         '"ssl":"$ssl_protocol","status":"$status"}}';
     access_log {prefix}/access.log mtls;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        server_name localhost;
-        ssl_certificate {chain};
-        ssl_certificate_key {key};
-        ssl_protocols TLSv1.2 TLSv1.3;
+""" + TLS_SERVER + """\
         # No resumption: every connection shows its certificate.
         ssl_session_cache off;
         ssl_session_tickets off;
@@ -53,10 +40,7 @@ http {{
         # leaf -> intermediate -> root
         ssl_verify_depth 2;
         ssl_client_certificate {client_ca};
-        location = /oauth/token {{
-            default_type application/json;
-            return 200 '{body}';
-        }}
+""" + TOKEN_LOCATION + """\
     }}
 }}
 """
@@ -251,3 +235,67 @@ def test_key_file_not_a_key(sidecar, pki, nginx, content):
     assert "TLS_CLIENT_KEY_PATH" in line and str(bad) in line and \
         "not a PEM private key" in line, line
     assert ng.access_log() == []
+
+
+class SServer:
+    """`openssl s_server` requiring a client certificate (-Verify) and
+    aborting the handshake when it has none or cannot verify it, as
+    servers built on OpenSSL do (HAProxy `verify required`, Apache
+    `SSLVerifyClient require`): TLS 1.2, with an alert."""
+
+    def __init__(self, tmp, pki):
+        self.port = free_port()
+        self.out = tmp / "s_server.out"
+        with open(self.out, "wb") as out:
+            self.proc = subprocess.Popen(
+                ["openssl", "s_server", "-accept", "127.0.0.1:%d" % self.port,
+                 "-tls1_2", "-Verify", "2", "-verify_return_error",
+                 "-CAfile", pki.ec.root_cert, "-cert", pki.ec.leaf.cert,
+                 "-cert_chain", pki.ec.inter_cert, "-key", pki.ec.leaf.key,
+                 "-www"], stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT)
+        end = time.monotonic() + 10
+        while "ACCEPT" not in self.output():
+            assert self.proc.poll() is None and time.monotonic() < end, \
+                "s_server did not start: %s" % self.output()
+            time.sleep(0.05)
+
+    def output(self):
+        return self.out.read_text(errors="replace")
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def s_server(tmp_path, pki):
+    srv = SServer(tmp_path, pki)
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.parametrize("case,alert,says,server_says", [
+    ("none", 40, "the server asked for a client certificate and refused "
+     "to go on without one (TLS_CLIENT_CERT_PATH", "peer did not return a "
+     "certificate"),
+    ("other-ca", 48, "the server does not trust the client certificate's "
+     "issuer", "unable to get local issuer certificate"),
+    ("expired", 45, "the server refused the client certificate as expired",
+     "certificate has expired"),
+])
+def test_handshake_aborted(sidecar, pki, other_ca, s_server, case, alert,
+                           says, server_says):
+    env = {"EXCHANGE_URL": "https://localhost:%d/oauth/token" %
+           s_server.port}
+    if case == "other-ca":
+        env.update(pair_env(sidecar, *certs.client_leaf(other_ca, "s-other")))
+    elif case == "expired":
+        env.update(pair_env(sidecar, *certs.client_leaf(
+            pki.ec, "s-expired", dates=EXPIRED)))
+    res = sidecar.run(env=env)
+    expect_failure(sidecar, res)
+    line = one_error(res)
+    assert says in line and "(TLS alert %d)" % alert in line and \
+        "kind=tls" in line, line
+    assert server_says in s_server.output(), s_server.output()
