@@ -24,6 +24,12 @@ static const uint16_t suites[] = {
 /* TLS alert numbers that deserve their own words. */
 #define ALERT_HANDSHAKE_FAILURE 40
 #define ALERT_BAD_CERTIFICATE 42
+#define ALERT_UNSUPPORTED_CERTIFICATE 43
+#define ALERT_CERTIFICATE_REVOKED 44
+#define ALERT_CERTIFICATE_EXPIRED 45
+#define ALERT_CERTIFICATE_UNKNOWN 46
+#define ALERT_UNKNOWN_CA 48
+#define ALERT_ACCESS_DENIED 49
 #define ALERT_PROTOCOL_VERSION 70
 #define ALERT_INSUFFICIENT_SECURITY 71
 #define ALERT_UNRECOGNIZED_NAME 112
@@ -142,10 +148,58 @@ not_tls(const struct tls_conn *t)
 	        (t->first_len > 1 && t->first[1] != 3));
 }
 
+/* Alerts a server sends about a client certificate, sent or missing
+ * (RFC 5246 section 7.2.2; 116 from RFC 8446). */
+static int
+certificate_alert(int alert)
+{
+	switch (alert) {
+	case ALERT_HANDSHAKE_FAILURE:
+	case ALERT_BAD_CERTIFICATE:
+	case ALERT_UNSUPPORTED_CERTIFICATE:
+	case ALERT_CERTIFICATE_REVOKED:
+	case ALERT_CERTIFICATE_EXPIRED:
+	case ALERT_CERTIFICATE_UNKNOWN:
+	case ALERT_UNKNOWN_CA:
+	case ALERT_ACCESS_DENIED:
+	case ALERT_CERTIFICATE_REQUIRED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A certificate alert after the server asked for a client certificate. */
+static const char *
+refused(const struct tls_conn *t, int alert)
+{
+	if (t->cert.inner == NULL)
+		return "the server asked for a client certificate and refused "
+		       "to go on without one (TLS_CLIENT_CERT_PATH and "
+		       "TLS_CLIENT_KEY_PATH set one for the token server)";
+	switch (alert) {
+	case ALERT_CERTIFICATE_EXPIRED:
+		return "the server refused the client certificate as expired "
+		       "or not yet valid: renew TLS_CLIENT_CERT_PATH, or check "
+		       "this machine's clock";
+	case ALERT_UNKNOWN_CA:
+		return "the server does not trust the client certificate's "
+		       "issuer: TLS_CLIENT_CERT_PATH needs a certificate from "
+		       "a CA the server trusts, followed by its intermediates";
+	case ALERT_CERTIFICATE_REVOKED:
+		return "the server refused the client certificate as revoked";
+	default:
+		return "the server refused the client certificate in "
+		       "TLS_CLIENT_CERT_PATH: check its issuer, its dates and "
+		       "that it allows TLS client authentication";
+	}
+}
+
 static int
 engine_error(struct tls_conn *t, struct err *err)
 {
 	int code = br_ssl_engine_last_error(&t->sc.eng);
+	int alert = code - BR_ERR_RECV_FATAL_ALERT;
 
 	const struct x509_fail *f = &t->x509.fail;
 
@@ -159,6 +213,11 @@ engine_error(struct tls_conn *t, struct err *err)
 	if (f->code != X509_OK && code == (int)x509_br_error(f->code))
 		return err_set(err, ERR_TLS, "TLS with %s (%s) failed: %s",
 		    t->host, t->peer, x509_strerror(f->code));
+	if (t->cert.asked && code >= BR_ERR_RECV_FATAL_ALERT &&
+	    code < BR_ERR_SEND_FATAL_ALERT && certificate_alert(alert))
+		return err_set(err, ERR_TLS,
+		    "TLS with %s (%s) failed: %s (TLS alert %d)", t->host,
+		    t->peer, refused(t, alert), alert);
 	if (not_tls(t))
 		return err_set(err, ERR_TLS,
 		    "TLS with %s (%s) failed: the "
@@ -314,19 +373,126 @@ sni(const struct x509_name *name)
 	return name->ip_len > 0 ? NULL : name->dns;
 }
 
-/* Offer the client's certificate, signing with its key. */
+/* ---- the client certificate class: tls_asked over BearSSL's ---- */
+
+static struct tls_asked *
+asked_of(const br_ssl_client_certificate_class **vt)
+{
+	return (struct tls_asked *)(void *)vt;
+}
+
+static void
+start_name_list(const br_ssl_client_certificate_class **vt)
+{
+	struct tls_asked *a = asked_of(vt);
+
+	a->asked = 1;
+	if (a->inner != NULL)
+		(*a->inner)->start_name_list(a->inner);
+}
+
+static void
+start_name(const br_ssl_client_certificate_class **vt, size_t len)
+{
+	const struct tls_asked *a = asked_of(vt);
+
+	if (a->inner != NULL)
+		(*a->inner)->start_name(a->inner, len);
+}
+
+static void
+append_name(const br_ssl_client_certificate_class **vt,
+    const unsigned char *data, size_t len)
+{
+	const struct tls_asked *a = asked_of(vt);
+
+	if (a->inner != NULL)
+		(*a->inner)->append_name(a->inner, data, len);
+}
+
+static void
+end_name(const br_ssl_client_certificate_class **vt)
+{
+	const struct tls_asked *a = asked_of(vt);
+
+	if (a->inner != NULL)
+		(*a->inner)->end_name(a->inner);
+}
+
+static void
+end_name_list(const br_ssl_client_certificate_class **vt)
+{
+	const struct tls_asked *a = asked_of(vt);
+
+	if (a->inner != NULL)
+		(*a->inner)->end_name_list(a->inner);
+}
+
+/* Nothing to send is an empty Certificate message, as without a class. */
+static void
+choose(const br_ssl_client_certificate_class **vt,
+    const br_ssl_client_context *cc, uint32_t auth_types,
+    br_ssl_client_certificate *choices)
+{
+	const struct tls_asked *a = asked_of(vt);
+
+	if (a->inner != NULL)
+		(*a->inner)->choose(a->inner, cc, auth_types, choices);
+	else
+		memset(choices, 0, sizeof *choices);
+}
+
+static uint32_t
+do_keyx(const br_ssl_client_certificate_class **vt, unsigned char *data,
+    size_t *len)
+{
+	const struct tls_asked *a = asked_of(vt);
+
+	return a->inner != NULL ? (*a->inner)->do_keyx(a->inner, data, len) : 0;
+}
+
+static size_t
+do_sign(const br_ssl_client_certificate_class **vt, int hash_id, size_t hv_len,
+    unsigned char *data, size_t len)
+{
+	const struct tls_asked *a = asked_of(vt);
+
+	return a->inner != NULL ?
+	    (*a->inner)->do_sign(a->inner, hash_id, hv_len, data, len) :
+	    0;
+}
+
+static const br_ssl_client_certificate_class asked_class = {
+	sizeof(struct tls_asked),
+	start_name_list,
+	start_name,
+	append_name,
+	end_name,
+	end_name_list,
+	choose,
+	do_keyx,
+	do_sign,
+};
+
+/* Offer the client's certificate (if any), signing with its key, and
+ * learn whether the server asks for it. */
 static void
 client_auth(struct tls_conn *t, const struct tls_client *c)
 {
-	const br_x509_certificate *chain = c->chain.cert;
-
-	if (c->key.type == BR_KEYTYPE_EC)
-		br_ssl_client_set_single_ec(&t->sc, chain, c->chain.count,
-		    &c->key.ec, BR_KEYTYPE_SIGN, 0, br_ec_get_default(),
-		    br_ecdsa_sign_asn1_get_default());
-	else
-		br_ssl_client_set_single_rsa(&t->sc, chain, c->chain.count,
-		    &c->key.rsa, br_rsa_pkcs1_sign_get_default());
+	t->cert.vtable = &asked_class;
+	t->cert.inner = NULL;
+	t->cert.asked = 0;
+	if (c != NULL && c->key.type == BR_KEYTYPE_EC)
+		br_ssl_client_set_single_ec(&t->sc, c->chain.cert,
+		    c->chain.count, &c->key.ec, BR_KEYTYPE_SIGN, 0,
+		    br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
+	else if (c != NULL)
+		br_ssl_client_set_single_rsa(&t->sc, c->chain.cert,
+		    c->chain.count, &c->key.rsa,
+		    br_rsa_pkcs1_sign_get_default());
+	if (c != NULL)
+		t->cert.inner = t->sc.client_auth_vtable;
+	br_ssl_client_set_client_certificate(&t->sc, &t->cert.vtable);
 }
 
 int
@@ -352,8 +518,7 @@ tls_start(struct tls_conn *t, struct stream *lower, const char *host,
 		return err_set(err, ERR_SYSTEM, "clock_gettime: %s",
 		    strerror(errno));
 	profile(t, trust, &name, (int64_t)now.tv_sec);
-	if (client != NULL)
-		client_auth(t, client);
+	client_auth(t, client);
 	/*
 	 * getrandom() rather than BearSSL's own seeder: a FROM scratch
 	 * container may have no /dev/urandom.

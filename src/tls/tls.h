@@ -31,8 +31,21 @@ struct tls_client {
 	struct keyfile_key key;
 };
 
+/*
+ * Stands between BearSSL and the client certificate to learn whether the
+ * server asked for one: an alert after its CertificateRequest is about
+ * the certificate (sent or missing), not about cipher suites.
+ */
+struct tls_asked {
+	const br_ssl_client_certificate_class *vtable;
+	/* The certificate's own class; NULL when there is none to send. */
+	const br_ssl_client_certificate_class **inner;
+	int asked;
+};
+
 struct tls_conn {
 	br_ssl_client_context sc;
+	struct tls_asked cert;
 	struct x509_ctx x509;
 	struct stream *lower;
 	const char *host;

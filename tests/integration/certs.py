@@ -355,16 +355,20 @@ def _extra_leaf(chain, name, host=HOST, dates=None):
     return Leaf(cert, key, full)
 
 
-def client_leaf(chain, name):
+def client_leaf(chain, name, flavour="ec", dates=None):
     """A client certificate (clientAuth, subject CN=name) under the
     chain's intermediate, for mTLS: its file holds the leaf and the
-    intermediate, as a client sends them. Returns (chain file, key)."""
+    intermediate, as a client sends them. flavour: the client key's
+    ("ec" or "rsa", whatever the chain's); dates: (notBefore, notAfter)
+    as YYYYMMDDHHMMSSZ, e.g. for an expired one. Returns (chain file,
+    key)."""
     d = os.path.dirname(chain.root_cert)
     key = os.path.join(d, name + ".key")
-    _genkey(key, "ec")
-    cert = _sign(d, name, key, "/CN=" + name, chain.inter_cert,
-                 chain.inter_key, _ext_file(d, HOST),
-                 "v3_leaf_ec_clientauth")
+    _genkey(key, flavour)
+    # The section suits RSA too: a client only signs (CertificateVerify).
+    args = (d, name, key, "/CN=" + name, chain.inter_cert, chain.inter_key,
+            _ext_file(d, HOST), "v3_leaf_ec_clientauth")
+    cert = _sign_dated(*args, *dates) if dates else _sign(*args)
     full = _cat(os.path.join(d, name + "-chain.pem"), cert, chain.inter_cert)
     return full, key
 

@@ -3,26 +3,14 @@ token response (its own prefix and config in a temp dir, 127.0.0.1 on a
 free port, TLS with the generated chain)."""
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
-from conftest import expect_success, free_port
+from conftest import expect_success
 from exchange_server import random_token
+from nginx_support import PREAMBLE, TLS_SERVER, TOKEN_LOCATION, Nginx
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-CONF = """\
-daemon off;
-master_process off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log info;
-events {{ worker_connections 64; }}
+CONF = PREAMBLE + """\
 http {{
     log_format reqs escape=json '{{"method":"$request_method",'
         '"uri":"$request_uri","proto":"$server_protocol",'
@@ -32,21 +20,7 @@ http {{
         '"cache":"$http_cache_control","ssl":"$ssl_protocol",'
         '"sni":"$ssl_server_name","status":"$status"}}';
     access_log {prefix}/access.log reqs;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        server_name localhost;
-        ssl_certificate {chain};
-        ssl_certificate_key {key};
-        ssl_protocols TLSv1.2 TLSv1.3;
-        location = /oauth/token {{
-            default_type application/json;
-            return 200 '{body}';
-        }}
+""" + TLS_SERVER + TOKEN_LOCATION + """\
         location / {{
             default_type application/json;
             return 404 '{{"error":"not_found"}}';
@@ -54,61 +28,6 @@ http {{
     }}
 }}
 """
-
-
-class Nginx:
-    def __init__(self, prefix, chain, key, body):
-        self.prefix = prefix
-        self.chain, self.key, self.body = chain, key, body
-        self.proc = None
-        self.port = None
-
-    def start(self):
-        for _attempt in range(5):
-            self.port = free_port()
-            conf = os.path.join(self.prefix, "nginx.conf")
-            with open(conf, "w") as f:
-                f.write(CONF.format(prefix=self.prefix, port=self.port,
-                                    chain=self.chain, key=self.key,
-                                    body=self.body))
-            self.proc = subprocess.Popen(
-                [NGINX, "-p", self.prefix, "-c", conf],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE)
-            end = time.monotonic() + 10
-            while time.monotonic() < end:
-                if self.proc.poll() is not None:
-                    break
-                try:
-                    socket.create_connection(("127.0.0.1", self.port),
-                                             timeout=0.2).close()
-                    return self
-                except OSError:
-                    time.sleep(0.05)
-            err = self.stop()
-        raise RuntimeError("nginx did not start: %s" % err)
-
-    def stop(self):
-        if self.proc is None:
-            return ""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        err = self.proc.stderr.read().decode(errors="replace")
-        self.proc.stderr.close()
-        self.proc = None
-        return err
-
-    def access_log(self):
-        path = os.path.join(self.prefix, "access.log")
-        if not os.path.exists(path):
-            return []
-        with open(path) as f:
-            return [json.loads(line) for line in f if line.strip()]
 
 
 @pytest.fixture
@@ -125,7 +44,8 @@ def nginx(tmp_path, pki):
                           separators=(",", ":"))
         assert "'" not in body
         chain = pki.chain(flavour)
-        n = Nginx(str(prefix), chain.server_chain, chain.server_key, body)
+        n = Nginx(str(prefix), CONF, chain=chain.server_chain,
+                  key=chain.server_key, body=body)
         started.append(n)
         return n.start()
     yield start
