@@ -434,4 +434,4 @@ lint-manifests:
 clean:
 	rm -rf $(B)
 
--include $(wildcard $(B)/obj/*/*.d)
+-include $(wildcard $(B)/obj/*/*/*.d)

@@ -6,8 +6,10 @@
 #include <strings.h>
 
 #include "date.h"
-#include "event.h"
 #include "http.h"
+
+/* Reads in one step, before the loop gets its turn again. */
+#define HTTP_READS_PER_STEP 16
 
 enum chunk_state { CS_SIZE, CS_DATA, CS_DATA_END, CS_TRAILER, CS_DONE };
 
@@ -633,14 +635,13 @@ http_retry_after(const char *value, int64_t now, uint64_t *seconds)
 
 void
 http_call_init(struct http_call *c, const char *req, size_t req_len,
-    struct http_reader *r, int64_t deadline)
+    struct http_reader *r)
 {
 	c->req = req;
 	c->req_len = req_len;
 	c->sent = 0;
 	c->flushed = false;
 	c->reader = r;
-	c->deadline = deadline;
 }
 
 static enum http_step
@@ -675,10 +676,18 @@ http_call_step(struct http_call *c, struct stream *s, short *events,
 	size_t avail;
 	ssize_t n;
 	char *p;
+	int reads = 0;
 
 	if (!c->flushed && (st = call_send(c, s, events, err)) != HTTP_DONE)
 		return st;
 	do {
+		/* A server that sends without end (1xx answers, say) must
+		 * not keep the loop from signals, probes and its deadline:
+		 * yield, asking to be called again at once. */
+		if (reads++ == HTTP_READS_PER_STEP) {
+			*events = 0;
+			return HTTP_MORE;
+		}
 		p = http_reader_space(r, &avail);
 		if (avail == 0)
 			return err_set(err, ERR_HTTP,
@@ -690,8 +699,6 @@ http_call_step(struct http_call *c, struct stream *s, short *events,
 		if (n < 0)
 			return err_wrap(err, "reading the response");
 		st = http_reader_commit(r, (size_t)n, err);
-		/* A server that sends without end (1xx answers, say) must
-		 * not keep this loop, and the process, from its deadline. */
-	} while (st == HTTP_MORE && event_now() < c->deadline);
+	} while (st == HTTP_MORE);
 	return st;
 }

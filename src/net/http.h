@@ -120,21 +120,18 @@ struct http_call {
 	size_t sent;
 	bool flushed; /* the whole request is on the wire */
 	struct http_reader *reader;
-	int64_t deadline; /* event_now() ms: reading yields to the caller */
 };
 
-/*
- * Prepare to send req[0..req_len) and read the answer with `r`. Past
- * `deadline`, a step returns HTTP_MORE even while the server keeps
- * sending, so that the caller's own deadline check ends the call.
- */
+/* Prepare to send req[0..req_len) and read the answer with `r`. */
 void http_call_init(struct http_call *c, const char *req, size_t req_len,
-    struct http_reader *r, int64_t deadline);
+    struct http_reader *r);
 
 /*
- * Go as far as the stream allows. Returns HTTP_DONE with the reader's
- * response complete, HTTP_MORE with *events set (the socket readiness to
- * wait for), or HTTP_FAIL with err set.
+ * Go as far as the stream allows, but never more than a few reads: a
+ * server that keeps sending (1xx answers without end, say) must leave the
+ * caller's loop its turn. Returns HTTP_DONE with the reader's response
+ * complete, HTTP_MORE with *events set (the socket readiness to wait for,
+ * or 0: call again at once), or HTTP_FAIL with err set.
  */
 enum http_step http_call_step(struct http_call *c, struct stream *s,
     short *events, struct err *err);

@@ -16,7 +16,9 @@
 
 #include "err.h"
 
-/* The operation needs the socket ready for *events; call again then. */
+/* The operation needs the socket ready for *events; call again then. With
+ * *events 0 it yielded after a bounded amount of work: call again at once,
+ * after the caller's loop has had its turn. */
 #define STREAM_AGAIN (-2)
 
 struct stream {

@@ -127,13 +127,13 @@ reload(struct credentials *c)
 		    o->tls_client_cert_path, (char *)NULL);
 }
 
-/* Read a secret file anew; `var` names it in messages. */
+/* Read a secret file anew; `what` names it in messages. */
 static int
-read_secret(const char *var, const char *path, char *buf, size_t cap,
+read_secret(const char *what, const char *path, char *buf, size_t cap,
     size_t *len, enum log_secret_slot slot, struct err *err)
 {
-	if (tokenfile_read_subject(path, buf, cap, len, err) == -1)
-		return err_wrap(err, "%s", var);
+	if (tokenfile_read_secret(what, path, buf, cap, len, err) == -1)
+		return -1;
 	log_secret(slot, buf, *len);
 	return 0;
 }
@@ -177,17 +177,17 @@ credentials_grant(struct credentials *c, const char *subject,
 	g->subject = subject;
 	g->subject_len = subject_len;
 	if (o->actor_token_path != NULL) {
-		if (read_secret("ACTOR_TOKEN_PATH", o->actor_token_path,
-		        c->actor, sizeof c->actor, &c->actor_len,
-		        LOG_SECRET_ACTOR, err) == -1)
+		if (read_secret("the actor token (ACTOR_TOKEN_PATH)",
+		        o->actor_token_path, c->actor, sizeof c->actor,
+		        &c->actor_len, LOG_SECRET_ACTOR, err) == -1)
 			return -1;
 		g->actor = c->actor;
 		g->actor_len = c->actor_len;
 	}
 	if (o->client_secret_path != NULL) {
-		if (read_secret("CLIENT_SECRET_PATH", o->client_secret_path,
-		        c->secret, sizeof c->secret, &c->secret_len,
-		        LOG_SECRET_CLIENT, err) == -1)
+		if (read_secret("the client secret (CLIENT_SECRET_PATH)",
+		        o->client_secret_path, c->secret, sizeof c->secret,
+		        &c->secret_len, LOG_SECRET_CLIENT, err) == -1)
 			return -1;
 		g->secret = c->secret;
 		g->secret_len = c->secret_len;

@@ -272,7 +272,8 @@ exchange_want(const struct exchange *x, int *fd, short *events, int64_t *until)
 	}
 	*fd = x->conn.fd;
 	*events = x->events;
-	*until = x->deadline;
+	/* No events: a step yielded, and wants to go on at once. */
+	*until = x->events == 0 ? 0 : x->deadline;
 }
 
 /* The deadline passed while the peer had the next move. */
@@ -335,8 +336,7 @@ connected(struct exchange *x, struct err *err)
 	net_dial_close(&x->dial);
 	net_stream(&x->conn, &x->sock);
 	x->hop = &x->sock;
-	http_call_init(&x->call, x->request, x->req_len, &x->reader,
-	    x->deadline);
+	http_call_init(&x->call, x->request, x->req_len, &x->reader);
 	if (x->proxy != NULL) {
 		(void)snprintf(x->via, sizeof x->via, "via %s",
 		    x->proxy->shown);

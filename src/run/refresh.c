@@ -318,8 +318,9 @@ begin(struct refresh *r, struct err *err)
 	r->res.retry_after = 0;
 	r->started = event_now();
 	/* The kubelet rotates the token: read it anew for every exchange. */
-	if (tokenfile_read_subject(r->cfg->sa_token_path, r->subject,
-	        sizeof r->subject, &r->subject_len, err) == -1)
+	if (tokenfile_read_secret("the ServiceAccount token",
+	        r->cfg->sa_token_path, r->subject, sizeof r->subject,
+	        &r->subject_len, err) == -1)
 		return -1;
 	log_secret(LOG_SECRET_SUBJECT, r->subject, r->subject_len);
 	if (credentials_grant(&r->creds, r->subject, r->subject_len, &g, err) ==

@@ -21,6 +21,9 @@ static const uint16_t suites[] = {
 	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 };
 
+/* Reads of records in one step, before the loop gets its turn again. */
+#define RECORDS_PER_STEP 16
+
 /* TLS alert numbers that deserve their own words. */
 #define ALERT_HANDSHAKE_FAILURE 40
 #define ALERT_BAD_CERTIFICATE 42
@@ -244,6 +247,7 @@ pump(struct tls_conn *t, unsigned want, short *events, struct err *err)
 	unsigned st;
 	size_t len, i;
 	ssize_t n;
+	int records = 0;
 
 	for (;;) {
 		st = br_ssl_engine_current_state(eng);
@@ -263,6 +267,13 @@ pump(struct tls_conn *t, unsigned want, short *events, struct err *err)
 		if (st & want)
 			return 1;
 		if (st & BR_SSL_RECVREC) {
+			/* A peer that sends records without end (empty ones,
+			 * say) must leave the caller's loop its turn: yield,
+			 * asking to be called again at once. */
+			if (records++ == RECORDS_PER_STEP) {
+				*events = 0;
+				return STREAM_AGAIN;
+			}
 			if ((n = lo->flush(lo->ctx, events, err)) != 0)
 				return (int)n;
 			buf = br_ssl_engine_recvrec_buf(eng, &len);

@@ -25,29 +25,26 @@ trailing_space(char c)
 /* Trim trailing white space off buf[0..*n) and check what is left, which
  * must leave room for the NUL in cap. */
 static int
-subject_check(const char *path, const char *buf, size_t cap, size_t *n,
-    struct err *err)
+secret_check(const char *what, const char *path, const char *buf, size_t cap,
+    size_t *n, struct err *err)
 {
 	size_t i;
 
 	while (*n > 0 && trailing_space(buf[*n - 1]))
 		(*n)--;
 	if (*n >= cap)
-		return err_set(err, ERR_FILE,
-		    "the ServiceAccount token %s is larger than %zu bytes",
-		    path, cap - 1);
+		return err_set(err, ERR_FILE, "%s %s is larger than %zu bytes",
+		    what, path, cap - 1);
 	if (*n == 0)
 		return err_set(err, ERR_FILE,
-		    "the ServiceAccount token %s is "
-		    "empty: check the projected volume",
+		    "%s %s is empty: check the volume it is mounted from", what,
 		    path);
 	for (i = 0; i < *n; i++)
 		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
 			return err_set(err, ERR_FILE,
-			    "the ServiceAccount token "
-			    "%s holds a control character at byte %zu: it is "
-			    "not a token",
-			    path, i);
+			    "%s %s holds a control character at byte %zu: it "
+			    "is not a token or secret",
+			    what, path, i);
 	return 0;
 }
 
@@ -61,8 +58,8 @@ regular(int fd)
 }
 
 int
-tokenfile_read_subject(const char *path, char *buf, size_t cap, size_t *len,
-    struct err *err)
+tokenfile_read_secret(const char *what, const char *path, char *buf, size_t cap,
+    size_t *len, struct err *err)
 {
 	size_t n = 0;
 	ssize_t r;
@@ -73,14 +70,12 @@ tokenfile_read_subject(const char *path, char *buf, size_t cap, size_t *len,
 	 * reads this (and the client secret, and the actor token). */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
 	    -1)
-		return err_set(err, ERR_FILE,
-		    "reading the ServiceAccount token %s: %s", path,
+		return err_set(err, ERR_FILE, "reading %s %s: %s", what, path,
 		    strerror(errno));
 	if (!regular(fd)) {
 		close(fd);
 		return err_set(err, ERR_FILE,
-		    "the ServiceAccount token %s is not a regular file: mount "
-		    "it as a file",
+		    "%s %s is not a regular file: mount it as a file", what,
 		    path);
 	}
 	/* Fill the buffer, then probe for one byte more: a longer file is
@@ -96,14 +91,12 @@ tokenfile_read_subject(const char *path, char *buf, size_t cap, size_t *len,
 	saved = errno;
 	close(fd);
 	if (r == -1)
-		err_set(err, ERR_FILE,
-		    "reading the ServiceAccount token %s: %s", path,
+		err_set(err, ERR_FILE, "reading %s %s: %s", what, path,
 		    strerror(saved));
 	else if (r > 0)
-		err_set(err, ERR_FILE,
-		    "the ServiceAccount token %s is larger than %zu bytes",
+		err_set(err, ERR_FILE, "%s %s is larger than %zu bytes", what,
 		    path, cap - 1);
-	else if (subject_check(path, buf, cap, &n, err) == 0) {
+	else if (secret_check(what, path, buf, cap, &n, err) == 0) {
 		buf[n] = '\0';
 		*len = n;
 		return 0;

@@ -17,13 +17,16 @@
 #include "err.h"
 
 /*
- * Read the subject token at `path` into buf (NUL-terminated), dropping
- * trailing whitespace and newlines. Empty, over cap - 1 bytes, or holding
+ * Read a token or secret file (`what` names it in messages: "the
+ * ServiceAccount token", "the client secret (CLIENT_SECRET_PATH)") into
+ * buf (NUL-terminated), dropping trailing whitespace and newlines. Not a
+ * regular file (a FIFO would block), empty, over cap - 1 bytes, or holding
  * a NUL or control character is an error. Returns 0 and the length in
- * *len, or -1 with err set (ERR_FILE).
+ * *len, or -1 with err set (ERR_FILE); what was read of a refused file is
+ * wiped.
  */
-int tokenfile_read_subject(const char *path, char *buf, size_t cap, size_t *len,
-    struct err *err);
+int tokenfile_read_secret(const char *what, const char *path, char *buf,
+    size_t cap, size_t *len, struct err *err);
 
 /*
  * The directory of the token file, opened once at start and used for

@@ -126,7 +126,8 @@ read_is(struct dir *d, const char *content, size_t clen, const char *want)
 	struct err err = { 0 };
 
 	write_file(d->file, content, clen);
-	if (tokenfile_read_subject(d->file, buf, sizeof buf, &len, &err) != 0)
+	if (tokenfile_read_secret("the ServiceAccount token", d->file, buf,
+	        sizeof buf, &len, &err) != 0)
 		fail_msg("refused \"%.*s\": %s", (int)clen, content, err.msg);
 	assert_int_equal(len, strlen(want));
 	assert_string_equal(buf, want);
@@ -141,7 +142,8 @@ read_fails(struct dir *d, const char *content, size_t clen, size_t cap)
 
 	assert_true(cap <= sizeof buf);
 	write_file(d->file, content, clen);
-	if (tokenfile_read_subject(d->file, buf, cap, &len, &err) == 0)
+	if (tokenfile_read_secret("the ServiceAccount token", d->file, buf, cap,
+	        &len, &err) == 0)
 		fail_msg("accepted \"%.*s\" as \"%s\"", (int)clen, content,
 		    buf);
 	assert_err(&err, ERR_FILE, d->file);
@@ -192,7 +194,8 @@ test_read_size(void **state)
 
 	/* cap - 1 bytes fit with the NUL; cap do not. */
 	write_file(d->file, "1234567", 7);
-	assert_int_equal(tokenfile_read_subject(d->file, buf, 8, &len, &err),
+	assert_int_equal(tokenfile_read_secret("the ServiceAccount token",
+	                     d->file, buf, 8, &len, &err),
 	    0);
 	assert_string_equal(buf, "1234567");
 	READ_FAILS(d, "12345678", 8);
@@ -210,12 +213,12 @@ test_read_missing(void **state)
 	size_t len;
 	struct err err = { 0 };
 
-	assert_int_equal(tokenfile_read_subject(d->file, buf, sizeof buf, &len,
-	                     &err),
+	assert_int_equal(tokenfile_read_secret("the ServiceAccount token",
+	                     d->file, buf, sizeof buf, &len, &err),
 	    -1);
 	assert_err(&err, ERR_FILE, d->file);
-	assert_int_equal(tokenfile_read_subject(d->path, buf, sizeof buf, &len,
-	                     &err),
+	assert_int_equal(tokenfile_read_secret("the ServiceAccount token",
+	                     d->path, buf, sizeof buf, &len, &err),
 	    -1);
 	assert_err(&err, ERR_FILE, d->path);
 }
