@@ -69,97 +69,185 @@ head(struct out *o, const char *name, const char *type, const char *help)
 	    name, type);
 }
 
+/*
+ * The start of one sample, up to its value: the name, then the token's
+ * label and `label` (NULL: none) inside braces, if any.
+ */
 static void
-gauge(struct out *o, const char *name, const char *help, long long v)
+series(struct out *o, const struct metrics *m, const char *name,
+    const char *label)
 {
-	head(o, name, "gauge", help);
-	put(o, PREFIX "%s %lld\n", name, v);
+	if (m->name == NULL && label == NULL)
+		put(o, PREFIX "%s ", name);
+	else if (m->name == NULL)
+		put(o, PREFIX "%s{%s} ", name, label);
+	else
+		put(o, PREFIX "%s{token=\"%s\"%s%s} ", name, m->name,
+		    label != NULL ? "," : "", label != NULL ? label : "");
 }
 
-/* A timestamp gauge, left without a sample while unknown. */
 static void
-timestamp(struct out *o, const char *name, const char *help, int64_t t)
+count(struct out *o, const struct metrics *m, const char *name,
+    const char *label, unsigned long long v)
 {
-	head(o, name, "gauge", help);
-	if (t > 0)
-		put(o, PREFIX "%s %lld\n", name, (long long)t);
+	series(o, m, name, label);
+	put(o, "%llu\n", v);
 }
 
 static void
 durations(struct out *o, const struct metrics *m)
 {
 	uint64_t sum = 0;
+	char le[32];
 	size_t i;
 
-	head(o, "exchange_duration_seconds", "histogram",
-	    "Time from the start of an exchange to its end, DNS to answer.");
 	for (i = 0; i < METRICS_BUCKETS; i++) {
 		sum += m->buckets[i];
-		put(o,
-		    PREFIX
-		    "exchange_duration_seconds_bucket{le=\"%llu.%03llu\"} "
-		    "%llu\n",
+		(void)snprintf(le, sizeof le, "le=\"%llu.%03llu\"",
 		    (unsigned long long)(bounds_ms[i] / 1000),
-		    (unsigned long long)(bounds_ms[i] % 1000),
-		    (unsigned long long)sum);
+		    (unsigned long long)(bounds_ms[i] % 1000));
+		count(o, m, "exchange_duration_seconds_bucket", le, sum);
 	}
-	put(o,
-	    PREFIX "exchange_duration_seconds_bucket{le=\"+Inf\"} %llu\n" PREFIX
-	           "exchange_duration_seconds_sum %llu.%03llu\n" PREFIX
-	           "exchange_duration_seconds_count %llu\n",
-	    (unsigned long long)m->duration_count,
-	    (unsigned long long)(m->duration_sum_ms / 1000),
-	    (unsigned long long)(m->duration_sum_ms % 1000),
-	    (unsigned long long)m->duration_count);
+	count(o, m, "exchange_duration_seconds_bucket", "le=\"+Inf\"",
+	    m->duration_count);
+	series(o, m, "exchange_duration_seconds_sum", NULL);
+	put(o, "%llu.%03llu\n", (unsigned long long)(m->duration_sum_ms / 1000),
+	    (unsigned long long)(m->duration_sum_ms % 1000));
+	count(o, m, "exchange_duration_seconds_count", NULL, m->duration_count);
 }
 
 static void
-exchanges(struct out *o, const struct metrics *m)
+failures(struct out *o, const struct metrics *m)
 {
+	char label[32];
 	size_t i;
 
-	head(o, "exchange_attempts_total", "counter",
-	    "Token exchanges started.");
-	put(o, PREFIX "exchange_attempts_total %llu\n",
-	    (unsigned long long)m->attempts);
-	head(o, "exchange_failures_total", "counter",
-	    "Token exchanges that failed, by the kind of failure.");
-	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-		put(o, PREFIX "exchange_failures_total{kind=\"%s\"} %llu\n",
-		    err_kind_name(kinds[i]),
-		    (unsigned long long)m->failures[kinds[i]]);
-	head(o, "exchange_responses_total", "counter",
-	    "HTTP answers from the token service, by status class.");
-	for (i = 1; i <= 5; i++)
-		put(o, PREFIX "exchange_responses_total{code=\"%zuxx\"} %llu\n",
-		    i, (unsigned long long)m->responses[i]);
-	durations(o, m);
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		(void)snprintf(label, sizeof label, "kind=\"%s\"",
+		    err_kind_name(kinds[i]));
+		count(o, m, "exchange_failures_total", label,
+		    m->failures[kinds[i]]);
+	}
+}
+
+static void
+responses(struct out *o, const struct metrics *m)
+{
+	char label[16];
+	size_t i;
+
+	for (i = 1; i <= 5; i++) {
+		(void)snprintf(label, sizeof label, "code=\"%zuxx\"", i);
+		count(o, m, "exchange_responses_total", label, m->responses[i]);
+	}
+}
+
+/* What a family shows of one token. */
+enum field {
+	F_EXPIRY,
+	F_LAST_SUCCESS,
+	F_NEXT_REFRESH,
+	F_ATTEMPTS,
+	F_FAILURES,
+	F_RESPONSES,
+	F_DURATIONS,
+	F_ANCHORS,
+	F_BUNDLE_LOADED,
+	F_RELOAD_FAILURES
+};
+
+static const struct family {
+	const char *name;
+	const char *type;
+	const char *help;
+	enum field field;
+} families[] = {
+	{ "token_expiry_timestamp_seconds", "gauge",
+	    "When the token on disk expires, as the token service said.",
+	    F_EXPIRY },
+	{ "token_last_success_timestamp_seconds", "gauge",
+	    "When a token was last written.", F_LAST_SUCCESS },
+	{ "token_next_refresh_timestamp_seconds", "gauge",
+	    "When the next exchange is due.", F_NEXT_REFRESH },
+	{ "exchange_attempts_total", "counter", "Token exchanges started.",
+	    F_ATTEMPTS },
+	{ "exchange_failures_total", "counter",
+	    "Token exchanges that failed, by the kind of failure.",
+	    F_FAILURES },
+	{ "exchange_responses_total", "counter",
+	    "HTTP answers from the token service, by status class.",
+	    F_RESPONSES },
+	{ "exchange_duration_seconds", "histogram",
+	    "Time from the start of an exchange to its end, DNS to answer.",
+	    F_DURATIONS },
+	{ "trust_anchors", "gauge", "Trust anchors loaded from the CA bundle.",
+	    F_ANCHORS },
+	{ "ca_bundle_load_timestamp_seconds", "gauge",
+	    "When the CA bundle was last loaded successfully.",
+	    F_BUNDLE_LOADED },
+	{ "ca_bundle_reload_failures_total", "counter",
+	    "CA bundle reloads refused (the previous bundle stays in use).",
+	    F_RELOAD_FAILURES },
+};
+
+/* A timestamp, left without a sample while unknown. */
+static void
+timestamp(struct out *o, const struct metrics *m, const char *name, int64_t t)
+{
+	if (t > 0)
+		count(o, m, name, NULL, (unsigned long long)t);
+}
+
+static void
+sample(struct out *o, const struct family *f, const struct metrics *m)
+{
+	switch (f->field) {
+	case F_EXPIRY:
+		timestamp(o, m, f->name, m->token_expiry);
+		break;
+	case F_LAST_SUCCESS:
+		timestamp(o, m, f->name, m->last_success);
+		break;
+	case F_NEXT_REFRESH:
+		timestamp(o, m, f->name, m->next_refresh);
+		break;
+	case F_ATTEMPTS:
+		count(o, m, f->name, NULL, m->attempts);
+		break;
+	case F_FAILURES:
+		failures(o, m);
+		break;
+	case F_RESPONSES:
+		responses(o, m);
+		break;
+	case F_DURATIONS:
+		durations(o, m);
+		break;
+	case F_ANCHORS:
+		count(o, m, f->name, NULL, m->trust_anchors);
+		break;
+	case F_BUNDLE_LOADED:
+		timestamp(o, m, f->name, m->bundle_loaded);
+		break;
+	case F_RELOAD_FAILURES:
+		count(o, m, f->name, NULL, m->bundle_reload_failures);
+		break;
+	}
 }
 
 size_t
-metrics_render(const struct metrics *m, char *buf, size_t cap)
+metrics_render(const struct metrics *m, size_t n, char *buf, size_t cap)
 {
 	struct out o = { buf, cap, 0, 0 };
+	size_t f, i;
 
 	head(&o, "build_info", "gauge",
 	    "The sidecar's version, as a label; always 1.");
 	put(&o, PREFIX "build_info{version=\"%s\"} 1\n", TB_VERSION);
-	timestamp(&o, "token_expiry_timestamp_seconds",
-	    "When the token on disk expires, as the token service said.",
-	    m->token_expiry);
-	timestamp(&o, "token_last_success_timestamp_seconds",
-	    "When a token was last written.", m->last_success);
-	timestamp(&o, "token_next_refresh_timestamp_seconds",
-	    "When the next exchange is due.", m->next_refresh);
-	exchanges(&o, m);
-	gauge(&o, "trust_anchors", "Trust anchors loaded from the CA bundle.",
-	    (long long)m->trust_anchors);
-	timestamp(&o, "ca_bundle_load_timestamp_seconds",
-	    "When the CA bundle was last loaded successfully.",
-	    m->bundle_loaded);
-	head(&o, "ca_bundle_reload_failures_total", "counter",
-	    "CA bundle reloads refused (the previous bundle stays in use).");
-	put(&o, PREFIX "ca_bundle_reload_failures_total %llu\n",
-	    (unsigned long long)m->bundle_reload_failures);
+	for (f = 0; f < sizeof families / sizeof families[0]; f++) {
+		head(&o, families[f].name, families[f].type, families[f].help);
+		for (i = 0; i < n; i++)
+			sample(&o, &families[f], &m[i]);
+	}
 	return o.full ? 0 : o.len;
 }

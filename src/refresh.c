@@ -138,6 +138,8 @@ reload_trust(struct refresh *r, bool force)
 	struct err err;
 	char count[24];
 
+	/* Another token naming the same bundle may have reloaded it. */
+	r->metrics->trust_anchors = r->trust->store.count;
 	if (!cfg->url.tls ||
 	    (!force && !trust_changed(r->trust, cfg->ca_bundle_path)))
 		return;
@@ -243,10 +245,11 @@ recheck_dir(const struct refresh_output *out)
 }
 
 void
-refresh_init(struct refresh *r, const struct config *cfg,
+refresh_init(struct refresh *r, size_t job, const struct config *cfg,
     const struct proxy *proxy, struct trust *trust, struct refresh_output *out,
     struct metrics *m)
 {
+	r->job = job;
 	r->cfg = cfg;
 	r->proxy = proxy;
 	r->trust = trust;
@@ -375,8 +378,8 @@ start(struct refresh *r)
 		finish(r, -1, &err);
 }
 
-void
-refresh_step(struct refresh *r, short revents)
+static void
+step(struct refresh *r, short revents)
 {
 	struct err err;
 	int rc;
@@ -394,25 +397,50 @@ refresh_step(struct refresh *r, short revents)
 		finish(r, -1, &err);
 }
 
+/* Lines logged from here on name the token, and its secrets its own. */
+static void
+enter(const struct refresh *r)
+{
+	log_job(r->job, r->cfg->name);
+}
+
+static void
+leave(void)
+{
+	log_job(0, NULL);
+}
+
+void
+refresh_step(struct refresh *r, short revents)
+{
+	enter(r);
+	step(r, revents);
+	leave();
+}
+
 void
 refresh_reload(struct refresh *r)
 {
+	enter(r);
 	log_event(LOG_INFO,
 	    "SIGHUP: refreshing now and reloading the CA bundle", (char *)NULL);
+	leave();
 	r->reload = true;
 }
 
 void
 refresh_stop(struct refresh *r)
 {
+	enter(r);
 	if (r->busy)
 		exchange_end(&r->x);
 	r->busy = false;
 	forget(r);
+	leave();
 }
 
-int
-refresh_once(struct refresh *r, struct err *err)
+static int
+once(struct refresh *r, struct err *err)
 {
 	int64_t until;
 	short events;
@@ -437,5 +465,16 @@ refresh_once(struct refresh *r, struct err *err)
 		log_event(LOG_ERROR, "token exchange failed", "error", err->msg,
 		    "kind", err_kind_name(err->kind), (char *)NULL);
 	forget(r);
+	return rc;
+}
+
+int
+refresh_once(struct refresh *r, struct err *err)
+{
+	int rc;
+
+	enter(r);
+	rc = once(r, err);
+	leave();
 	return rc;
 }

@@ -37,6 +37,7 @@ struct refresh_state {
  * keep it in static storage. Everything it points to outlives it.
  */
 struct refresh {
+	size_t job; /* its index: log lines and secrets (log_job()) */
 	const struct config *cfg;
 	const struct proxy *proxy; /* NULL: straight to the token service */
 	struct trust *trust; /* anchors loaded at start; reloaded on change */
@@ -54,8 +55,12 @@ struct refresh {
 	struct exchange x;
 };
 
-/* Set the job up, due at once; `proxy` NULL for a direct connection. */
-void refresh_init(struct refresh *r, const struct config *cfg,
+/*
+ * Set job number `job` (< LOG_JOBS) up, due at once; `proxy` NULL for a
+ * direct connection. Every line it logs carries its token's name
+ * (cfg->name), and its secrets are redacted from every line.
+ */
+void refresh_init(struct refresh *r, size_t job, const struct config *cfg,
     const struct proxy *proxy, struct trust *trust, struct refresh_output *out,
     struct metrics *m);
 

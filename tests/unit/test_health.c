@@ -23,7 +23,8 @@ setup(void **state)
 	(void)unlink(path);
 	memset(&metrics, 0, sizeof metrics);
 	view.metrics = &metrics;
-	view.token_path = path;
+	view.token_path[0] = path;
+	view.ntokens = 1;
 	view.ready_margin_s = 10;
 	view.check = &check;
 	return 0;
@@ -171,7 +172,7 @@ test_metrics_too_small(void **state)
 {
 	char small[64];
 
-	assert_int_equal(metrics_render(&metrics, small, sizeof small), 0);
+	assert_int_equal(metrics_render(&metrics, 1, small, sizeof small), 0);
 }
 
 int
