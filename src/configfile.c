@@ -273,10 +273,10 @@ no_env_overlap(const struct configfile *f, struct err *err)
 			continue;
 		key_of(i, key, sizeof key);
 		return err_set(err, ERR_CONFIG,
-		    "CONFIG_PATH and %s are both set, and neither wins: give "
-		    "each token its \"%s\" in the file and unset %s, or "
-		    "unset CONFIG_PATH",
-		    names[i], key, names[i]);
+		    "CONFIG_PATH=%.100s and %s are both set, and neither "
+		    "wins: give each token its \"%s\" in the file and unset "
+		    "%s, or unset CONFIG_PATH",
+		    f->path, names[i], key, names[i]);
 	}
 	return 0;
 }
