@@ -2,6 +2,7 @@
  * metrics.c: what the sidecar has done, in Prometheus' text format.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -143,94 +144,77 @@ responses(struct out *o, const struct metrics *m)
 }
 
 /* What a family shows of one token. */
-enum field {
-	F_EXPIRY,
-	F_LAST_SUCCESS,
-	F_NEXT_REFRESH,
-	F_ATTEMPTS,
-	F_FAILURES,
-	F_RESPONSES,
-	F_DURATIONS,
-	F_ANCHORS,
-	F_BUNDLE_LOADED,
-	F_RELOAD_FAILURES
+enum shape {
+	TIMESTAMP, /* an int64_t of struct metrics, no sample while 0 */
+	COUNT,     /* a uint64_t of struct metrics */
+	FAILURES,
+	RESPONSES,
+	DURATIONS
 };
+
+#define AT(field) offsetof(struct metrics, field)
 
 static const struct family {
 	const char *name;
 	const char *type;
 	const char *help;
-	enum field field;
+	enum shape shape;
+	size_t at; /* TIMESTAMP and COUNT: the field's offset */
 } families[] = {
 	{ "token_expiry_timestamp_seconds", "gauge",
 	    "When the token on disk expires, as the token service said.",
-	    F_EXPIRY },
+	    TIMESTAMP, AT(token_expiry) },
 	{ "token_last_success_timestamp_seconds", "gauge",
-	    "When a token was last written.", F_LAST_SUCCESS },
+	    "When a token was last written.", TIMESTAMP, AT(last_success) },
 	{ "token_next_refresh_timestamp_seconds", "gauge",
-	    "When the next exchange is due.", F_NEXT_REFRESH },
+	    "When the next exchange is due.", TIMESTAMP, AT(next_refresh) },
 	{ "exchange_attempts_total", "counter", "Token exchanges started.",
-	    F_ATTEMPTS },
+	    COUNT, AT(attempts) },
 	{ "exchange_failures_total", "counter",
-	    "Token exchanges that failed, by the kind of failure.",
-	    F_FAILURES },
+	    "Token exchanges that failed, by the kind of failure.", FAILURES,
+	    0 },
 	{ "exchange_responses_total", "counter",
-	    "HTTP answers from the token service, by status class.",
-	    F_RESPONSES },
+	    "HTTP answers from the token service, by status class.", RESPONSES,
+	    0 },
 	{ "exchange_duration_seconds", "histogram",
 	    "Time from the start of an exchange to its end, DNS to answer.",
-	    F_DURATIONS },
+	    DURATIONS, 0 },
 	{ "trust_anchors", "gauge", "Trust anchors loaded from the CA bundle.",
-	    F_ANCHORS },
+	    COUNT, AT(trust_anchors) },
 	{ "ca_bundle_load_timestamp_seconds", "gauge",
-	    "When the CA bundle was last loaded successfully.",
-	    F_BUNDLE_LOADED },
+	    "When the CA bundle was last loaded successfully.", TIMESTAMP,
+	    AT(bundle_loaded) },
 	{ "ca_bundle_reload_failures_total", "counter",
 	    "CA bundle reloads refused (the previous bundle stays in use).",
-	    F_RELOAD_FAILURES },
+	    COUNT, AT(bundle_reload_failures) },
 };
-
-/* A timestamp, left without a sample while unknown. */
-static void
-timestamp(struct out *o, const struct metrics *m, const char *name, int64_t t)
-{
-	if (t > 0)
-		count(o, m, name, NULL, (unsigned long long)t);
-}
 
 static void
 sample(struct out *o, const struct family *f, const struct metrics *m)
 {
-	switch (f->field) {
-	case F_EXPIRY:
-		timestamp(o, m, f->name, m->token_expiry);
+	const char *field = (const char *)m + f->at;
+	uint64_t u;
+	int64_t t;
+
+	switch (f->shape) {
+	case TIMESTAMP:
+		memcpy(&t, field, sizeof t);
+		/* Left without a sample while unknown. */
+		if (t > 0)
+			count(o, m, f->name, NULL, (unsigned long long)t);
 		break;
-	case F_LAST_SUCCESS:
-		timestamp(o, m, f->name, m->last_success);
+	case COUNT:
+		memcpy(&u, field, sizeof u);
+		count(o, m, f->name, NULL, u);
 		break;
-	case F_NEXT_REFRESH:
-		timestamp(o, m, f->name, m->next_refresh);
-		break;
-	case F_ATTEMPTS:
-		count(o, m, f->name, NULL, m->attempts);
-		break;
-	case F_FAILURES:
+	case FAILURES:
 		failures(o, m);
 		break;
-	case F_RESPONSES:
+	case RESPONSES:
 		responses(o, m);
 		break;
-	case F_DURATIONS:
+	case DURATIONS:
 		durations(o, m);
-		break;
-	case F_ANCHORS:
-		count(o, m, f->name, NULL, m->trust_anchors);
-		break;
-	case F_BUNDLE_LOADED:
-		timestamp(o, m, f->name, m->bundle_loaded);
-		break;
-	case F_RELOAD_FAILURES:
-		count(o, m, f->name, NULL, m->bundle_reload_failures);
 		break;
 	}
 }

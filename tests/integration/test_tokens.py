@@ -3,6 +3,7 @@ two exchange servers, one process, one loop, a schedule each."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -76,6 +77,16 @@ def sample(text, name, token, extra=""):
     raise AssertionError("no sample %s in\n%s" % (want, text))
 
 
+def readyz_verbose(port, status, line_a, line_b, verdict):
+    """/readyz?verbose: its status, a line per token, then the verdict."""
+    got, _, body = get(port, "/readyz?verbose")
+    lines = body.splitlines()
+    assert got == status and len(lines) == 3, body
+    assert lines[0].startswith(line_a) and lines[1].startswith(line_b), body
+    assert lines[2] == "readyz check " + verdict, body
+    return body
+
+
 def test_two_tokens_each_on_its_own_schedule(sidecar):
     a = sidecar.server(expires_in=2)
     b = sidecar.server(expires_in=6)
@@ -103,11 +114,8 @@ def test_two_tokens_each_on_its_own_schedule(sidecar):
         assert wait_for(lambda: sidecar.out_path.read_text() in
                         a.issued_tokens[1:], 2)
         assert out_b.read_text() in b.issued_tokens
-        status, _, body = get(port, "/readyz?verbose")
-        assert status == 200, body
-        assert "[+]token app-a ok: valid for" in body, body
-        assert "[+]token app-b ok: valid for" in body, body
-        assert body.endswith("readyz check passed\n"), body
+        body = readyz_verbose(port, 200, "[+]token app-a ok: valid for",
+                              "[+]token app-b ok: valid for", "passed")
         status, _, text = get(port, "/metrics")
         assert status == 200
         assert sample(text, "tokenbridge_exchange_attempts_total",
@@ -150,11 +158,8 @@ def test_a_failing_server_does_not_disturb_the_other(sidecar):
         assert len(b.requests) >= 2, h.stderr_now()
         assert sidecar.out_path.read_text() in a.issued_tokens
         assert not out_b.exists()
-        status, _, body = get(port, "/readyz?verbose")
-        assert status == 503, body
-        assert "[+]token app-a ok" in body, body
-        assert "[-]token app-b failed: " in body, body
-        assert body.endswith("readyz check failed\n"), body
+        readyz_verbose(port, 503, "[+]token app-a ok",
+                       "[-]token app-b failed: ", "failed")
         status, _, short = get(port, "/readyz")
         assert status == 503 and short.startswith("token app-b not ready: "), \
             short
@@ -251,3 +256,17 @@ def test_sighup_refreshes_every_token(sidecar):
     finally:
         res = stop(sidecar, h, within=1.0)
     assert res.rc == 0, str(res)
+
+
+def test_readme_documents_every_key():
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    with open(os.path.join(root, "src", "configfile.c")) as f:
+        src = f.read()
+    table = src[src.index("names[CONFIGFILE_KEYS] = {"):]
+    table = table[:table.index("};")]
+    names = re.findall(r'"([A-Z_]+)"', table)
+    assert len(names) == 23
+    with open(os.path.join(root, "README.md")) as f:
+        readme = f.read()
+    for n in names + ["NAME"]:
+        assert "\n| `%s` |" % n.lower() in readme, n
