@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "configfile.h"
-#include "json.h"
 #include "log.h"
 
 _Static_assert(CONFIG_TOKENS_MAX <= LOG_JOBS,
@@ -44,7 +43,11 @@ upper(char c)
 static char
 lower(char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+	static const char letters[] = "abcdefghijklmnopqrstuvwxyz";
+
+	if (c >= 'A' && c <= 'Z')
+		return letters[c - 'A'];
+	return c;
 }
 
 /* Index of the variable whose lower-case name is key[0..len), or -1. */

@@ -22,14 +22,11 @@
 
 #include <stddef.h>
 
-#define JSMN_HEADER
-#include <jsmn.h>
-#undef JSMN_HEADER
-
 #include "config.h"
 #include "err.h"
+#include "json.h"
 
-#define CONFIGFILE_MAX (64u * 1024) /* bytes of the file */
+#define CONFIGFILE_MAX 65536u /* bytes of the file: 64 KiB */
 #define CONFIGFILE_NAME_MAX 63
 #define CONFIGFILE_KEYS 23     /* per-token settings, `name` aside */
 #define CONFIGFILE_VALUES 1024 /* JSON values: room for 8 full entries */

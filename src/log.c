@@ -94,7 +94,7 @@ secret_at(const char *s, size_t left)
 	size_t i, k, best = 0, len;
 	const char *p;
 
-	for (i = 0; i < LOG_JOBS * LOG_SECRETS; i++) {
+	for (i = 0; i < (size_t)LOG_JOBS * LOG_SECRETS; i++) {
 		p = secrets[i / LOG_SECRETS][i % LOG_SECRETS].ptr;
 		len = secrets[i / LOG_SECRETS][i % LOG_SECRETS].len;
 		if (len == 0)

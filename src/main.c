@@ -141,7 +141,7 @@ struct sidecar {
 	struct proxy proxy[CONFIG_TOKENS_MAX];
 	bool use_proxy[CONFIG_TOKENS_MAX];
 	size_t trust_of[CONFIG_TOKENS_MAX]; /* index into trust */
-	struct trust trust[CONFIG_TOKENS_MAX];
+	struct refresh_trust trust[CONFIG_TOKENS_MAX];
 	struct refresh_output out[CONFIG_TOKENS_MAX];
 	struct metrics metrics[CONFIG_TOKENS_MAX];
 	struct refresh job[CONFIG_TOKENS_MAX];
@@ -230,7 +230,7 @@ share_trust(struct sidecar *sc, size_t i, struct err *err)
 			return 0;
 		}
 	sc->trust_of[i] = sc->ntrust;
-	t = &sc->trust[sc->ntrust++];
+	t = &sc->trust[sc->ntrust++].trust;
 	if (cfg->url.tls && trust_load_file(t, cfg->ca_bundle_path, err) == -1)
 		return -1;
 	log_trust_notes(t, cfg->ca_bundle_path);
@@ -285,7 +285,7 @@ start_token(struct sidecar *sc, size_t i, const char *mode)
 		return EXIT_CONFIG;
 	}
 	(void)snprintf(anchors, sizeof anchors, "%zu",
-	    sc->trust[sc->trust_of[i]].store.count);
+	    sc->trust[sc->trust_of[i]].trust.store.count);
 	log_event(LOG_INFO, "tokenbridge-sidecar starting", "version",
 	    TB_VERSION, "mode", mode, "url", url, "output",
 	    cfg->output_token_path, "ca_bundle",
@@ -349,7 +349,7 @@ finish(struct sidecar *sc)
 		tokendir_close(&sc->out[i].dir);
 	}
 	for (i = 0; i < sc->ntrust; i++)
-		trust_free(&sc->trust[i]);
+		trust_free(&sc->trust[i].trust);
 }
 
 /* Every token once, each whatever the others did. */

@@ -135,24 +135,27 @@ static void
 reload_trust(struct refresh *r, bool force)
 {
 	const struct config *cfg = r->cfg;
+	struct trust *t = &r->trust->trust;
 	struct err err;
 	char count[24];
 
 	/* Another token naming the same bundle may have reloaded it. */
-	r->metrics->trust_anchors = r->trust->store.count;
-	if (!cfg->url.tls ||
-	    (!force && !trust_changed(r->trust, cfg->ca_bundle_path)))
+	r->metrics->trust_anchors = t->store.count;
+	/* With another job's exchange in flight, the last job to start
+	 * after the change reloads. */
+	if (!cfg->url.tls || r->trust->in_flight > 0 ||
+	    (!force && !trust_changed(t, cfg->ca_bundle_path)))
 		return;
-	if (trust_load_file(r->trust, cfg->ca_bundle_path, &err) == -1) {
+	if (trust_load_file(t, cfg->ca_bundle_path, &err) == -1) {
 		r->metrics->bundle_reload_failures++;
 		log_event(LOG_ERROR,
 		    "CA bundle reload failed: keeping the previous one",
 		    "error", err.msg, (char *)NULL);
 		return;
 	}
-	r->metrics->trust_anchors = r->trust->store.count;
+	r->metrics->trust_anchors = t->store.count;
 	r->metrics->bundle_loaded = (int64_t)time(NULL);
-	(void)snprintf(count, sizeof count, "%zu", r->trust->store.count);
+	(void)snprintf(count, sizeof count, "%zu", t->store.count);
 	log_event(LOG_INFO, "CA bundle reloaded", "path", cfg->ca_bundle_path,
 	    "trust_anchors", count, (char *)NULL);
 }
@@ -246,8 +249,8 @@ recheck_dir(const struct refresh_output *out)
 
 void
 refresh_init(struct refresh *r, size_t job, const struct config *cfg,
-    const struct proxy *proxy, struct trust *trust, struct refresh_output *out,
-    struct metrics *m)
+    const struct proxy *proxy, struct refresh_trust *trust,
+    struct refresh_output *out, struct metrics *m)
 {
 	r->job = job;
 	r->cfg = cfg;
@@ -260,8 +263,8 @@ refresh_init(struct refresh *r, size_t job, const struct config *cfg,
 	r->due = event_now();
 	r->due_wall = event_wall_now();
 	r->subject_len = 0;
-	exchange_init(&r->x, cfg, trust, proxy);
-	m->trust_anchors = trust->store.count;
+	exchange_init(&r->x, cfg, &trust->trust, proxy);
+	m->trust_anchors = trust->trust.store.count;
 	m->bundle_loaded = cfg->url.tls ? (int64_t)time(NULL) : 0;
 }
 
@@ -337,6 +340,19 @@ deliver(struct refresh *r, struct err *err)
 	return 0;
 }
 
+/* In flight or not, counted where the trust anchors are shared. */
+static void
+set_busy(struct refresh *r, bool busy)
+{
+	if (busy != r->busy) {
+		if (busy)
+			r->trust->in_flight++;
+		else
+			r->trust->in_flight--;
+	}
+	r->busy = busy;
+}
+
 /* Count the outcome and choose the next time. */
 static void
 finish(struct refresh *r, int rc, const struct err *err)
@@ -358,7 +374,7 @@ finish(struct refresh *r, int rc, const struct err *err)
 	}
 	forget(r);
 	exchange_end(&r->x);
-	r->busy = false;
+	set_busy(r, false);
 	r->due = later(now, delay);
 	r->due_wall = later(event_wall_now(), delay);
 	m->next_refresh = (int64_t)time(NULL) + (int64_t)(delay / 1000);
@@ -373,7 +389,7 @@ start(struct refresh *r)
 	if (r->reload)
 		recheck_dir(r->out);
 	r->reload = false;
-	r->busy = true;
+	set_busy(r, true);
 	if (begin(r, &err) == -1)
 		finish(r, -1, &err);
 }
@@ -434,7 +450,7 @@ refresh_stop(struct refresh *r)
 	enter(r);
 	if (r->busy)
 		exchange_end(&r->x);
-	r->busy = false;
+	set_busy(r, false);
 	forget(r);
 	leave();
 }

@@ -23,6 +23,16 @@ struct refresh_output {
 	bool zero_lifetime_logged; /* "expires_in": 0 said once already */
 };
 
+/*
+ * A CA bundle's anchors, shared by every job that names the file. A
+ * reload frees the anchors an exchange in flight is validating against,
+ * so it waits until no job sharing them has one.
+ */
+struct refresh_trust {
+	struct trust trust;
+	unsigned in_flight; /* exchanges using it now */
+};
+
 /* What the job knows of the token on disk; times on both clocks. */
 struct refresh_state {
 	uint32_t attempt;    /* failures since the last success */
@@ -39,8 +49,8 @@ struct refresh_state {
 struct refresh {
 	size_t job; /* its index: log lines and secrets (log_job()) */
 	const struct config *cfg;
-	const struct proxy *proxy; /* NULL: straight to the token service */
-	struct trust *trust; /* anchors loaded at start; reloaded on change */
+	const struct proxy *proxy;   /* NULL: straight to the token service */
+	struct refresh_trust *trust; /* loaded at start; reloaded on change */
 	struct refresh_output *out;
 	struct metrics *metrics;
 	struct refresh_state st;
@@ -61,8 +71,8 @@ struct refresh {
  * (cfg->name), and its secrets are redacted from every line.
  */
 void refresh_init(struct refresh *r, size_t job, const struct config *cfg,
-    const struct proxy *proxy, struct trust *trust, struct refresh_output *out,
-    struct metrics *m);
+    const struct proxy *proxy, struct refresh_trust *trust,
+    struct refresh_output *out, struct metrics *m);
 
 /*
  * What the job waits for: a descriptor (-1 for none) and its events, and
