@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from conftest import free_port
+from conftest import ASAN_BIN, free_port, require_binary
 from exchange_server import Reply, random_token
 from test_health import PROMTOOL, get
 from test_run_mode import stop, wait_for
@@ -256,6 +256,48 @@ def test_sighup_refreshes_every_token(sidecar):
     finally:
         res = stop(sidecar, h, within=1.0)
     assert res.rc == 0, str(res)
+
+
+def test_shared_bundle_waits_for_the_exchange_using_it(sidecar):
+    """Both tokens trust one bundle, loaded once. It changes while b's
+    handshake stalls, validating against it: a's refreshes go on, and the
+    reload waits until b's exchange is over (ASan would see the anchors
+    freed under b's handshake)."""
+    asan = require_binary(ASAN_BIN)
+    bundle = sidecar.tmp / "ca.pem"
+    bundle.write_text(open(sidecar.pki.chain("ec").root_cert).read())
+    a = sidecar.server(expires_in=2)
+    b = sidecar.server()
+    b.handler = lambda req: Reply(action="stall_handshake")
+    b.push(Reply(action="stall_handshake"))
+    keys = {"ca_bundle_path": str(bundle)}
+    a, b, cfg, _, _ = two_tokens(sidecar, a_srv=a, b_srv=b, a_keys=keys,
+                                 b_keys=dict(keys, exchange_timeout="4s"))
+    h = sidecar.spawn(None, args=("run",), binary=asan, unset=PER_TOKEN,
+                      env={"CONFIG_PATH": str(cfg)})
+    try:
+        assert wait_for(lambda: b.connections == 1 and
+                        len(a.requests) >= 1, 5), h.stderr_now()
+        fresh = sidecar.tmp / "ca.pem.new"
+        fresh.write_text(bundle.read_text())
+        os.rename(fresh, bundle)
+        n = len(a.requests)
+        assert wait_for(lambda: len(a.requests) >= n + 2, 4), h.stderr_now()
+        assert "CA bundle reloaded" not in h.stderr_now()
+        assert wait_for(lambda: "CA bundle reloaded" in h.stderr_now(), 6), \
+            h.stderr_now()
+    finally:
+        res = stop(sidecar, h, within=1.5)
+    assert res.rc == 0, str(res)
+    starting = [r for r in res.records
+                if r["msg"] == "tokenbridge-sidecar starting"]
+    assert [r["ca_bundle"] for r in starting] == [str(bundle)] * 2
+    reloads = [r for r in res.records if r["msg"] == "CA bundle reloaded"]
+    timed_out = [i for i, r in enumerate(res.records)
+                 if r.get("token") == "app-b" and
+                 r["msg"].startswith("token refresh failed")]
+    assert reloads and timed_out, str(res)
+    assert res.records.index(reloads[0]) > timed_out[0], str(res)
 
 
 def test_readme_documents_every_key():

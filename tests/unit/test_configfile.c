@@ -288,8 +288,7 @@ test_environment_overlap(void **state)
 	env_name = "AUDIENCE";
 	env_value = "aud";
 	refused("{\"tokens\": [{\"name\": \"x\", " BASE "}]}",
-	    "and AUDIENCE are both set, and neither wins",
-	    "\"audience\"");
+	    "and AUDIENCE are both set, and neither wins", "\"audience\"");
 	/* Empty counts as unset, as everywhere. */
 	env_value = "";
 	assert_int_equal(parse("{\"tokens\": [{\"name\": \"x\", " BASE "}]}",
