@@ -154,7 +154,8 @@ static struct sidecar sidecar;
 
 /*
  * Every token's configuration: CONFIG_PATH's list, or the environment
- * alone. The log is set up either way. Returns 0, or -1 with err set.
+ * alone. The log is set up either way. Returns 0 with sc->n tokens, or -1
+ * with err set and sc->n 0.
  */
 static int
 load(struct sidecar *sc, struct err *err)
@@ -167,6 +168,7 @@ load(struct sidecar *sc, struct err *err)
 	if (path == NULL || *path == '\0') {
 		if (config_load(&sc->cfg[0], env, err) == -1) {
 			log_setup(sc->cfg[0].log_format, sc->cfg[0].log_level);
+			sc->n = 0;
 			return -1;
 		}
 	} else if (configfile_read(&sc->file, path, env, err) == -1) {
@@ -316,12 +318,13 @@ start(struct sidecar *sc, const char *mode, int hardening_errno)
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < CONFIG_TOKENS_MAX; i++)
-		sc->out[i].dir.fd = -1;
 	if (load(sc, &err) == -1) {
 		log_error("invalid configuration", &err);
 		return EXIT_CONFIG;
 	}
+	/* Only the slots in use: the others' pages are never touched. */
+	for (i = 0; i < sc->n; i++)
+		sc->out[i].dir.fd = -1;
 	log_hardening(hardening_errno);
 	if (event_setup(&err) == -1) {
 		log_error("cannot start", &err);
