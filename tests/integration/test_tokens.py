@@ -102,9 +102,10 @@ def test_two_tokens_each_on_its_own_schedule(sidecar):
                                                  len(a.requests))
         assert wait_for(lambda: len(b.requests) >= 2, 6), h.stderr_now()
         gaps = [y.time - x.time for x, y in zip(a.requests, a.requests[1:])]
-        assert all(0.5 <= g <= 1.8 for g in gaps), gaps
+        assert all(0.7 <= g <= 1.8 for g in gaps), gaps
+        # A short lifetime is refreshed at 40% to 50% of it (schedule.c).
         gap_b = b.requests[1].time - b.requests[0].time
-        assert 2.5 <= gap_b <= 5.5, gap_b
+        assert 2.3 <= gap_b <= 4.0, gap_b
         # Each server saw its own projected token and audience.
         assert {r.form["subject_token"] for r in a.requests} == \
             {sidecar.sa_token}
