@@ -117,15 +117,15 @@ duration_parse(const char *text, const char *name, uint64_t *ns,
 
 /* Empty values count as unset, as in the original sidecar. */
 static const char *
-lookup_set(config_lookup_fn lookup, const char *name)
+lookup_set(const struct config_source *lookup, const char *name)
 {
-	const char *v = lookup(name);
+	const char *v = lookup->get(lookup->ctx, name);
 
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
 static int
-required(config_lookup_fn lookup, const char *name, const char **out,
+required(const struct config_source *lookup, const char *name, const char **out,
     struct err *err)
 {
 	if ((*out = lookup_set(lookup, name)) == NULL)
@@ -135,8 +135,8 @@ required(config_lookup_fn lookup, const char *name, const char **out,
 }
 
 static int
-duration_ms(config_lookup_fn lookup, const char *name, const char *def,
-    uint64_t *ms, struct err *err)
+duration_ms(const struct config_source *lookup, const char *name,
+    const char *def, uint64_t *ms, struct err *err)
 {
 	const char *v = lookup_set(lookup, name);
 	uint64_t ns;
@@ -156,7 +156,8 @@ duration_ms(config_lookup_fn lookup, const char *name, const char *def,
 
 /* The values Go's strconv.ParseBool takes, so settings carry over. */
 static int
-boolean(config_lookup_fn lookup, const char *name, bool *out, struct err *err)
+boolean(const struct config_source *lookup, const char *name, bool *out,
+    struct err *err)
 {
 	static const char *const yes[] = { "1", "t", "T", "true", "TRUE",
 		"True" };
@@ -181,7 +182,7 @@ boolean(config_lookup_fn lookup, const char *name, bool *out, struct err *err)
 }
 
 static int
-file_mode(config_lookup_fn lookup, unsigned *mode, struct err *err)
+file_mode(const struct config_source *lookup, unsigned *mode, struct err *err)
 {
 	const char *v = lookup_set(lookup, "TOKEN_FILE_MODE"), *p;
 	unsigned m = 0;
@@ -218,8 +219,9 @@ file_mode(config_lookup_fn lookup, unsigned *mode, struct err *err)
 }
 
 static int
-choice(config_lookup_fn lookup, const char *name, const char *const *names,
-    size_t count, int def, int *out, const char *accepted, struct err *err)
+choice(const struct config_source *lookup, const char *name,
+    const char *const *names, size_t count, int def, int *out,
+    const char *accepted, struct err *err)
 {
 	const char *v = lookup_set(lookup, name);
 	size_t i;
@@ -237,7 +239,7 @@ choice(config_lookup_fn lookup, const char *name, const char *const *names,
 }
 
 static int
-logging(config_lookup_fn lookup, struct config *cfg, struct err *err)
+logging(const struct config_source *lookup, struct config *cfg, struct err *err)
 {
 	static const char *const formats[] = { "text", "json" };
 	static const char *const levels[] = { "debug", "info", "warn",
@@ -255,7 +257,8 @@ logging(config_lookup_fn lookup, struct config *cfg, struct err *err)
 }
 
 static int
-exchange_url(config_lookup_fn lookup, struct config *cfg, struct err *err)
+exchange_url(const struct config_source *lookup, struct config *cfg,
+    struct err *err)
 {
 	if (required(lookup, "EXCHANGE_URL", &cfg->exchange_url, err) == -1)
 		return -1;
@@ -274,7 +277,7 @@ exchange_url(config_lookup_fn lookup, struct config *cfg, struct err *err)
 }
 
 static void
-ca_bundle(config_lookup_fn lookup, struct config *cfg)
+ca_bundle(const struct config_source *lookup, struct config *cfg)
 {
 	cfg->ca_bundle_path = NULL;
 	if (!cfg->url.tls)
@@ -324,7 +327,8 @@ bad_listen(const char *v, const char *why, struct err *err)
 
 /* HEALTH_ADDR as Go's net.Listen reads an address, numeric hosts only. */
 static int
-health_addr(config_lookup_fn lookup, struct config_listen *l, struct err *err)
+health_addr(const struct config_source *lookup, struct config_listen *l,
+    struct err *err)
 {
 	const char *v = lookup_set(lookup, "HEALTH_ADDR"), *colon;
 	char host[INET6_ADDRSTRLEN + 1];
@@ -374,7 +378,8 @@ health_addr(config_lookup_fn lookup, struct config_listen *l, struct err *err)
 /* ---- client authentication and grant shapes (issue 13) ---- */
 
 static int
-oauth_choices(config_lookup_fn lookup, struct config_oauth *o, struct err *err)
+oauth_choices(const struct config_source *lookup, struct config_oauth *o,
+    struct err *err)
 {
 	static const char *const grants[] = { "token-exchange",
 		"client-assertion", "jwt-bearer" };
@@ -403,8 +408,8 @@ oauth_choices(config_lookup_fn lookup, struct config_oauth *o, struct err *err)
 
 /* `name` is set only when `ok`; else say why, naming `why`. */
 static int
-only_with(config_lookup_fn lookup, const char *name, int ok, const char *why,
-    struct err *err)
+only_with(const struct config_source *lookup, const char *name, int ok,
+    const char *why, struct err *err)
 {
 	if (ok || lookup_set(lookup, name) == NULL)
 		return 0;
@@ -461,8 +466,8 @@ oauth_auth(const struct config_oauth *o, struct err *err)
 
 /* Settings that one shape or method reads, refused where none does. */
 static int
-oauth_combinations(config_lookup_fn lookup, const struct config_oauth *o,
-    struct err *err)
+oauth_combinations(const struct config_source *lookup,
+    const struct config_oauth *o, struct err *err)
 {
 	int te = o->grant_type == GRANT_TOKEN_EXCHANGE;
 	const char *only_te = "only GRANT_TYPE=token-exchange sends it";
@@ -534,7 +539,8 @@ oauth_paths(const struct config_oauth *o, struct err *err)
  * authentication.
  */
 static int
-config_oauth(config_lookup_fn lookup, struct config_oauth *o, struct err *err)
+config_oauth(const struct config_source *lookup, struct config_oauth *o,
+    struct err *err)
 {
 	_Static_assert(CONFIG_FIELD_MAX <= GRANT_FIELD_MAX,
 	    "a configured field fits the grant's form");
@@ -556,7 +562,8 @@ config_oauth(config_lookup_fn lookup, struct config_oauth *o, struct err *err)
 }
 
 int
-config_load(struct config *cfg, config_lookup_fn lookup, struct err *err)
+config_load_from(struct config *cfg, const struct config_source *lookup,
+    struct err *err)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->log_level = LOG_INFO;
@@ -589,4 +596,31 @@ config_load(struct config *cfg, config_lookup_fn lookup, struct err *err)
 	        config_oauth(lookup, &cfg->oauth, err) == -1 ?
 	    -1 :
 	    0;
+}
+
+static const char *
+plain_get(const void *ctx, const char *name)
+{
+	const config_lookup_fn *fn = ctx;
+
+	return (*fn)(name);
+}
+
+int
+config_load(struct config *cfg, config_lookup_fn lookup, struct err *err)
+{
+	const struct config_source src = { plain_get, &lookup };
+
+	return config_load_from(cfg, &src, err);
+}
+
+int
+config_load_logging(struct config *cfg, config_lookup_fn lookup,
+    struct err *err)
+{
+	const struct config_source src = { plain_get, &lookup };
+
+	memset(cfg, 0, sizeof *cfg);
+	cfg->log_level = LOG_INFO;
+	return logging(&src, cfg, err);
 }

@@ -22,6 +22,10 @@
  * buffer is sized so that any accepted value fits. */
 #define CONFIG_FIELD_MAX 2048
 
+/* Tokens one sidecar serves (CONFIG_PATH): every job's buffers are
+ * static, so the bound is fixed at build time. */
+#define CONFIG_TOKENS_MAX 8
+
 #define CONFIG_DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 #define CONFIG_DEFAULT_SUBJECT_TOKEN_TYPE \
 	"urn:ietf:params:oauth:token-type:id_token"
@@ -62,6 +66,7 @@ struct config_oauth {
 };
 
 struct config {
+	const char *name; /* the token's, from CONFIG_PATH; NULL without */
 	const char *sa_token_path;
 	const char *output_token_path;
 	const char *exchange_url; /* as given, for messages */
@@ -84,10 +89,32 @@ struct config {
 typedef const char *(*config_lookup_fn)(const char *name);
 
 /*
+ * A lookup with a context: one token of the configuration file
+ * (configfile.h), whose settings come from its JSON object and the
+ * process-wide ones from the environment.
+ */
+struct config_source {
+	const char *(*get)(const void *ctx, const char *name);
+	const void *ctx;
+};
+
+/*
  * Read and validate every variable through `lookup`. Empty values count as
  * unset. Returns 0, or -1 with err set (kind ERR_CONFIG).
  */
 int config_load(struct config *cfg, config_lookup_fn lookup, struct err *err);
+
+/* The same through a lookup with a context; cfg->name is left NULL. */
+int config_load_from(struct config *cfg, const struct config_source *src,
+    struct err *err);
+
+/*
+ * Only LOG_FORMAT and LOG_LEVEL, the rest of cfg zeroed: the log set up as
+ * asked when the configuration file cannot be read. Returns 0, or -1 with
+ * err set (kind ERR_CONFIG).
+ */
+int config_load_logging(struct config *cfg, config_lookup_fn lookup,
+    struct err *err);
 
 /*
  * Parse a Go duration ("1h", "1h30m", "1.5h", "90s", "500ms", "2us",

@@ -158,53 +158,94 @@ respond(int status, const char *ctype, bool head, char *out, size_t blen)
 	return (size_t)n + blen;
 }
 
-/* Plain-text body at out + HEAD_ROOM; its length. */
-static size_t text(char *out, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/*
+ * Plain-text body at out + HEAD_ROOM, appended after its first n bytes;
+ * its new length (cut to what fits).
+ */
+static size_t append(char *out, size_t cap, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static size_t
-text(char *out, size_t cap, const char *fmt, ...)
+append(char *out, size_t cap, size_t n, const char *fmt, ...)
 {
+	size_t room = cap - HEAD_ROOM - n;
 	va_list ap;
-	int n;
+	int w;
 
 	va_start(ap, fmt);
-	n = vsnprintf(out + HEAD_ROOM, cap - HEAD_ROOM, fmt, ap);
+	w = vsnprintf(out + HEAD_ROOM + n, room, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return 0;
-	return (size_t)n < cap - HEAD_ROOM ? (size_t)n : cap - HEAD_ROOM - 1;
+	if (w < 0)
+		return n;
+	return (size_t)w < room ? n + (size_t)w : cap - HEAD_ROOM - 1;
 }
+
+#define text(out, cap, ...) append(out, cap, 0, __VA_ARGS__)
 
 static const char plain[] = "text/plain; charset=utf-8";
 
+/* " name" for token i, or "" for the one unnamed token. */
+static const char *
+space(const struct health_view *v, size_t i)
+{
+	return v->metrics[i].name != NULL ? " " : "";
+}
+
+static const char *
+name(const struct health_view *v, size_t i)
+{
+	return v->metrics[i].name != NULL ? v->metrics[i].name : "";
+}
+
+/* One token's line of /readyz?verbose after n bytes; its new length. */
+static size_t
+ready_line(const struct health_view *v, size_t i, int64_t now, char *out,
+    size_t cap, size_t n, int *ready)
+{
+	struct err err;
+	int64_t exp;
+
+	if (check_token_file(v->check, v->token_path[i], now, v->ready_margin_s,
+	        &exp, &err) == -1) {
+		*ready = 0;
+		return append(out, cap, n, "[-]token%s%s failed: %s\n",
+		    space(v, i), name(v, i), err.msg);
+	}
+	if (exp == 0)
+		return append(out, cap, n,
+		    "[+]token%s%s ok: present, expiry unknown\n", space(v, i),
+		    name(v, i));
+	return append(out, cap, n, "[+]token%s%s ok: valid for %lld s more\n",
+	    space(v, i), name(v, i), (long long)(exp - now));
+}
+
+/*
+ * Ready when every token is, as the API server's /readyz is when every
+ * check passes: ?verbose lists them all, else the first failure is named.
+ */
 static size_t
 readyz(const struct health_view *v, const struct request *rq, char *out,
     size_t cap)
 {
 	int64_t now = (int64_t)time(NULL), exp;
 	struct err err;
-	size_t n;
+	size_t i, n = 0;
+	int ready = 1;
 
-	if (check_token_file(v->check, v->token_path, now, v->ready_margin_s,
-	        &exp, &err) == -1) {
-		n = rq->verbose ?
-		    text(out, cap, "[-]token failed: %s\nreadyz check failed\n",
-		        err.msg) :
-		    text(out, cap, "token not ready: %s\n", err.msg);
-		return respond(503, plain, rq->head, out, n);
+	if (rq->verbose) {
+		for (i = 0; i < v->ntokens; i++)
+			n = ready_line(v, i, now, out, cap, n, &ready);
+		n = append(out, cap, n, "readyz check %s\n",
+		    ready ? "passed" : "failed");
+		return respond(ready ? 200 : 503, plain, rq->head, out, n);
 	}
-	if (!rq->verbose)
-		n = text(out, cap, "ok\n");
-	else if (exp == 0)
-		n = text(out, cap,
-		    "[+]token ok: present, expiry unknown\nreadyz check "
-		    "passed\n");
-	else
-		n = text(out, cap,
-		    "[+]token ok: valid for %lld s more\nreadyz check passed\n",
-		    (long long)(exp - now));
-	return respond(200, plain, rq->head, out, n);
+	for (i = 0; i < v->ntokens; i++)
+		if (check_token_file(v->check, v->token_path[i], now,
+		        v->ready_margin_s, &exp, &err) == -1)
+			return respond(503, plain, rq->head, out,
+			    text(out, cap, "token%s%s not ready: %s\n",
+			        space(v, i), name(v, i), err.msg));
+	return respond(200, plain, rq->head, out, text(out, cap, "ok\n"));
 }
 
 static size_t
@@ -225,7 +266,7 @@ route(const struct health_view *v, const struct request *rq, char *out,
 	if (IS("/readyz"))
 		return readyz(v, rq, out, cap);
 	if (IS("/metrics")) {
-		n = metrics_render(v->metrics, out + HEAD_ROOM,
+		n = metrics_render(v->metrics, v->ntokens, out + HEAD_ROOM,
 		    cap - HEAD_ROOM);
 		if (n == 0)
 			return respond(503, plain, rq->head, out,

@@ -39,10 +39,15 @@
  * silent connection. */
 #define HEALTH_FDS (1 + HEALTH_CLIENTS_MAX + HEALTH_PENDING_MAX)
 
-/* What the answers are made of; everything outlives the listener. */
+/*
+ * What the answers are made of; everything outlives the listener. Token i
+ * writes token_path[i] and counts in metrics[i], named by metrics[i].name
+ * (NULL for the one token of the environment-only configuration).
+ */
 struct health_view {
 	const struct metrics *metrics;
-	const char *token_path;
+	const char *token_path[CONFIG_TOKENS_MAX];
+	size_t ntokens;
 	int64_t ready_margin_s; /* READY_MIN_VALIDITY */
 	struct check_buf *check;
 };
@@ -99,7 +104,8 @@ void health_close(struct health *h);
  * The answer to the request head in[0..len): returns 0 while the head is
  * incomplete and `len` under HEALTH_REQUEST_MAX, else 1 with the whole
  * response (status line, headers, body) in out[0..*out_len). Pure but for
- * /readyz, which reads the token file.
+ * /readyz, which reads the token files: ready when every token is, and
+ * with ?verbose one line per token.
  */
 int health_answer(const struct health_view *v, const char *in, size_t len,
     char *out, size_t cap, size_t *out_len);

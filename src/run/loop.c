@@ -7,62 +7,93 @@
 #include "log.h"
 #include "loop.h"
 
-enum { SLOT_BOOT, SLOT_WALL, SLOT_JOB, SLOT_HEALTH };
-#define SLOTS (SLOT_HEALTH + HEALTH_FDS)
+/* The poll slots: the two clocks, each job, then the listener. */
+enum { SLOT_BOOT, SLOT_WALL, SLOT_JOBS };
+#define SLOTS (SLOT_JOBS + CONFIG_TOKENS_MAX + HEALTH_FDS)
 
-/* Arm the timers for the job's time and the listener's deadlines, and
- * fill the poll slots. Returns the number of slots used. */
+/* What the loop keeps between wakeups, per job. */
+struct loop_job {
+	int64_t at;    /* when it is due even without a ready socket */
+	short revents; /* from the last poll */
+};
+
+/*
+ * Arm the timers for the earliest time of any job and the listener's
+ * deadlines, and fill the poll slots. Returns the number used, 0 on error.
+ */
 static size_t
-prepare(struct refresh *r, struct health *h, struct event_timers *t,
-    struct pollfd *fds, int64_t *job_at, struct err *err)
+prepare(struct refresh *r, struct loop_job *lj, size_t n, struct health *h,
+    struct event_timers *t, struct pollfd *fds, struct err *err)
 {
-	int64_t until, wall_at;
-	size_t n;
+	int64_t until = EVENT_NEVER, wall = EVENT_NEVER, wall_at;
+	struct pollfd *p;
+	size_t i, used;
 
-	refresh_want(r, &fds[SLOT_JOB].fd, &fds[SLOT_JOB].events, job_at,
-	    &wall_at);
-	fds[SLOT_JOB].revents = 0;
-	until = *job_at;
-	n = health_want(h, &fds[SLOT_HEALTH], &until);
-	if (event_timers_arm(t, until, wall_at, err) == -1)
+	for (i = 0; i < n; i++) {
+		p = &fds[SLOT_JOBS + i];
+		refresh_want(&r[i], &p->fd, &p->events, &lj[i].at, &wall_at);
+		p->revents = 0;
+		if (lj[i].at < until)
+			until = lj[i].at;
+		if (wall_at < wall)
+			wall = wall_at;
+	}
+	used = health_want(h, &fds[SLOT_JOBS + n], &until);
+	if (event_timers_arm(t, until, wall, err) == -1)
 		return 0;
 	event_timers_fds(t, &fds[SLOT_BOOT], &fds[SLOT_WALL]);
-	return SLOT_HEALTH + n;
+	return SLOT_JOBS + n + used;
+}
+
+/* Idle, a job only compares clocks; in flight, it moves when its socket
+ * is ready or its time has come. */
+static void
+step_jobs(struct refresh *r, const struct loop_job *lj, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!r[i].busy || lj[i].revents != 0 || event_now() >= lj[i].at)
+			refresh_step(&r[i], lj[i].revents);
 }
 
 int
-loop_run(struct refresh *r, struct health *h, struct err *err)
+loop_run(struct refresh *r, size_t n, struct health *h, struct err *err)
 {
 	struct pollfd fds[SLOTS];
+	struct loop_job lj[CONFIG_TOKENS_MAX] = { { 0, 0 } };
 	struct event_timers t;
 	struct err werr;
-	int64_t job_at = 0;
-	size_t n;
-	short rev = 0;
+	size_t i, used;
 
+	if (n == 0 || n > CONFIG_TOKENS_MAX)
+		return err_set(err, ERR_SYSTEM,
+		    "the loop runs 1 to %d tokens, not %zu", CONFIG_TOKENS_MAX,
+		    n);
 	if (event_timers_open(&t, err) == -1)
 		return -1;
 	while (!event_stop_requested()) {
 		if (event_take_reload())
-			refresh_reload(r);
-		/* Idle, the job only compares clocks; in flight, it moves
-		 * when its socket is ready or its time has come. */
-		if (!r->busy || rev != 0 || event_now() >= job_at)
-			refresh_step(r, rev);
-		if ((n = prepare(r, h, &t, fds, &job_at, &werr)) == 0 ||
-		    event_poll(fds, n, &werr) == -1) {
+			for (i = 0; i < n; i++)
+				refresh_reload(&r[i]);
+		step_jobs(r, lj, n);
+		for (i = 0; i < n; i++)
+			lj[i].revents = 0;
+		if ((used = prepare(r, lj, n, h, &t, fds, &werr)) == 0 ||
+		    event_poll(fds, used, &werr) == -1) {
 			/* Never a tight loop, even if ppoll() keeps failing. */
 			log_event(LOG_ERROR, "waiting failed", "error",
 			    werr.msg, (char *)NULL);
 			sleep(1);
-			rev = 0;
 			continue;
 		}
 		event_timers_ack(&t, &fds[SLOT_BOOT], &fds[SLOT_WALL]);
-		rev = fds[SLOT_JOB].revents;
-		health_step(h, &fds[SLOT_HEALTH], n - SLOT_HEALTH);
+		for (i = 0; i < n; i++)
+			lj[i].revents = fds[SLOT_JOBS + i].revents;
+		health_step(h, &fds[SLOT_JOBS + n], used - SLOT_JOBS - n);
 	}
-	refresh_stop(r);
+	for (i = 0; i < n; i++)
+		refresh_stop(&r[i]);
 	event_timers_close(&t);
 	log_event(LOG_INFO, "stopping on a termination signal", (char *)NULL);
 	return 0;

@@ -1,7 +1,7 @@
 /*
  * loop.h: run mode's one event loop.
  *
- * One ppoll() waits on everything at once: the refresh job's socket or
+ * One ppoll() waits on everything at once: each token's job's socket or
  * resolver pipe, the health listener and its clients, a timer on each
  * clock, and the termination and reload signals. Every source advances by
  * non-blocking steps, so none can hold up another: a stalled token service
@@ -16,9 +16,10 @@
 #include "refresh.h"
 
 /*
- * Run the job and the listener (h->fd -1: none) until SIGTERM or SIGINT.
+ * Run the n jobs r[0..n) (1 to CONFIG_TOKENS_MAX), each on its own
+ * schedule, and the listener (h->fd -1: none) until SIGTERM or SIGINT.
  * Returns 0, or -1 with err set when the loop cannot start (no timers).
  */
-int loop_run(struct refresh *r, struct health *h, struct err *err);
+int loop_run(struct refresh *r, size_t n, struct health *h, struct err *err);
 
 #endif

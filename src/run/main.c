@@ -2,7 +2,8 @@
  * main.c: subcommands and exit codes.
  *
  * Exit status: 0 success, 1 the exchange or the file write failed, 2 the
- * configuration (environment, CA bundle, command line) is wrong.
+ * configuration (environment, CONFIG_PATH's file, CA bundle, command line)
+ * is wrong.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "configfile.h"
 #include "event.h"
 #include "health.h"
 #include "log.h"
@@ -37,6 +39,8 @@ static const char usage[] =
     "  check     probe: exit 0 when OUTPUT_TOKEN_PATH holds a token valid for\n"
     "            READY_MIN_VALIDITY (10s) more, else 1 with the reason\n"
     "  version   print the version\n\nEnvironment:\n"
+    "  CONFIG_PATH         JSON file listing several tokens, each with the\n"
+    "                      per-token settings below in lower case (README)\n"
     "  SA_TOKEN_PATH       ServiceAccount token to read (required)\n"
     "  OUTPUT_TOKEN_PATH   access token file to write (required)\n"
     "  EXCHANGE_URL        token exchange endpoint, https:// (required)\n"
@@ -125,76 +129,157 @@ log_trust_notes(const struct trust *trust, const char *path)
 }
 
 /*
- * What a subcommand works with. Large (the exchange's buffers), so it
- * lives in static storage: untouched pages cost no memory.
+ * What a subcommand works with: one of each per token (one in the
+ * environment-only configuration, CONFIG_PATH's list otherwise), and one
+ * trust store per distinct CA bundle. Large (the exchanges' buffers), so
+ * it lives in static storage: untouched pages cost no memory.
  */
 struct sidecar {
-	struct config cfg;
-	struct trust trust;
-	struct refresh_output out;
-	struct proxy proxy;
-	bool use_proxy;
-	struct metrics metrics;
+	size_t n;      /* tokens */
+	size_t ntrust; /* distinct CA bundles loaded */
+	struct config cfg[CONFIG_TOKENS_MAX];
+	struct proxy proxy[CONFIG_TOKENS_MAX];
+	bool use_proxy[CONFIG_TOKENS_MAX];
+	size_t trust_of[CONFIG_TOKENS_MAX]; /* index into trust */
+	struct refresh_trust trust[CONFIG_TOKENS_MAX];
+	struct refresh_output out[CONFIG_TOKENS_MAX];
+	struct metrics metrics[CONFIG_TOKENS_MAX];
+	struct refresh job[CONFIG_TOKENS_MAX];
 	struct check_buf check;
 	struct health health;
-	struct refresh job;
+	struct configfile file;
 };
 
 static struct sidecar sidecar;
 
-/* Which proxy, if any, and the words for the start-up log. */
+/*
+ * Every token's configuration: CONFIG_PATH's list, or the environment
+ * alone. The log is set up either way. Returns 0 with sc->n tokens, or -1
+ * with err set and sc->n 0.
+ */
 static int
-choose_proxy(struct sidecar *sc, const char **shown, const char **why,
-    struct err *err)
+load(struct sidecar *sc, struct err *err)
 {
-	int r = proxy_select(&sc->proxy, &sc->cfg.url, env, err);
-	const char *basic = sc->proxy.authorization + sizeof "Basic " - 1;
+	const char *path = getenv("CONFIG_PATH");
+	struct err lerr;
+	size_t i;
 
-	if (r == -1)
+	sc->n = 1;
+	if (path == NULL || *path == '\0') {
+		if (config_load(&sc->cfg[0], env, err) == -1) {
+			log_setup(sc->cfg[0].log_format, sc->cfg[0].log_level);
+			sc->n = 0;
+			return -1;
+		}
+	} else if (configfile_read(&sc->file, path, env, err) == -1) {
+		sc->n = 0;
+	} else {
+		for (i = 0, sc->n = sc->file.count; i < sc->n; i++)
+			if (configfile_config(&sc->file, i, &sc->cfg[i], err) ==
+			    -1)
+				sc->n = 0;
+	}
+	if (sc->n == 0) {
+		/* LOG_FORMAT and LOG_LEVEL still decide how it is said. */
+		if (config_load_logging(&sc->cfg[0], env, &lerr) == -1)
+			*err = lerr;
+		log_setup(sc->cfg[0].log_format, sc->cfg[0].log_level);
 		return -1;
-	sc->use_proxy = r == 1;
-	/* A proxy or token service may quote Proxy-Authorization back
-	 * (a reason phrase, an error page): redacted like the tokens. */
-	if (sc->use_proxy && sc->proxy.authorization[0] != '\0')
-		log_secret(LOG_SECRET_PROXY, basic, strlen(basic));
-	*shown = sc->use_proxy ? sc->proxy.shown : "none";
-	*why = sc->use_proxy ? sc->proxy.variable : sc->proxy.reason;
-	if (sc->use_proxy && sc->proxy.tls && !sc->cfg.url.tls)
-		return err_set(err, ERR_CONFIG,
-		    "%s names an https:// proxy for an http:// EXCHANGE_URL: "
-		    "use an http:// proxy, or an https:// EXCHANGE_URL",
-		    sc->proxy.variable);
+	}
+	log_setup(sc->cfg[0].log_format, sc->cfg[0].log_level);
+	for (i = 0; i < sc->n; i++)
+		sc->metrics[i].name = sc->cfg[i].name;
 	return 0;
 }
 
-/* Configuration, proxy, trust anchors and the token directory; the exit
- * status on failure, else 0. */
+/* Which proxy, if any, for token i, and the words for the start-up log. */
 static int
-start(struct sidecar *sc, const char *mode, int hardening_errno)
+choose_proxy(struct sidecar *sc, size_t i, const char **shown, const char **why,
+    struct err *err)
 {
-	struct config *cfg = &sc->cfg;
-	struct trust *trust = &sc->trust;
-	struct refresh_output *out = &sc->out;
+	struct proxy *p = &sc->proxy[i];
+	int r = proxy_select(p, &sc->cfg[i].url, env, err);
+	const char *basic = p->authorization + sizeof "Basic " - 1;
+
+	if (r == -1)
+		return -1;
+	sc->use_proxy[i] = r == 1;
+	/* A proxy or token service may quote Proxy-Authorization back
+	 * (a reason phrase, an error page): redacted like the tokens. */
+	if (sc->use_proxy[i] && p->authorization[0] != '\0')
+		log_secret(LOG_SECRET_PROXY, basic, strlen(basic));
+	*shown = sc->use_proxy[i] ? p->shown : "none";
+	*why = sc->use_proxy[i] ? p->variable : p->reason;
+	if (sc->use_proxy[i] && p->tls && !sc->cfg[i].url.tls)
+		return err_set(err, ERR_CONFIG,
+		    "%s names an https:// proxy for an http:// EXCHANGE_URL: "
+		    "use an http:// proxy, or an https:// EXCHANGE_URL",
+		    p->variable);
+	return 0;
+}
+
+/*
+ * Token i's trust anchors: those of an earlier token naming the same CA
+ * bundle, else the bundle loaded. Returns 0, or -1 with err set.
+ */
+static int
+share_trust(struct sidecar *sc, size_t i, struct err *err)
+{
+	const struct config *cfg = &sc->cfg[i];
+	struct trust *t;
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (sc->cfg[j].url.tls && cfg->url.tls &&
+		    strcmp(sc->cfg[j].ca_bundle_path, cfg->ca_bundle_path) ==
+		        0) {
+			sc->trust_of[i] = sc->trust_of[j];
+			return 0;
+		}
+	sc->trust_of[i] = sc->ntrust;
+	t = &sc->trust[sc->ntrust++].trust;
+	if (cfg->url.tls && trust_load_file(t, cfg->ca_bundle_path, err) == -1)
+		return -1;
+	log_trust_notes(t, cfg->ca_bundle_path);
+	return 0;
+}
+
+/* Two tokens writing one file would overwrite each other. */
+static int
+distinct_outputs(const struct sidecar *sc, size_t i, struct err *err)
+{
+	const struct tokendir *a = &sc->out[i].dir, *b;
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		b = &sc->out[j].dir;
+		if (a->dev == b->dev && a->ino == b->ino &&
+		    strcmp(a->name, b->name) == 0)
+			return err_set(err, ERR_CONFIG,
+			    "tokens %s and %s both write %s: give each its own "
+			    "output_token_path",
+			    sc->cfg[j].name, sc->cfg[i].name,
+			    sc->cfg[i].output_token_path);
+	}
+	return 0;
+}
+
+/* Token i's proxy, trust anchors and token directory; the exit status on
+ * failure, else 0. Logged with the token's name. */
+static int
+start_token(struct sidecar *sc, size_t i, const char *mode)
+{
+	struct config *cfg = &sc->cfg[i];
+	struct refresh_output *out = &sc->out[i];
 	const char *proxy, *proxy_why;
 	struct err err;
 	char anchors[24], number[24], url[URL_AUTHORITY_MAX + URL_TARGET_MAX];
 	int swept;
 
-	if (config_load(cfg, env, &err) == -1) {
-		log_setup(cfg->log_format, cfg->log_level);
-		log_error("invalid configuration", &err);
-		return EXIT_CONFIG;
-	}
-	log_setup(cfg->log_format, cfg->log_level);
-	log_hardening(hardening_errno);
 	url_for_log(cfg, url, sizeof url);
-	if (choose_proxy(sc, &proxy, &proxy_why, &err) == -1) {
+	if (choose_proxy(sc, i, &proxy, &proxy_why, &err) == -1) {
 		log_error("invalid proxy configuration", &err);
 		return EXIT_CONFIG;
-	}
-	if (event_setup(&err) == -1) {
-		log_error("cannot start", &err);
-		return EXIT_FAILED;
 	}
 	if (!cfg->url.tls)
 		log_event(LOG_WARN,
@@ -202,20 +287,21 @@ start(struct sidecar *sc, const char *mode, int hardening_errno)
 		    "ServiceAccount token is sent unencrypted unless a service "
 		    "mesh encrypts it",
 		    "url", url, (char *)NULL);
-	if (cfg->url.tls &&
-	    trust_load_file(trust, cfg->ca_bundle_path, &err) == -1) {
+	if (share_trust(sc, i, &err) == -1) {
 		log_error("invalid CA bundle", &err);
 		return EXIT_CONFIG;
 	}
-	(void)snprintf(anchors, sizeof anchors, "%zu", trust->store.count);
+	(void)snprintf(anchors, sizeof anchors, "%zu",
+	    sc->trust[sc->trust_of[i]].trust.store.count);
 	log_event(LOG_INFO, "tokenbridge-sidecar starting", "version",
 	    TB_VERSION, "mode", mode, "url", url, "output",
 	    cfg->output_token_path, "ca_bundle",
 	    cfg->url.tls ? cfg->ca_bundle_path : "none", "trust_anchors",
-	    anchors, "proxy", proxy, sc->use_proxy ? "proxy_from" : "proxy_why",
-	    proxy_why, (char *)NULL);
-	log_trust_notes(trust, cfg->ca_bundle_path);
-	if (tokendir_open(&out->dir, cfg->output_token_path, &err) == -1) {
+	    anchors, "proxy", proxy,
+	    sc->use_proxy[i] ? "proxy_from" : "proxy_why", proxy_why,
+	    (char *)NULL);
+	if (tokendir_open(&out->dir, cfg->output_token_path, &err) == -1 ||
+	    distinct_outputs(sc, i, &err) == -1) {
 		log_error("cannot use the token directory", &err);
 		return err.kind == ERR_CONFIG ? EXIT_CONFIG : EXIT_FAILED;
 	}
@@ -228,73 +314,136 @@ start(struct sidecar *sc, const char *mode, int hardening_errno)
 	return 0;
 }
 
-static void
-finish(struct sidecar *sc)
-{
-	log_secret(LOG_SECRET_PROXY, NULL, 0);
-	proxy_wipe(&sc->proxy);
-	credentials_wipe(&sc->job.creds);
-	tokendir_close(&sc->out.dir);
-	trust_free(&sc->trust);
-}
-
-/* The job, with the client's keys; the exit status on failure. */
+/* Job i, with its client's keys; the exit status on failure. */
 static int
-init_job(struct sidecar *sc)
+init_job(struct sidecar *sc, size_t i)
 {
 	struct err err;
 
-	if (refresh_init(&sc->job, &sc->cfg, sc->use_proxy ? &sc->proxy : NULL,
-	        &sc->trust, &sc->out, &sc->metrics, &err) == 0)
+	if (refresh_init(&sc->job[i], i, &sc->cfg[i],
+	        sc->use_proxy[i] ? &sc->proxy[i] : NULL,
+	        &sc->trust[sc->trust_of[i]], &sc->out[i], &sc->metrics[i],
+	        &err) == 0)
 		return 0;
 	log_error("invalid client credentials", &err);
 	return err.kind == ERR_CONFIG || err.kind == ERR_FILE ? EXIT_CONFIG :
 	                                                        EXIT_FAILED;
 }
 
+/* Configuration, then every token's start; the exit status on failure,
+ * else 0. Every job is set up. */
+static int
+start(struct sidecar *sc, const char *mode, int hardening_errno)
+{
+	struct err err;
+	size_t i;
+	int rc = 0;
+
+	if (load(sc, &err) == -1) {
+		log_error("invalid configuration", &err);
+		return EXIT_CONFIG;
+	}
+	/* Only the slots in use: the others' pages are never touched. */
+	for (i = 0; i < sc->n; i++)
+		sc->out[i].dir.fd = -1;
+	log_hardening(hardening_errno);
+	if (event_setup(&err) == -1) {
+		log_error("cannot start", &err);
+		return EXIT_FAILED;
+	}
+	for (i = 0; i < sc->n && rc == 0; i++) {
+		log_job(i, sc->cfg[i].name);
+		rc = start_token(sc, i, mode);
+		log_job(0, NULL);
+	}
+	for (i = 0; i < sc->n && rc == 0; i++) {
+		log_job(i, sc->cfg[i].name);
+		rc = init_job(sc, i);
+		log_job(0, NULL);
+	}
+	return rc;
+}
+
+static void
+finish(struct sidecar *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->n; i++) {
+		log_job(i, NULL);
+		log_secret(LOG_SECRET_PROXY, NULL, 0);
+		proxy_wipe(&sc->proxy[i]);
+		credentials_wipe(&sc->job[i].creds);
+		tokendir_close(&sc->out[i].dir);
+	}
+	log_job(0, NULL);
+	for (i = 0; i < sc->ntrust; i++)
+		trust_free(&sc->trust[i].trust);
+}
+
+/* Every token once, each whatever the others did. */
 static int
 cmd_once(int hardening_errno)
 {
 	struct sidecar *sc = &sidecar;
 	struct err err;
+	size_t i;
 	int rc;
 
-	sc->out.dir.fd = -1;
-	if ((rc = start(sc, "once", hardening_errno)) == 0 &&
-	    (rc = init_job(sc)) == 0 && refresh_once(&sc->job, &err) == -1)
-		rc = EXIT_FAILED;
+	if ((rc = start(sc, "once", hardening_errno)) == 0)
+		for (i = 0; i < sc->n; i++)
+			if (refresh_once(&sc->job[i], &err) == -1)
+				rc = EXIT_FAILED;
 	finish(sc);
 	return rc;
 }
 
-/* The probe: quick, quiet on success, one line on failure. */
+/* Token i's file: 0 when usable, else EXIT_FAILED with the reason logged. */
 static int
-cmd_check(int hardening_errno)
+check_token(struct sidecar *sc, size_t i)
 {
-	struct sidecar *sc = &sidecar;
-	struct config *cfg = &sc->cfg;
+	const struct config *cfg = &sc->cfg[i];
 	struct err err;
 	int64_t expires_at;
 	char when[24];
+	int rc = EXIT_SUCCESS;
 
-	if (config_load(cfg, env, &err) == -1) {
-		log_setup(cfg->log_format, cfg->log_level);
-		log_error("invalid configuration", &err);
-		return EXIT_CONFIG;
-	}
-	log_setup(cfg->log_format, cfg->log_level);
-	log_hardening(hardening_errno);
+	log_job(i, cfg->name);
 	if (check_token_file(&sc->check, cfg->output_token_path,
 	        (int64_t)time(NULL),
 	        (int64_t)(cfg->ready_min_validity_ms / 1000), &expires_at,
 	        &err) == -1) {
 		log_error("token not usable", &err);
-		return EXIT_FAILED;
+		rc = EXIT_FAILED;
+	} else {
+		(void)snprintf(when, sizeof when, "%lld",
+		    (long long)expires_at);
+		log_event(LOG_DEBUG, "token usable", "path",
+		    cfg->output_token_path, "expires_at",
+		    expires_at ? when : "unknown", (char *)NULL);
 	}
-	(void)snprintf(when, sizeof when, "%lld", (long long)expires_at);
-	log_event(LOG_DEBUG, "token usable", "path", cfg->output_token_path,
-	    "expires_at", expires_at ? when : "unknown", (char *)NULL);
-	return EXIT_SUCCESS;
+	log_job(0, NULL);
+	return rc;
+}
+
+/* The probe: quick, quiet on success, one line per unusable token. */
+static int
+cmd_check(int hardening_errno)
+{
+	struct sidecar *sc = &sidecar;
+	struct err err;
+	size_t i;
+	int rc = EXIT_SUCCESS;
+
+	if (load(sc, &err) == -1) {
+		log_error("invalid configuration", &err);
+		return EXIT_CONFIG;
+	}
+	log_hardening(hardening_errno);
+	for (i = 0; i < sc->n; i++)
+		if (check_token(sc, i) != EXIT_SUCCESS)
+			rc = EXIT_FAILED;
+	return rc;
 }
 
 /* The listener, when HEALTH_ADDR is set; the exit status on failure. */
@@ -303,12 +452,17 @@ listen_health(struct sidecar *sc)
 {
 	struct health_view view;
 	struct err err;
+	size_t i;
 
-	view.metrics = &sc->metrics;
-	view.token_path = sc->cfg.output_token_path;
-	view.ready_margin_s = (int64_t)(sc->cfg.ready_min_validity_ms / 1000);
+	memset(&view, 0, sizeof view);
+	view.metrics = sc->metrics;
+	view.ntokens = sc->n;
+	for (i = 0; i < sc->n; i++)
+		view.token_path[i] = sc->cfg[i].output_token_path;
+	view.ready_margin_s = (int64_t)(sc->cfg[0].ready_min_validity_ms /
+	    1000);
 	view.check = &sc->check;
-	if (health_listen(&sc->health, &sc->cfg.health, &view, &err) == -1) {
+	if (health_listen(&sc->health, &sc->cfg[0].health, &view, &err) == -1) {
 		log_error("cannot start the health listener", &err);
 		return EXIT_CONFIG;
 	}
@@ -326,14 +480,12 @@ cmd_run(int hardening_errno)
 	struct err err;
 	int rc;
 
-	sc->out.dir.fd = -1;
 	sc->health.fd = -1;
 	if ((rc = start(sc, "run", hardening_errno)) == 0 &&
-	    (rc = init_job(sc)) == 0 && (rc = listen_health(sc)) == 0) {
-		if (loop_run(&sc->job, &sc->health, &err) == -1) {
-			log_error("cannot start", &err);
-			rc = EXIT_FAILED;
-		}
+	    (rc = listen_health(sc)) == 0 &&
+	    loop_run(sc->job, sc->n, &sc->health, &err) == -1) {
+		log_error("cannot start", &err);
+		rc = EXIT_FAILED;
 	}
 	health_close(&sc->health);
 	finish(sc);

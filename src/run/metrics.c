@@ -2,6 +2,7 @@
  * metrics.c: what the sidecar has done, in Prometheus' text format.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,97 +70,168 @@ head(struct out *o, const char *name, const char *type, const char *help)
 	    name, type);
 }
 
+/*
+ * The start of one sample, up to its value: the name, then the token's
+ * label and `label` (NULL: none) inside braces, if any.
+ */
 static void
-gauge(struct out *o, const char *name, const char *help, long long v)
+series(struct out *o, const struct metrics *m, const char *name,
+    const char *label)
 {
-	head(o, name, "gauge", help);
-	put(o, PREFIX "%s %lld\n", name, v);
+	if (m->name == NULL && label == NULL)
+		put(o, PREFIX "%s ", name);
+	else if (m->name == NULL)
+		put(o, PREFIX "%s{%s} ", name, label);
+	else
+		put(o, PREFIX "%s{token=\"%s\"%s%s} ", name, m->name,
+		    label != NULL ? "," : "", label != NULL ? label : "");
 }
 
-/* A timestamp gauge, left without a sample while unknown. */
 static void
-timestamp(struct out *o, const char *name, const char *help, int64_t t)
+count(struct out *o, const struct metrics *m, const char *name,
+    const char *label, unsigned long long v)
 {
-	head(o, name, "gauge", help);
-	if (t > 0)
-		put(o, PREFIX "%s %lld\n", name, (long long)t);
+	series(o, m, name, label);
+	put(o, "%llu\n", v);
 }
 
 static void
 durations(struct out *o, const struct metrics *m)
 {
 	uint64_t sum = 0;
+	char le[32];
 	size_t i;
 
-	head(o, "exchange_duration_seconds", "histogram",
-	    "Time from the start of an exchange to its end, DNS to answer.");
 	for (i = 0; i < METRICS_BUCKETS; i++) {
 		sum += m->buckets[i];
-		put(o,
-		    PREFIX
-		    "exchange_duration_seconds_bucket{le=\"%llu.%03llu\"} "
-		    "%llu\n",
+		(void)snprintf(le, sizeof le, "le=\"%llu.%03llu\"",
 		    (unsigned long long)(bounds_ms[i] / 1000),
-		    (unsigned long long)(bounds_ms[i] % 1000),
-		    (unsigned long long)sum);
+		    (unsigned long long)(bounds_ms[i] % 1000));
+		count(o, m, "exchange_duration_seconds_bucket", le, sum);
 	}
-	put(o,
-	    PREFIX "exchange_duration_seconds_bucket{le=\"+Inf\"} %llu\n" PREFIX
-	           "exchange_duration_seconds_sum %llu.%03llu\n" PREFIX
-	           "exchange_duration_seconds_count %llu\n",
-	    (unsigned long long)m->duration_count,
-	    (unsigned long long)(m->duration_sum_ms / 1000),
-	    (unsigned long long)(m->duration_sum_ms % 1000),
-	    (unsigned long long)m->duration_count);
+	count(o, m, "exchange_duration_seconds_bucket", "le=\"+Inf\"",
+	    m->duration_count);
+	series(o, m, "exchange_duration_seconds_sum", NULL);
+	put(o, "%llu.%03llu\n", (unsigned long long)(m->duration_sum_ms / 1000),
+	    (unsigned long long)(m->duration_sum_ms % 1000));
+	count(o, m, "exchange_duration_seconds_count", NULL, m->duration_count);
 }
 
 static void
-exchanges(struct out *o, const struct metrics *m)
+failures(struct out *o, const struct metrics *m)
 {
+	char label[32];
 	size_t i;
 
-	head(o, "exchange_attempts_total", "counter",
-	    "Token exchanges started.");
-	put(o, PREFIX "exchange_attempts_total %llu\n",
-	    (unsigned long long)m->attempts);
-	head(o, "exchange_failures_total", "counter",
-	    "Token exchanges that failed, by the kind of failure.");
-	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-		put(o, PREFIX "exchange_failures_total{kind=\"%s\"} %llu\n",
-		    err_kind_name(kinds[i]),
-		    (unsigned long long)m->failures[kinds[i]]);
-	head(o, "exchange_responses_total", "counter",
-	    "HTTP answers from the token service, by status class.");
-	for (i = 1; i <= 5; i++)
-		put(o, PREFIX "exchange_responses_total{code=\"%zuxx\"} %llu\n",
-		    i, (unsigned long long)m->responses[i]);
-	durations(o, m);
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		(void)snprintf(label, sizeof label, "kind=\"%s\"",
+		    err_kind_name(kinds[i]));
+		count(o, m, "exchange_failures_total", label,
+		    m->failures[kinds[i]]);
+	}
+}
+
+static void
+responses(struct out *o, const struct metrics *m)
+{
+	char label[16];
+	size_t i;
+
+	for (i = 1; i <= 5; i++) {
+		(void)snprintf(label, sizeof label, "code=\"%zuxx\"", i);
+		count(o, m, "exchange_responses_total", label, m->responses[i]);
+	}
+}
+
+/* What a family shows of one token. */
+enum shape {
+	TIMESTAMP, /* an int64_t of struct metrics, no sample while 0 */
+	COUNT,     /* a uint64_t of struct metrics */
+	FAILURES,
+	RESPONSES,
+	DURATIONS
+};
+
+#define AT(field) offsetof(struct metrics, field)
+
+static const struct family {
+	const char *name;
+	const char *type;
+	const char *help;
+	enum shape shape;
+	size_t at; /* TIMESTAMP and COUNT: the field's offset */
+} families[] = {
+	{ "token_expiry_timestamp_seconds", "gauge",
+	    "When the token on disk expires, as the token service said.",
+	    TIMESTAMP, AT(token_expiry) },
+	{ "token_last_success_timestamp_seconds", "gauge",
+	    "When a token was last written.", TIMESTAMP, AT(last_success) },
+	{ "token_next_refresh_timestamp_seconds", "gauge",
+	    "When the next exchange is due.", TIMESTAMP, AT(next_refresh) },
+	{ "exchange_attempts_total", "counter", "Token exchanges started.",
+	    COUNT, AT(attempts) },
+	{ "exchange_failures_total", "counter",
+	    "Token exchanges that failed, by the kind of failure.", FAILURES,
+	    0 },
+	{ "exchange_responses_total", "counter",
+	    "HTTP answers from the token service, by status class.", RESPONSES,
+	    0 },
+	{ "exchange_duration_seconds", "histogram",
+	    "Time from the start of an exchange to its end, DNS to answer.",
+	    DURATIONS, 0 },
+	{ "trust_anchors", "gauge", "Trust anchors loaded from the CA bundle.",
+	    COUNT, AT(trust_anchors) },
+	{ "ca_bundle_load_timestamp_seconds", "gauge",
+	    "When the CA bundle was last loaded successfully.", TIMESTAMP,
+	    AT(bundle_loaded) },
+	{ "ca_bundle_reload_failures_total", "counter",
+	    "CA bundle reloads refused (the previous bundle stays in use).",
+	    COUNT, AT(bundle_reload_failures) },
+};
+
+static void
+sample(struct out *o, const struct family *f, const struct metrics *m)
+{
+	const char *field = (const char *)m + f->at;
+	uint64_t u;
+	int64_t t;
+
+	switch (f->shape) {
+	case TIMESTAMP:
+		memcpy(&t, field, sizeof t);
+		/* Left without a sample while unknown. */
+		if (t > 0)
+			count(o, m, f->name, NULL, (unsigned long long)t);
+		break;
+	case COUNT:
+		memcpy(&u, field, sizeof u);
+		count(o, m, f->name, NULL, u);
+		break;
+	case FAILURES:
+		failures(o, m);
+		break;
+	case RESPONSES:
+		responses(o, m);
+		break;
+	case DURATIONS:
+		durations(o, m);
+		break;
+	}
 }
 
 size_t
-metrics_render(const struct metrics *m, char *buf, size_t cap)
+metrics_render(const struct metrics *m, size_t n, char *buf, size_t cap)
 {
 	struct out o = { buf, cap, 0, 0 };
+	size_t f, i;
 
 	head(&o, "build_info", "gauge",
 	    "The sidecar's version, as a label; always 1.");
 	put(&o, PREFIX "build_info{version=\"%s\"} 1\n", TB_VERSION);
-	timestamp(&o, "token_expiry_timestamp_seconds",
-	    "When the token on disk expires, as the token service said.",
-	    m->token_expiry);
-	timestamp(&o, "token_last_success_timestamp_seconds",
-	    "When a token was last written.", m->last_success);
-	timestamp(&o, "token_next_refresh_timestamp_seconds",
-	    "When the next exchange is due.", m->next_refresh);
-	exchanges(&o, m);
-	gauge(&o, "trust_anchors", "Trust anchors loaded from the CA bundle.",
-	    (long long)m->trust_anchors);
-	timestamp(&o, "ca_bundle_load_timestamp_seconds",
-	    "When the CA bundle was last loaded successfully.",
-	    m->bundle_loaded);
-	head(&o, "ca_bundle_reload_failures_total", "counter",
-	    "CA bundle reloads refused (the previous bundle stays in use).");
-	put(&o, PREFIX "ca_bundle_reload_failures_total %llu\n",
-	    (unsigned long long)m->bundle_reload_failures);
+	for (f = 0; f < sizeof families / sizeof families[0]; f++) {
+		head(&o, families[f].name, families[f].type, families[f].help);
+		for (i = 0; i < n; i++)
+			sample(&o, &families[f], &m[i]);
+	}
 	return o.full ? 0 : o.len;
 }

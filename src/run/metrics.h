@@ -19,8 +19,12 @@
 /* Exchange duration histogram bounds, in ms. */
 #define METRICS_BUCKETS 12
 
-/* Counters and gauges, owned by the caller; zero is the initial state. */
+/*
+ * One token's counters and gauges, owned by the caller; zero is the
+ * initial state but for the name.
+ */
 struct metrics {
+	const char *name; /* its token="..." label; NULL: no label */
 	uint64_t attempts;
 	uint64_t failures[ERR_SYSTEM + 1]; /* by enum err_kind */
 	uint64_t responses[6];             /* by status class, 1 to 5 */
@@ -43,9 +47,10 @@ void metrics_exchange(struct metrics *m, uint64_t ms, int status,
     enum err_kind kind);
 
 /*
- * Write the exposition into out[0..cap). Returns the length, or 0 when it
+ * Write the exposition of the n tokens m[0..n) into out[0..cap), each
+ * family once with one series per token. Returns the length, or 0 when it
  * does not fit.
  */
-size_t metrics_render(const struct metrics *m, char *out, size_t cap);
+size_t metrics_render(const struct metrics *m, size_t n, char *out, size_t cap);
 
 #endif

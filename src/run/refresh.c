@@ -136,22 +136,27 @@ static void
 reload_trust(struct refresh *r, bool force)
 {
 	const struct config *cfg = r->cfg;
+	struct trust *t = &r->trust->trust;
 	struct err err;
 	char count[24];
 
-	if (!cfg->url.tls ||
-	    (!force && !trust_changed(r->trust, cfg->ca_bundle_path)))
+	/* Another token naming the same bundle may have reloaded it. */
+	r->metrics->trust_anchors = t->store.count;
+	/* With another job's exchange in flight, the last job to start
+	 * after the change reloads. */
+	if (!cfg->url.tls || r->trust->in_flight > 0 ||
+	    (!force && !trust_changed(t, cfg->ca_bundle_path)))
 		return;
-	if (trust_load_file(r->trust, cfg->ca_bundle_path, &err) == -1) {
+	if (trust_load_file(t, cfg->ca_bundle_path, &err) == -1) {
 		r->metrics->bundle_reload_failures++;
 		log_event(LOG_ERROR,
 		    "CA bundle reload failed: keeping the previous one",
 		    "error", err.msg, (char *)NULL);
 		return;
 	}
-	r->metrics->trust_anchors = r->trust->store.count;
+	r->metrics->trust_anchors = t->store.count;
 	r->metrics->bundle_loaded = (int64_t)time(NULL);
-	(void)snprintf(count, sizeof count, "%zu", r->trust->store.count);
+	(void)snprintf(count, sizeof count, "%zu", t->store.count);
 	log_event(LOG_INFO, "CA bundle reloaded", "path", cfg->ca_bundle_path,
 	    "trust_anchors", count, (char *)NULL);
 }
@@ -244,10 +249,11 @@ recheck_dir(const struct refresh_output *out)
 }
 
 int
-refresh_init(struct refresh *r, const struct config *cfg,
-    const struct proxy *proxy, struct trust *trust, struct refresh_output *out,
-    struct metrics *m, struct err *err)
+refresh_init(struct refresh *r, size_t job, const struct config *cfg,
+    const struct proxy *proxy, struct refresh_trust *trust,
+    struct refresh_output *out, struct metrics *m, struct err *err)
 {
+	r->job = job;
 	r->cfg = cfg;
 	r->proxy = proxy;
 	r->trust = trust;
@@ -258,8 +264,8 @@ refresh_init(struct refresh *r, const struct config *cfg,
 	r->due = event_now();
 	r->due_wall = event_wall_now();
 	r->subject_len = 0;
-	exchange_init(&r->x, cfg, trust, proxy);
-	m->trust_anchors = trust->store.count;
+	exchange_init(&r->x, cfg, &trust->trust, proxy);
+	m->trust_anchors = trust->trust.store.count;
 	m->bundle_loaded = cfg->url.tls ? (int64_t)time(NULL) : 0;
 	r->rendered_len = 0;
 	return credentials_load(&r->creds, cfg, err);
@@ -354,6 +360,19 @@ deliver(struct refresh *r, struct err *err)
 	return 0;
 }
 
+/* In flight or not, counted where the trust anchors are shared. */
+static void
+set_busy(struct refresh *r, bool busy)
+{
+	if (busy != r->busy) {
+		if (busy)
+			r->trust->in_flight++;
+		else
+			r->trust->in_flight--;
+	}
+	r->busy = busy;
+}
+
 /* Count the outcome and choose the next time. */
 static void
 finish(struct refresh *r, int rc, const struct err *err)
@@ -375,7 +394,7 @@ finish(struct refresh *r, int rc, const struct err *err)
 	}
 	forget(r);
 	exchange_end(&r->x);
-	r->busy = false;
+	set_busy(r, false);
 	r->due = later(now, delay);
 	r->due_wall = later(event_wall_now(), delay);
 	m->next_refresh = (int64_t)time(NULL) + (int64_t)(delay / 1000);
@@ -390,13 +409,13 @@ start(struct refresh *r)
 	if (r->reload)
 		recheck_dir(r->out);
 	r->reload = false;
-	r->busy = true;
+	set_busy(r, true);
 	if (begin(r, &err) == -1)
 		finish(r, -1, &err);
 }
 
-void
-refresh_step(struct refresh *r, short revents)
+static void
+step(struct refresh *r, short revents)
 {
 	struct err err;
 	int rc;
@@ -414,26 +433,51 @@ refresh_step(struct refresh *r, short revents)
 		finish(r, -1, &err);
 }
 
+/* Lines logged from here on name the token, and its secrets its own. */
+static void
+enter(const struct refresh *r)
+{
+	log_job(r->job, r->cfg->name);
+}
+
+static void
+leave(void)
+{
+	log_job(0, NULL);
+}
+
+void
+refresh_step(struct refresh *r, short revents)
+{
+	enter(r);
+	step(r, revents);
+	leave();
+}
+
 void
 refresh_reload(struct refresh *r)
 {
+	enter(r);
 	log_event(LOG_INFO,
 	    "SIGHUP: refreshing now and reloading the CA bundle", (char *)NULL);
+	leave();
 	r->reload = true;
 }
 
 void
 refresh_stop(struct refresh *r)
 {
+	enter(r);
 	if (r->busy)
 		exchange_end(&r->x);
-	r->busy = false;
+	set_busy(r, false);
 	forget(r);
 	credentials_wipe(&r->creds);
+	leave();
 }
 
-int
-refresh_once(struct refresh *r, struct err *err)
+static int
+once(struct refresh *r, struct err *err)
 {
 	int64_t until;
 	short events;
@@ -460,5 +504,16 @@ refresh_once(struct refresh *r, struct err *err)
 		    "kind", err_kind_name(err->kind), (char *)NULL);
 	exchange_end(&r->x);
 	forget(r);
+	return rc;
+}
+
+int
+refresh_once(struct refresh *r, struct err *err)
+{
+	int rc;
+
+	enter(r);
+	rc = once(r, err);
+	leave();
 	return rc;
 }

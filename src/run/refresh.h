@@ -25,6 +25,16 @@ struct refresh_output {
 	bool zero_lifetime_logged; /* "expires_in": 0 said once already */
 };
 
+/*
+ * A CA bundle's anchors, shared by every job that names the file. A
+ * reload frees the anchors an exchange in flight is validating against,
+ * so it waits until no job sharing them has one.
+ */
+struct refresh_trust {
+	struct trust trust;
+	unsigned in_flight; /* exchanges using it now */
+};
+
 /* What the job knows of the token on disk; times on both clocks. */
 struct refresh_state {
 	uint32_t attempt;    /* failures since the last success */
@@ -39,9 +49,10 @@ struct refresh_state {
  * keep it in static storage. Everything it points to outlives it.
  */
 struct refresh {
+	size_t job; /* its index: log lines and secrets (log_job()) */
 	const struct config *cfg;
-	const struct proxy *proxy; /* NULL: straight to the token service */
-	struct trust *trust; /* anchors loaded at start; reloaded on change */
+	const struct proxy *proxy;   /* NULL: straight to the token service */
+	struct refresh_trust *trust; /* loaded at start; reloaded on change */
 	struct refresh_output *out;
 	struct metrics *metrics;
 	struct refresh_state st;
@@ -61,13 +72,15 @@ struct refresh {
 };
 
 /*
- * Set the job up, due at once; `proxy` NULL for a direct connection. The
- * client's keys are loaded here: a bad one is a configuration error.
- * Returns 0, or -1 with err set.
+ * Set job number `job` (< LOG_JOBS) up, due at once; `proxy` NULL for a
+ * direct connection. Every line it logs carries its token's name
+ * (cfg->name), and its secrets are redacted from every line. The client's
+ * keys are loaded here: a bad one is a configuration error. Returns 0, or
+ * -1 with err set.
  */
-int refresh_init(struct refresh *r, const struct config *cfg,
-    const struct proxy *proxy, struct trust *trust, struct refresh_output *out,
-    struct metrics *m, struct err *err);
+int refresh_init(struct refresh *r, size_t job, const struct config *cfg,
+    const struct proxy *proxy, struct refresh_trust *trust,
+    struct refresh_output *out, struct metrics *m, struct err *err);
 
 /*
  * What the job waits for: a descriptor (-1 for none) and its events, and

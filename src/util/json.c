@@ -322,15 +322,14 @@ json_type(const struct json_doc *d, int i)
 	return d->tok[i].type;
 }
 
-/* Index after the subtree rooted at i (the document is valid). */
-static int
+int
 /* NOLINTNEXTLINE(misc-no-recursion): walk() bounded the depth already */
-skip(const struct json_doc *d, int i)
+json_next(const struct json_doc *d, int i)
 {
 	int k, size = d->tok[i].size;
 
 	for (i++, k = 0; k < size; k++)
-		i = skip(d, i);
+		i = json_next(d, i);
 	return i;
 }
 
@@ -343,7 +342,7 @@ json_member(const struct json_doc *d, const char *key)
 
 	if (!json_is_object(d))
 		return -1;
-	for (i = 1, k = 0; k < d->tok[0].size; k++, i = skip(d, i + 1)) {
+	for (i = 1, k = 0; k < d->tok[0].size; k++, i = json_next(d, i + 1)) {
 		if (json_string(d, i, name, sizeof name, &len) == -1 ||
 		    len != strlen(key) || memcmp(name, key, len) != 0)
 			continue;

@@ -47,6 +47,12 @@ int json_is_object(const struct json_doc *d);
  */
 int json_member(const struct json_doc *d, const char *key);
 
+/*
+ * Index of the token after value i and everything inside it: in an
+ * object, from a key (i) to the next key is json_next(d, i + 1).
+ */
+int json_next(const struct json_doc *d, int i);
+
 /* JSMN type of token i. */
 int json_type(const struct json_doc *d, int i);
 

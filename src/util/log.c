@@ -23,10 +23,15 @@
 static enum log_format fmt = LOG_TEXT;
 static enum log_level min_level = LOG_INFO;
 
+/* Every job's secrets, redacted from every record. */
 static struct {
 	const char *ptr;
 	size_t len;
-} secrets[LOG_SECRETS];
+} secrets[LOG_JOBS][LOG_SECRETS];
+
+/* The job records are about: its secrets' row, and its name. */
+static size_t job;
+static const char *job_name;
 
 struct line {
 	char buf[LINE_MAX_BYTES];
@@ -46,8 +51,15 @@ log_secret(enum log_secret_slot slot, const char *secret, size_t len)
 {
 	if ((unsigned)slot >= LOG_SECRETS)
 		return;
-	secrets[slot].ptr = secret;
-	secrets[slot].len = len;
+	secrets[job][slot].ptr = secret;
+	secrets[job][slot].len = len;
+}
+
+void
+log_job(size_t index, const char *name)
+{
+	job = index < LOG_JOBS ? index : 0;
+	job_name = name;
 }
 
 /*
@@ -82,9 +94,9 @@ secret_at(const char *s, size_t left)
 	size_t i, k, best = 0, len;
 	const char *p;
 
-	for (i = 0; i < LOG_SECRETS; i++) {
-		p = secrets[i].ptr;
-		len = secrets[i].len;
+	for (i = 0; i < (size_t)LOG_JOBS * LOG_SECRETS; i++) {
+		p = secrets[i / LOG_SECRETS][i % LOG_SECRETS].ptr;
+		len = secrets[i / LOG_SECRETS][i % LOG_SECRETS].len;
 		if (len == 0)
 			continue;
 		if (len < LOG_SECRET_PIECE) {
@@ -229,6 +241,8 @@ log_event(enum log_level level, const char *msg, ...)
 	put_time(&l);
 	put_pair(&l, "level", names[level]);
 	put_pair(&l, "msg", msg);
+	if (job_name != NULL)
+		put_pair(&l, "token", job_name);
 	va_start(ap, msg);
 	while ((key = va_arg(ap, const char *)) != NULL) {
 		value = va_arg(ap, const char *);

@@ -28,10 +28,10 @@ void log_event(enum log_level level, const char *msg, ...)
     __attribute__((sentinel));
 
 /*
- * Register a secret (at most LOG_SECRETS of them, by slot): every
- * occurrence of these bytes in a record is redacted. The bytes are copied
- * by reference: the caller keeps the buffer alive until it clears the slot
- * with len 0.
+ * Register a secret of the current job (log_job(); at most LOG_SECRETS of
+ * them, by slot): every occurrence of these bytes in a record is redacted,
+ * whichever job the record is about. The bytes are copied by reference:
+ * the caller keeps the buffer alive until it clears the slot with len 0.
  */
 #define LOG_SECRETS 7
 enum log_secret_slot {
@@ -44,6 +44,16 @@ enum log_secret_slot {
 	LOG_SECRET_BASIC      /* client_secret_basic's id:secret, in base64 */
 };
 void log_secret(enum log_secret_slot slot, const char *secret, size_t len);
+
+/*
+ * Records from now on are about job `index` (< LOG_JOBS; 0 is the only
+ * job without a configuration file) and carry token=<name> after msg
+ * (name NULL: no such field); log_secret() fills that job's slots. Each
+ * token's job says so whenever it runs, so lines logged below it (the
+ * exchange, TLS) name their token too.
+ */
+#define LOG_JOBS 8
+void log_job(size_t index, const char *name);
 
 /* Format Unix time `t` as RFC 3339 UTC ("2026-01-02T03:04:05Z"). */
 void log_format_time(char *out, size_t cap, int64_t t);

@@ -39,7 +39,8 @@ setup(void)
 	metrics.attempts = 3;
 	metrics.token_expiry = 4102444800;
 	view.metrics = &metrics;
-	view.token_path = path;
+	view.token_path[0] = path;
+	view.ntokens = 1;
 	view.ready_margin_s = 10;
 	view.check = &check;
 }

@@ -29,7 +29,7 @@ for bin in "$@"; do
 	# buffer, a JSON body, a CA bundle; a little more to probe the limits.
 	case $name in
 	http) max_len=100000 ;;
-	json | exchange | oauth_error) max_len=70000 ;;
+	json | exchange | oauth_error | configfile) max_len=70000 ;;
 	# A key or a client chain file, with room past the usual sizes.
 	keyfile) max_len=16384 ;;
 	trust) max_len=65536 ;;
@@ -45,7 +45,7 @@ for bin in "$@"; do
 		[ -d "$d" ] && seeds="$seeds $d"
 	done
 	case $name in
-	json | exchange) [ -d "$suite" ] && seeds="$seeds $suite" ;;
+	json | exchange | configfile) [ -d "$suite" ] && seeds="$seeds $suite" ;;
 	esac
 	# The scratch directory comes first: libFuzzer writes new inputs only
 	# there. $seeds is a list of paths without blanks, split on purpose.

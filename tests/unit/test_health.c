@@ -23,7 +23,8 @@ setup(void **state)
 	(void)unlink(path);
 	memset(&metrics, 0, sizeof metrics);
 	view.metrics = &metrics;
-	view.token_path = path;
+	view.token_path[0] = path;
+	view.ntokens = 1;
 	view.ready_margin_s = 10;
 	view.check = &check;
 	return 0;
@@ -166,12 +167,67 @@ test_metrics(void **state)
 	assert_contains(out, "tokenbridge_build_info{version=\"");
 }
 
+/* Two named tokens: a series each, the families once, readiness of both. */
+static void
+test_two_tokens(void **state)
+{
+	static struct metrics two[2];
+	static char path_b[80];
+
+	memset(two, 0, sizeof two);
+	two[0].name = "app-a";
+	two[1].name = "app-b";
+	metrics_exchange(&two[1], 7, 503, ERR_STATUS);
+	two[0].token_expiry = 1800000000;
+	(void)snprintf(path_b, sizeof path_b, "%s-b", path);
+	view.metrics = two;
+	view.token_path[1] = path_b;
+	view.ntokens = 2;
+	answer("GET /metrics HTTP/1.1\r\n\r\n");
+	assert_contains(out,
+	    "\ntokenbridge_exchange_attempts_total{token=\"app-a\"} 0\n"
+	    "tokenbridge_exchange_attempts_total{token=\"app-b\"} 1\n");
+	assert_contains(out,
+	    "\ntokenbridge_exchange_failures_total{token=\"app-b\","
+	    "kind=\"status\"} 1\n");
+	assert_contains(out,
+	    "\ntokenbridge_exchange_duration_seconds_bucket{token=\"app-a\","
+	    "le=\"+Inf\"} 0\n");
+	assert_contains(out,
+	    "\ntokenbridge_token_expiry_timestamp_seconds{token=\"app-a\"} "
+	    "1800000000\n");
+	assert_not_contains(out, "expiry_timestamp_seconds{token=\"app-b\"}");
+	assert_contains(out, "tokenbridge_build_info{version=\"");
+	assert_not_contains(out, "\ntokenbridge_exchange_attempts_total 0");
+	/* One HELP per family, however many tokens. */
+	assert_non_null(strstr(out, "# HELP tokenbridge_trust_anchors"));
+	assert_null(strstr(strstr(out, "# HELP tokenbridge_trust_anchors") + 1,
+	    "# HELP tokenbridge_trust_anchors"));
+	put("eyJhbGciOiJub25lIn0.eyJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl");
+	assert_contains(answer("GET /readyz?verbose HTTP/1.1\r\n\r\n"),
+	    "HTTP/1.1 503 ");
+	assert_contains(out, "[+]token app-a ok: valid for ");
+	assert_contains(out, "\n[-]token app-b failed: no token at ");
+	assert_contains(out, "\nreadyz check failed\n");
+	assert_contains(answer("GET /readyz HTTP/1.1\r\n\r\n"),
+	    "\r\n\r\ntoken app-b not ready: no token at ");
+	assert_int_equal(rename(path, path_b), 0);
+	put("eyJhbGciOiJub25lIn0.eyJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl");
+	assert_contains(answer("GET /readyz HTTP/1.1\r\n\r\n"),
+	    "HTTP/1.1 200 ");
+	assert_contains(out, "\r\n\r\nok\n");
+	assert_contains(answer("GET /readyz?verbose HTTP/1.1\r\n\r\n"),
+	    "[+]token app-b ok");
+	assert_contains(out, "\nreadyz check passed\n");
+	assert_int_equal(unlink(path_b), 0);
+}
+
 static void
 test_metrics_too_small(void **state)
 {
 	char small[64];
 
-	assert_int_equal(metrics_render(&metrics, small, sizeof small), 0);
+	assert_int_equal(metrics_render(&metrics, 1, small, sizeof small), 0);
 }
 
 int
@@ -184,6 +240,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readyz, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_tokens, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_too_small, setup,
 		    teardown),
 	};
