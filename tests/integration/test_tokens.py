@@ -303,7 +303,7 @@ def test_shared_bundle_waits_for_the_exchange_using_it(sidecar):
 
 def test_readme_documents_every_key():
     root = os.path.join(os.path.dirname(__file__), "..", "..")
-    with open(os.path.join(root, "src", "configfile.c")) as f:
+    with open(os.path.join(root, "src", "config", "configfile.c")) as f:
         src = f.read()
     table = src[src.index("names[CONFIGFILE_KEYS] = {"):]
     table = table[:table.index("};")]
