@@ -6,6 +6,8 @@ import socket
 import threading
 import time
 
+import pytest
+
 from conftest import free_port
 from exchange_server import Reply, random_token
 from test_health import get
@@ -39,30 +41,17 @@ def some_tokens(sidecar, n, name_len=63):
     return tokens
 
 
-def test_metrics_fit_for_the_most_tokens_a_sidecar_serves(sidecar):
-    """CONFIG_TOKENS_MAX tokens with names as long as allowed: /metrics
-    must still answer 200, not 503 "metrics do not fit"."""
-    cfg = write_config(sidecar, some_tokens(sidecar, 8))
+@pytest.mark.parametrize("n,name_len", [(8, 63), (3, 5)])
+def test_metrics_fit_for_several_tokens(sidecar, n, name_len):
+    """Up to CONFIG_TOKENS_MAX tokens, names as long as allowed: /metrics
+    must answer 200, not 503 "metrics do not fit" (from 3 tokens on)."""
+    cfg = write_config(sidecar, some_tokens(sidecar, n, name_len))
     port = free_port()
     h = spawn(sidecar, cfg, port=port)
     try:
         assert wait_for(lambda: all(
             (sidecar.out_dir / ("token-%d" % i)).exists()
-            for i in range(8)), 10), h.stderr_now()
-        status, _, text = get(port, "/metrics")
-        assert status == 200, text
-    finally:
-        stop(sidecar, h)
-
-
-def test_metrics_fit_for_three_short_named_tokens(sidecar):
-    cfg = write_config(sidecar, some_tokens(sidecar, 3, name_len=5))
-    port = free_port()
-    h = spawn(sidecar, cfg, port=port)
-    try:
-        assert wait_for(lambda: all(
-            (sidecar.out_dir / ("token-%d" % i)).exists()
-            for i in range(3)), 10), h.stderr_now()
+            for i in range(n)), 10), h.stderr_now()
         status, _, text = get(port, "/metrics")
         assert status == 200, text
     finally:
@@ -177,6 +166,14 @@ def test_listener_leaks_no_descriptors_under_a_flood(sidecar):
         stop(sidecar, h)
 
 
+def stop_under(sidecar, h, flood):
+    """SIGTERM while `flood` still floods: stopped within 1 s."""
+    try:
+        stop(sidecar, h, within=1.0)
+    finally:
+        flood.stop()
+
+
 def test_one_tokens_flooding_server_does_not_delay_another(sidecar):
     """Token a's server sends 100 Continue without end (a 30 s timeout):
     token b, on a 2 s lifetime, still refreshes on time, probes answer,
@@ -202,10 +199,7 @@ def test_one_tokens_flooding_server_does_not_delay_another(sidecar):
         for _ in range(5):
             assert get(port, "/livez", timeout=1.0)[0] == 200
     finally:
-        try:
-            stop(sidecar, h, within=1.0)
-        finally:
-            flood.stop()
+        stop_under(sidecar, h, flood)
 
 
 def test_sigterm_under_one_tokens_flood_alone(sidecar):
@@ -217,10 +211,7 @@ def test_sigterm_under_one_tokens_flood_alone(sidecar):
     try:
         time.sleep(1.5)
     finally:
-        try:
-            stop(sidecar, h, within=1.0)
-        finally:
-            flood.stop()
+        stop_under(sidecar, h, flood)
 
 
 def test_sigterm_under_a_connect_flood_on_the_listener(sidecar):
