@@ -242,3 +242,31 @@ def test_sigterm_under_a_connect_flood_on_the_listener(sidecar):
         done.set()
         for t in threads:
             t.join()
+
+
+def test_clients_that_do_not_read_metrics_do_not_keep_probes_out(sidecar):
+    """Four clients ask for /metrics of 8 tokens (44 KB) with a receive
+    buffer of a few bytes and never read: the answer outgrows the socket
+    buffers, and each holds a slot while it is written. A probe must
+    still be answered."""
+    cfg = write_config(sidecar, some_tokens(sidecar, 8))
+    port = free_port()
+    h = spawn(sidecar, cfg, port=port)
+    held = []
+    try:
+        assert wait_for(lambda: all(
+            (sidecar.out_dir / ("token-%d" % i)).exists()
+            for i in range(8)), 10), h.stderr_now()
+        for _ in range(4):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+            s.connect(("127.0.0.1", port))
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            held.append(s)
+        time.sleep(0.3)
+        status, _, body = get(port, "/livez", timeout=1.0)
+        assert status == 200, body
+    finally:
+        for s in held:
+            s.close()
+        stop(sidecar, h)
