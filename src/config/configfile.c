@@ -161,7 +161,7 @@ entry_name(struct parse *p, struct configfile_token *t, int i, struct err *err)
 		return fail(p, "the key appears twice: keep one", "name", err);
 	if (json_type(&p->doc, i) != JSMN_STRING ||
 	    json_string(&p->doc, i, t->name, sizeof t->name, &len) == -1 ||
-	    !name_ok(t->name)) {
+	    len != strlen(t->name) || !name_ok(t->name)) {
 		t->name[0] = '\0';
 		return fail(p,
 		    "not a name of 1 to 63 characters a-z, 0-9 and '-' "
@@ -324,8 +324,9 @@ configfile_read(struct configfile *f, const char *path, config_lookup_fn env,
 	ssize_t n = 1;
 	int fd, saved;
 
-	/* A ConfigMap's file is a symlink into its current version. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* A ConfigMap's file is a symlink into its current version.
+	 * O_NONBLOCK: a FIFO with no writer is refused, not waited on. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
 		return err_set(err, ERR_CONFIG,
 		    "CONFIG_PATH=%.100s cannot be opened: %s", path,
 		    strerror(errno));

@@ -11,6 +11,9 @@
 
 #include "event.h"
 
+/* The signals the process handles; blocked but while it waits. */
+static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
 /* The mask ppoll() waits with: the caller's, with our signals unblocked. */
@@ -28,7 +31,6 @@ on_signal(int sig)
 int
 event_setup(struct err *err)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct sigaction sa;
 	sigset_t block;
 	size_t i;
@@ -80,6 +82,27 @@ event_wall_now(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
+/*
+ * Take the signals pending while blocked. ppoll() delivers them only when
+ * it has to wait: with a descriptor ready every time (a peer that sends
+ * without end, a step that yielded) it never does, and SIGTERM would wait
+ * for the exchange's deadline.
+ */
+static void
+take_pending(void)
+{
+	static const struct timespec none = { 0, 0 };
+	sigset_t ours;
+	size_t i;
+	int sig;
+
+	sigemptyset(&ours);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaddset(&ours, sigs[i]);
+	while ((sig = sigtimedwait(&ours, NULL, &none)) > 0)
+		on_signal(sig);
+}
+
 int64_t
 event_deadline(uint64_t ms)
 {
@@ -100,6 +123,7 @@ event_wait(int fd, short events, int64_t deadline, int wake_on_reload,
 	int n;
 
 	for (;;) {
+		take_pending();
 		if (stop_requested)
 			return err_set(err, ERR_INTERRUPTED,
 			    "stopped by a termination signal");
@@ -222,6 +246,7 @@ event_poll(struct pollfd *fds, size_t n, struct err *err)
 {
 	int r;
 
+	take_pending();
 	if (stop_requested || reload_requested)
 		return 0;
 	r = ppoll(fds, (nfds_t)n, NULL, &wait_mask);

@@ -457,25 +457,6 @@ accept_clients(struct health *h)
 	}
 }
 
-/* A silent connection spoke: it takes a client slot, or is told 503. */
-static void
-promote(struct health *h, struct health_pending *p)
-{
-	struct health_client *c = slot(h);
-
-	if (c == NULL) {
-		(void)send(p->fd, busy, sizeof busy - 1,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		close(p->fd);
-		p->fd = -1;
-		return;
-	}
-	c->fd = p->fd;
-	c->deadline = p->deadline;
-	c->in_len = c->out_len = c->out_sent = 0;
-	p->fd = -1;
-}
-
 static void
 client_read(const struct health *h, struct health_client *c)
 {
@@ -512,6 +493,32 @@ client_write(struct health_client *c)
 	/* Our side is done: a FIN, not a reset, ends the answer. */
 	(void)shutdown(c->fd, SHUT_WR);
 	drop(c);
+}
+
+/*
+ * A silent connection spoke: it takes a client slot, or is told 503. What
+ * it sent is read, and answered, at once: another promoted in this step
+ * would otherwise take the slot from a probe not yet read.
+ */
+static void
+promote(struct health *h, struct health_pending *p)
+{
+	struct health_client *c = slot(h);
+
+	if (c == NULL) {
+		(void)send(p->fd, busy, sizeof busy - 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(p->fd);
+		p->fd = -1;
+		return;
+	}
+	c->fd = p->fd;
+	c->deadline = p->deadline;
+	c->in_len = c->out_len = c->out_sent = 0;
+	p->fd = -1;
+	client_read(h, c);
+	if (c->fd != -1 && c->out_len > 0)
+		client_write(c);
 }
 
 /* Serve the clients in slots: read, answer, write, or drop at the
@@ -555,14 +562,6 @@ health_step(struct health *h, const struct pollfd *fds, size_t n)
 			close(p->fd);
 			p->fd = -1;
 		}
-	}
-	/* What the promoted clients sent is read, and answered, at once. */
-	for (i = 0; i < HEALTH_CLIENTS_MAX; i++) {
-		if (h->c[i].fd == -1 || h->c[i].in_len != 0)
-			continue;
-		client_read(h, &h->c[i]);
-		if (h->c[i].fd != -1 && h->c[i].out_len > 0)
-			client_write(&h->c[i]);
 	}
 	if (fds[0].revents != 0)
 		accept_clients(h);

@@ -31,7 +31,7 @@
 
 #define HEALTH_CLIENTS_MAX 4
 #define HEALTH_REQUEST_MAX 2048
-#define HEALTH_RESPONSE_MAX 8192
+#define HEALTH_RESPONSE_MAX 49152 /* /metrics of 8 tokens: 44.2 KB at most */
 #define HEALTH_CLIENT_MS 2000
 /* Connections accepted that have not sent a byte yet. */
 #define HEALTH_PENDING_MAX 32

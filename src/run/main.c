@@ -244,6 +244,21 @@ share_trust(struct sidecar *sc, size_t i, struct err *err)
 	return 0;
 }
 
+/* Whether token a's file is token b's, or the record of b's expiry
+ * beside it (which b's refresh writes, or removes). */
+static int
+clashes(const struct tokendir *a, const struct tokendir *b)
+{
+	char record[256];
+
+	if (a->dev != b->dev || a->ino != b->ino)
+		return 0;
+	if (strcmp(a->name, b->name) == 0)
+		return 1;
+	return tokenfile_expiry_name(b->name, record, sizeof record) == 0 &&
+	    strcmp(a->name, record) == 0;
+}
+
 /* Two tokens writing one file would overwrite each other. */
 static int
 distinct_outputs(const struct sidecar *sc, size_t i, struct err *err)
@@ -253,11 +268,11 @@ distinct_outputs(const struct sidecar *sc, size_t i, struct err *err)
 
 	for (j = 0; j < i; j++) {
 		b = &sc->out[j].dir;
-		if (a->dev == b->dev && a->ino == b->ino &&
-		    strcmp(a->name, b->name) == 0)
+		if (clashes(a, b) || clashes(b, a))
 			return err_set(err, ERR_CONFIG,
-			    "tokens %s and %s both write %s: give each its own "
-			    "output_token_path",
+			    "tokens %s and %s both write %s (a token, or the "
+			    ".NAME.expiry record beside one): give each its "
+			    "own output_token_path",
 			    sc->cfg[j].name, sc->cfg[i].name,
 			    sc->cfg[i].output_token_path);
 	}

@@ -4,6 +4,7 @@
  */
 #include "unit.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "configfile.h"
@@ -192,6 +193,9 @@ test_wrong_types(void **state)
 	refused("{\"tokens\": [{\"name\": \"x\", \"allow_insecure_http\": 1}]}",
 	    "allow_insecure_http: not a boolean", NULL);
 	refused("{\"tokens\": [{\"name\": 1}]}", "name: not a name", NULL);
+	/* Not cut at the NUL into "a". */
+	refused("{\"tokens\": [{\"name\": \"a\\u0000b\"}]}", "name: not a name",
+	    NULL);
 	refused("{\"tokens\": [\"x\"]}", "tokens[0]: not an object", NULL);
 	refused("{\"tokens\": {\"name\": \"x\"}}", "no \"tokens\" list", NULL);
 	refused("{\"tokens\": []}", "no \"tokens\" list", NULL);
@@ -302,6 +306,24 @@ test_environment_overlap(void **state)
 	    0);
 }
 
+/* A FIFO nobody writes is refused at once, not waited on for ever. */
+static void
+test_fifo(void)
+{
+	struct err err = { 0 };
+	char path[64];
+
+	(void)snprintf(path, sizeof path, "/tmp/test-configfile-%d",
+	    (int)getpid());
+	(void)unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(5);
+	assert_int_equal(configfile_read(&file, path, env, &err), -1);
+	alarm(0);
+	assert_err(&err, ERR_CONFIG, "is not a regular file");
+	assert_int_equal(unlink(path), 0);
+}
+
 static void
 test_unreadable(void **state)
 {
@@ -314,6 +336,7 @@ test_unreadable(void **state)
 	assert_contains(err.msg, "No such file");
 	assert_int_equal(configfile_read(&file, "/tmp", env, &err), -1);
 	assert_err(&err, ERR_CONFIG, "is not a regular file");
+	test_fifo();
 }
 
 /* Without CONFIG_PATH nothing changes: one token, without a name. */

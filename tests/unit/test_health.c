@@ -222,6 +222,30 @@ test_two_tokens(void **state)
 	assert_int_equal(unlink(path_b), 0);
 }
 
+/* The most tokens, the longest names, every counter at its widest: the
+ * exposition still fits an answer (it was 503 from 3 tokens on). */
+static void
+test_metrics_of_the_most_tokens(void **state)
+{
+	static struct metrics most[CONFIG_TOKENS_MAX];
+	static char names[CONFIG_TOKENS_MAX][64];
+	size_t i;
+
+	for (i = 0; i < CONFIG_TOKENS_MAX; i++) {
+		memset(&most[i], 0xff, sizeof most[i]);
+		memset(names[i], 'x', sizeof names[i] - 1);
+		names[i][0] = (char)('a' + i);
+		most[i].name = names[i];
+		most[i].token_expiry = most[i].last_success = INT64_MAX;
+		most[i].next_refresh = most[i].bundle_loaded = INT64_MAX;
+	}
+	view.metrics = most;
+	view.ntokens = CONFIG_TOKENS_MAX;
+	assert_contains(answer("GET /metrics HTTP/1.1\r\n\r\n"),
+	    "HTTP/1.1 200 ");
+	assert_contains(out, "{token=\"hxxx");
+}
+
 static void
 test_metrics_too_small(void **state)
 {
@@ -242,6 +266,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_tokens, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_of_the_most_tokens,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_too_small, setup,
 		    teardown),
 	};
