@@ -13,8 +13,13 @@
 #include "event.h"
 #include "health.h"
 
-/* Connections accepted per wakeup: a flood cannot keep the loop here. */
-#define ACCEPT_PER_STEP 8
+/*
+ * Connections accepted per wakeup: a flood cannot keep the loop here, and
+ * one wakeup can turn the whole ring over. The backlog is the system's
+ * largest, so that a flood fills it and a probe's SYN is queued, not
+ * dropped into a one-second retransmission.
+ */
+#define ACCEPT_PER_STEP HEALTH_PENDING_MAX
 /* Room kept ahead of a body for the status line and headers. */
 #define HEAD_ROOM 256u
 
@@ -324,7 +329,7 @@ bind_listen(const struct config_listen *l, int v6only, struct err *err)
 	        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 	            sizeof v6only) == -1) ||
 	    bind(fd, (const struct sockaddr *)&l->addr, l->len) == -1 ||
-	    listen(fd, 16) == -1) {
+	    listen(fd, SOMAXCONN) == -1) {
 		saved = errno;
 		close(fd);
 		return err_set(err, ERR_CONFIG,

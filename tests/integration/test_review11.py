@@ -152,14 +152,25 @@ def test_the_resolver_child_holds_no_listener_and_no_token(sidecar):
                            "EXCHANGE_TIMEOUT": "30s",
                            "HEALTH_ADDR": "127.0.0.1:%d" % port})
     try:
-        assert wait_for(lambda: children(h.proc.pid), 5), h.stderr_now()
-        kid = children(h.proc.pid)[0]
         # The child's own DNS socket is fine; what the parent has open
-        # (but the answer pipe and the standard streams) is not.
-        parent = set(fd_targets(h.proc.pid))
-        held = [f for f in fd_targets(kid) if f in parent and
-                (f.startswith(("socket:", "anon_inode:")) or
-                 f.startswith(str(sidecar.out_path.parent)))]
+        # (but the answer pipe and the standard streams) is not. A child
+        # may be gone between two readings (a retry forks a new one):
+        # read one that is there.
+        kid_fds = []
+
+        def sample():
+            parent = set(fd_targets(h.proc.pid))
+            for kid in children(h.proc.pid):
+                try:
+                    kid_fds[:] = [f for f in fd_targets(kid) if f in parent]
+                    return True
+                except FileNotFoundError:
+                    continue
+            return False
+        assert wait_for(sample, 5), h.stderr_now()
+        held = [f for f in kid_fds if
+                f.startswith(("socket:", "anon_inode:")) or
+                f.startswith(str(sidecar.out_path.parent))]
         assert not held, "the resolver child holds %r" % held
     finally:
         h.proc.send_signal(signal.SIGTERM)
