@@ -341,7 +341,14 @@ read_head(struct http_reader *r, struct err *err)
 			    "the server switched "
 			    "protocols (101), which a token exchange never "
 			    "asks for");
-		/* 100 Continue, 103 Early Hints: the real answer follows. */
+		/* 100 Continue, 103 Early Hints: the real answer follows,
+		 * after a few at most, as Go's client allows. */
+		if (++r->interims > HTTP_INTERIMS_MAX)
+			return err_set(err, ERR_HTTP,
+			    "the server sent more than %d informational (1xx) "
+			    "answers before its answer: Go's client gives up "
+			    "there too",
+			    HTTP_INTERIMS_MAX);
 		memmove(r->buf, r->buf + end, r->len - end);
 		r->len -= end;
 		r->scan = 0;

@@ -22,6 +22,8 @@
 #define HTTP_HEADERS_MAX 16384u   /* 16 KiB: status line and headers */
 #define HTTP_BODY_MAX 65536u      /* 64 KiB: decoded body */
 #define HTTP_CHUNK_LINE_MAX 1024u /* chunk size line or trailer line */
+/* Informational (1xx) answers followed before the answer: Go's limit. */
+#define HTTP_INTERIMS_MAX 5
 /* A buffer this large never runs out of room within the limits above. */
 #define HTTP_READER_BUF \
 	(HTTP_HEADERS_MAX + HTTP_BODY_MAX + HTTP_CHUNK_LINE_MAX + 16)
@@ -85,6 +87,7 @@ struct http_reader {
 	uint64_t content_length;
 	uint64_t chunk_left; /* bytes left in the current chunk */
 	int chunk_state;
+	unsigned interims; /* 1xx answers skipped */
 	bool head_done;
 	bool eof;
 	struct http_response *resp;
