@@ -407,7 +407,15 @@ def readme_probes():
     """Every probe in the README's yaml blocks, as {kind: probe} per block."""
     with open(README) as f:
         blocks = re.findall(r"```yaml\n(.*?)```", f.read(), re.S)
-    out = [yaml.safe_load(b) for b in blocks]
+    out = []
+    for b in blocks:
+        # A block may hold several documents (a ConfigMap and a
+        # Deployment), or be a fragment of one ("..."): only whole
+        # documents can show a probe.
+        try:
+            out += list(yaml.safe_load_all(b))
+        except yaml.YAMLError:
+            continue
     return [{k: v for k, v in b.items() if k in PROBE_PATHS} for b in out
             if isinstance(b, dict) and set(b) & set(PROBE_PATHS)]
 
