@@ -293,12 +293,15 @@ integration: deps-test $(BIN) host-bins $(OAUTH_REQUEST)
 # harness's check that every stderr line is a log record. Left out: the
 # long loop tests (they run above, and under ASan in their own soak) and
 # what only the release binary has (static linking, size, flat memory:
-# ASan's quarantine grows memory by design).
+# ASan's quarantine grows memory by design), and the connect flood
+# against the listener, a race of four flooding threads that the
+# sanitizers slow (it runs above, against the release binary).
 integration-asan: deps-test host-bins $(OAUTH_REQUEST)
 	TB_BIN=$(CURDIR)/$(B)/host/tokenbridge-sidecar-asan \
 		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not slow" \
 		--deselect tests/integration/test_build.py \
 		--deselect tests/integration/test_fault_soak.py::test_fault_soak_static \
+		--deselect tests/integration/test_review11.py::test_a_connect_flood_does_not_starve_probes \
 		tests/integration
 
 # Two clean clones of HEAD in different directories, built one after the
