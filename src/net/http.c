@@ -131,9 +131,8 @@ copy_value(char *dst, size_t cap, const char *v, size_t n)
 	dst[n] = '\0';
 }
 
-/* No control character but horizontal tab in s[0..n). */
-static int
-printable(const char *s, size_t n)
+int
+http_printable(const char *s, size_t n)
 {
 	size_t i;
 
@@ -155,7 +154,7 @@ parse_status(struct http_reader *r, const char *s, size_t n, struct err *err)
 		    "the response does not start "
 		    "with an HTTP/1.x status line: is the URL's port an "
 		    "HTTP server?");
-	if (!printable(s + 12, n - 12))
+	if (!http_printable(s + 12, n - 12))
 		return err_set(err, ERR_HTTP,
 		    "the response's status line holds a control character");
 	r->resp->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 +
@@ -219,7 +218,7 @@ parse_field(struct http_reader *r, struct head_fields *h, const char *s,
 		v++, vlen--;
 	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
 		vlen--;
-	if (!printable(v, vlen))
+	if (!http_printable(v, vlen))
 		return err_set(err, ERR_HTTP,
 		    "a response header value holds a control character");
 #define IS(name) \
@@ -389,7 +388,7 @@ chunk_size(struct http_reader *r, const char *s, size_t n, struct err *err)
 	if (i < n && s[i] != ';')
 		return err_set(err, ERR_HTTP,
 		    "a chunk size line holds junk after the size");
-	if (!printable(s + i, n - i))
+	if (!http_printable(s + i, n - i))
 		return err_set(err, ERR_HTTP,
 		    "a chunk extension holds a control character");
 	r->chunk_left = size;

@@ -109,6 +109,12 @@ enum http_step http_reader_commit(struct http_reader *r, size_t n,
     struct err *err);
 
 /*
+ * Is s[0..n) free of control characters but horizontal tab, as a status
+ * line's reason or a header value must be? Returns 1 or 0.
+ */
+int http_printable(const char *s, size_t n);
+
+/*
  * Read a Retry-After value: delay-seconds, or an IMF-fixdate HTTP-date
  * ("Sun, 06 Nov 1994 08:49:37 GMT") taken relative to `now` (Unix
  * seconds). A date in the past is 0 seconds. Returns 0 with *seconds set,

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "base64.h"
+#include "http.h"
 #include "proxy.h"
 
 /* user:password after percent-decoding: what PROXY_AUTH_MAX holds. */
@@ -542,19 +543,6 @@ not_http(const struct proxy_reader *r, struct err *err)
 	        ": is that port a proxy?");
 }
 
-/* No control character but horizontal tab in s[0..n). */
-static int
-printable(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
-		    s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* A header field line, checked as http.c checks them, then ignored. */
 static int
 field_ok(const char *s, size_t n)
@@ -567,7 +555,7 @@ field_ok(const char *s, size_t n)
 	for (i = 0; s + i < colon; i++)
 		if (!alnum_or(s[i], TCHAR_MORE))
 			return 0;
-	return printable(colon + 1, n - (size_t)(colon - s) - 1);
+	return http_printable(colon + 1, n - (size_t)(colon - s) - 1);
 }
 
 /* Length of the line at `from` without its CRLF or LF; *next after it. */
@@ -588,7 +576,7 @@ status_line(struct proxy_reader *r, const char *s, size_t n)
 	if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 ||
 	    (s[7] != '0' && s[7] != '1') || s[8] != ' ' || s[9] < '1' ||
 	    s[9] > '5' || s[10] < '0' || s[10] > '9' || s[11] < '0' ||
-	    s[11] > '9' || (n > 12 && s[12] != ' ') || !printable(s, n))
+	    s[11] > '9' || (n > 12 && s[12] != ' ') || !http_printable(s, n))
 		return -1;
 	r->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
 	return 0;
