@@ -10,6 +10,7 @@
 #include "credentials.h"
 #include "log.h"
 #include "tokenfile.h"
+#include "wipe.h"
 
 /* The file's identity; all zero when it cannot be read. */
 static struct credentials_stamp
@@ -208,9 +209,9 @@ credentials_forget(struct credentials *c)
 	log_secret(LOG_SECRET_ACTOR, NULL, 0);
 	log_secret(LOG_SECRET_CLIENT, NULL, 0);
 	log_secret(LOG_SECRET_ASSERTION, NULL, 0);
-	explicit_bzero(c->actor, c->actor_len);
-	explicit_bzero(c->secret, c->secret_len);
-	explicit_bzero(c->assertion, c->assertion_len);
+	wipe(c->actor, c->actor_len);
+	wipe(c->secret, c->secret_len);
+	wipe(c->assertion, c->assertion_len);
 	c->actor_len = c->secret_len = c->assertion_len = 0;
 }
 

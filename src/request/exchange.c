@@ -13,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "oauth_error.h"
+#include "wipe.h"
 
 /* Larger lifetimes are nonsense; the schedule caps them anyway. */
 #define EXPIRES_IN_MAX (10ull * 365 * 24 * 3600)
@@ -499,14 +500,15 @@ exchange_end(struct exchange *x)
 {
 	exchange_close(x);
 	/*
-	 * Leave no copy of either token behind, wiping only what was used:
-	 * touching the whole buffers would make them resident.
+	 * Leave no copy of either token behind, wiping only what was used
+	 * (touching the rest would make it resident) and giving its pages
+	 * back, so that between refreshes these buffers cost no memory.
 	 */
-	explicit_bzero(x->form, x->form_len);
-	explicit_bzero(x->request, x->req_len);
-	explicit_bzero(x->response, x->reader.high);
-	explicit_bzero(x->connect, x->connect_len);
+	wipe(x->form, x->form_len);
+	wipe(x->request, x->req_len);
+	wipe(x->response, x->reader.high);
+	wipe(x->connect, x->connect_len);
 	log_secret(LOG_SECRET_BASIC, NULL, 0);
-	explicit_bzero(x->authorization, strlen(x->authorization));
+	wipe(x->authorization, strlen(x->authorization));
 	idle(x);
 }

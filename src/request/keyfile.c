@@ -15,6 +15,7 @@
 
 #include "keyfile.h"
 #include "x509.h"
+#include "wipe.h"
 
 #define READ_CHUNK 4096
 
@@ -386,7 +387,7 @@ keyfile_key_read(struct keyfile_key *k, const char *var, const char *path,
 void
 keyfile_key_wipe(struct keyfile_key *k)
 {
-	explicit_bzero(k, sizeof *k);
+	wipe(k, sizeof *k);
 }
 
 /* ---- the certificate chain ---- */

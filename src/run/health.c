@@ -354,12 +354,13 @@ health_listen(struct health *h, const struct config_listen *l,
 	h->fd = -1;
 	h->view = *view;
 	h->pend_next = 0;
+	/* Without a listener the slots stay untouched pages (20 KiB). */
+	if (!l->set)
+		return 0;
 	for (i = 0; i < HEALTH_CLIENTS_MAX; i++)
 		h->c[i].fd = -1;
 	for (i = 0; i < HEALTH_PENDING_MAX; i++)
 		h->pend[i].fd = -1;
-	if (!l->set)
-		return 0;
 	h->fd = bind_listen(l, !l->any, err);
 	if (h->fd != -1 || !l->any || errno != EAFNOSUPPORT)
 		return h->fd == -1 ? -1 : 0;
@@ -577,12 +578,13 @@ health_close(struct health *h)
 {
 	size_t i;
 
+	if (h->fd == -1) /* the slots were never set up */
+		return;
 	for (i = 0; i < HEALTH_CLIENTS_MAX; i++)
 		drop(&h->c[i]);
 	for (i = 0; i < HEALTH_PENDING_MAX; i++)
 		if (h->pend[i].fd != -1)
 			close(h->pend[i].fd);
-	if (h->fd != -1)
-		close(h->fd);
+	close(h->fd);
 	h->fd = -1;
 }

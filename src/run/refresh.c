@@ -15,6 +15,7 @@
 #include "refresh.h"
 #include "schedule.h"
 #include "tokenfile.h"
+#include "wipe.h"
 
 /*
  * Record the reported expiry next to the token, for `check` when the token
@@ -298,18 +299,20 @@ refresh_want(const struct refresh *r, int *fd, short *events, int64_t *at,
 }
 
 /* Once the outcome is logged: wipe both tokens from memory and from the
- * logger. The access token lives on disk only. */
+ * logger, and the dead frames of the exchange below this one. The access
+ * token lives on disk only. */
 static void
 forget(struct refresh *r)
 {
 	log_secret(LOG_SECRET_SUBJECT, NULL, 0);
 	log_secret(LOG_SECRET_ACCESS, NULL, 0);
-	explicit_bzero(r->subject, r->subject_len);
-	explicit_bzero(r->res.access_token, r->res.access_token_len);
-	explicit_bzero(r->rendered, r->rendered_len);
+	wipe(r->subject, r->subject_len);
+	wipe(r->res.access_token, r->res.access_token_len);
+	wipe(r->rendered, r->rendered_len);
 	r->subject_len = r->rendered_len = 0;
 	r->res.access_token_len = 0;
 	credentials_forget(&r->creds);
+	wipe_stack();
 }
 
 /* Read the subject token anew and start its exchange. */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "tls.h"
+#include "wipe.h"
 
 static const uint16_t suites[] = {
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -548,8 +549,8 @@ void
 tls_clear(struct tls_conn *t)
 {
 	x509_ctx_clear(&t->x509);
-	explicit_bzero(&t->sc, sizeof t->sc);
-	explicit_bzero(t->iobuf, sizeof t->iobuf);
+	wipe(&t->sc, sizeof t->sc);
+	wipe(t->iobuf, sizeof t->iobuf);
 }
 
 int

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "x509.h"
+#include "wipe.h"
 
 /*
  * Signature checks one chain may cost: a server sending many certificates
@@ -827,8 +828,9 @@ x509_ctx_init(struct x509_ctx *x, const struct x509_store *store,
 void
 x509_ctx_clear(struct x509_ctx *x)
 {
-	/* Only what was written: the rest of buf stays untouched pages. */
-	memset(x->buf, 0, x->used);
+	/* Only what was written: the rest of buf stays untouched pages,
+	 * and the whole pages written go back to the kernel. */
+	wipe(x->buf, x->used);
 	x->used = x->count = x->cert_start = x->cert_declared = 0;
 	x->overflow = X509_OK;
 	x->done = 0;

@@ -561,6 +561,16 @@ def dns():
         d.stop()
 
 
+def wait_for(cond, timeout, step=0.02):
+    """Poll cond() until it is true or `timeout` seconds pass."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

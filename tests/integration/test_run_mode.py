@@ -6,16 +6,8 @@ import time
 
 import pytest
 
+from conftest import wait_for
 from exchange_server import Reply
-
-
-def wait_for(cond, timeout, step=0.02):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
 
 
 def stop(sidecar, h, sig=signal.SIGTERM, within=1.5):
