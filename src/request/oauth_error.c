@@ -10,6 +10,8 @@
 
 static const char *const fields[] = { "error", "error_description", "title",
 	"detail", "message" };
+/* Members of an "error" object, named as logged: the key after "error.". */
+static const char *const nested[] = { "error.status", "error.message" };
 
 /* An output line being appended to; stops quietly when full. */
 struct line {
@@ -144,7 +146,7 @@ from_json(struct line *l, const char *body, size_t len)
 	struct json_doc d;
 	struct err ignored;
 	size_t i, n;
-	int t, any = 0;
+	int t, m, any = 0;
 
 	if (json_parse(&d, body, len, tok, JSON_TOKENS_MAX, &ignored) == -1 ||
 	    !json_is_object(&d))
@@ -154,6 +156,16 @@ from_json(struct line *l, const char *body, size_t len)
 		if (t < 0 || json_string_prefix(&d, t, v, sizeof v, &n) == -1)
 			continue;
 		quote(l, fields[i], v, n);
+		any = 1;
+	}
+	/* Google's APIs (AIP-193) nest theirs: {"error":{"status","message"}}.
+	 */
+	t = json_member(&d, "error");
+	for (i = 0; t >= 0 && i < sizeof nested / sizeof nested[0]; i++) {
+		m = json_member_of(&d, t, nested[i] + 6);
+		if (m < 0 || json_string_prefix(&d, m, v, sizeof v, &n) == -1)
+			continue;
+		quote(l, nested[i], v, n);
 		any = 1;
 	}
 	return any ? 0 : 1;

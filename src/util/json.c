@@ -336,13 +336,20 @@ json_next(const struct json_doc *d, int i)
 int
 json_member(const struct json_doc *d, const char *key)
 {
+	return json_member_of(d, 0, key);
+}
+
+int
+json_member_of(const struct json_doc *d, int obj, const char *key)
+{
 	char name[64];
 	size_t len;
 	int i, k, found = -1;
 
-	if (!json_is_object(d))
+	if (obj < 0 || obj >= d->count || d->tok[obj].type != JSMN_OBJECT)
 		return -1;
-	for (i = 1, k = 0; k < d->tok[0].size; k++, i = json_next(d, i + 1)) {
+	for (i = obj + 1, k = 0; k < d->tok[obj].size;
+	     k++, i = json_next(d, i + 1)) {
 		if (json_string(d, i, name, sizeof name, &len) == -1 ||
 		    len != strlen(key) || memcmp(name, key, len) != 0)
 			continue;

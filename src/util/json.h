@@ -48,6 +48,12 @@ int json_is_object(const struct json_doc *d);
 int json_member(const struct json_doc *d, const char *key);
 
 /*
+ * The same for member `key` of the object at token `obj` (0 is the
+ * top-level value): -1 also when token `obj` is not an object.
+ */
+int json_member_of(const struct json_doc *d, int obj, const char *key);
+
+/*
  * Index of the token after value i and everything inside it: in an
  * object, from a key (i) to the next key is json_next(d, i + 1).
  */

@@ -248,6 +248,33 @@ test_member(void **state)
 }
 
 static void
+test_member_of(void **state)
+{
+	struct json_doc d;
+	char out[64];
+	size_t len;
+	int o, i;
+
+	parse_ok(&d,
+	    "{\"o\":{\"a\":{\"k\":\"deep\"},\"k\":\"inner\",\"d\":1,"
+	    "\"d\":2},\"k\":\"outer\",\"s\":\"x\"}");
+	assert_int_equal(json_member_of(&d, 0, "k"), json_member(&d, "k"));
+	o = json_member(&d, "o");
+	i = json_member_of(&d, o, "k");
+	assert_int_equal(json_string(&d, i, out, sizeof out, &len), 0);
+	assert_string_equal(out, "inner");
+	i = json_member_of(&d, json_member_of(&d, o, "a"), "k");
+	assert_int_equal(json_string(&d, i, out, sizeof out, &len), 0);
+	assert_string_equal(out, "deep");
+	assert_int_equal(json_member_of(&d, o, "d"), -2);
+	assert_int_equal(json_member_of(&d, o, "s"), -1);
+	/* Not an object, or not a token at all. */
+	assert_int_equal(json_member_of(&d, json_member(&d, "s"), "x"), -1);
+	assert_int_equal(json_member_of(&d, -1, "k"), -1);
+	assert_int_equal(json_member_of(&d, d.count, "k"), -1);
+}
+
+static void
 string_is(const char *json, const char *want, size_t want_len)
 {
 	struct json_doc d;
@@ -476,6 +503,7 @@ main(void)
 		cmocka_unit_test(test_token_limit),
 		cmocka_unit_test(test_is_object),
 		cmocka_unit_test(test_member),
+		cmocka_unit_test(test_member_of),
 		cmocka_unit_test(test_string),
 		cmocka_unit_test(test_string_capacity),
 		cmocka_unit_test(test_uint),

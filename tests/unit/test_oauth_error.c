@@ -42,6 +42,26 @@ test_rfc6749(void **state)
 }
 
 static void
+test_google_nested(void **state)
+{
+	/* The shape Google's APIs answer with (AIP-193), e.g. IAM
+	 * Credentials' generateAccessToken. */
+	assert_string_equal(SAYS(JSON,
+	                        "{\"error\":{\"code\":403,\"message\":"
+	                        "\"Permission 'iam.serviceAccounts."
+	                        "getAccessToken' denied\",\"status\":"
+	                        "\"PERMISSION_DENIED\"}}"),
+	    "error.status=\"PERMISSION_DENIED\" error.message=\"Permission "
+	    "'iam.serviceAccounts.getAccessToken' denied\"");
+	/* Only the two strings; a nested object without them is said so. */
+	assert_string_equal(SAYS(JSON, "{\"error\":{\"code\":400}}"),
+	    "a 22-byte JSON object without error, title, detail or message");
+	/* A JWT quoted back in the message is withheld as anywhere else. */
+	assert_string_equal(SAYS(JSON, "{\"error\":{\"message\":\"" JWT "\"}}"),
+	    "error.message=(withheld: 63 bytes that may hold a credential)");
+}
+
+static void
 test_rfc9457_and_message(void **state)
 {
 	assert_string_equal(
@@ -148,6 +168,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc6749),
+		cmocka_unit_test(test_google_nested),
 		cmocka_unit_test(test_rfc9457_and_message),
 		cmocka_unit_test(test_plain_text),
 		cmocka_unit_test(test_bounded),
