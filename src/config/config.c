@@ -487,6 +487,9 @@ oauth_combinations(const struct config_source *lookup,
 	    only_with(lookup, "CLIENT_KEY_PATH",
 	        o->client_auth == GRANT_AUTH_PRIVATE_KEY_JWT,
 	        "CLIENT_AUTH is not private_key_jwt", err) == -1 ||
+	    only_with(lookup, "CLIENT_KEY_ID",
+	        o->client_auth == GRANT_AUTH_PRIVATE_KEY_JWT,
+	        "CLIENT_AUTH is not private_key_jwt", err) == -1 ||
 	    only_with(lookup, "AUDIENCE", te, only_te, err) == -1 ||
 	    only_with(lookup, "SUBJECT_TOKEN_TYPE", te, only_te, err) == -1 ||
 	    only_with(lookup, "REQUESTED_TOKEN_TYPE", te, only_te, err) == -1 ||
@@ -504,6 +507,8 @@ oauth_sizes(const struct config_oauth *o, struct err *err)
 {
 	return bounded("CLIENT_ID", o->client_id, CONFIG_FIELD_MAX, err) ==
 	            -1 ||
+	        bounded("CLIENT_KEY_ID", o->client_key_id, CONFIG_FIELD_MAX,
+	            err) == -1 ||
 	        bounded("SCOPE", o->scope, CONFIG_FIELD_MAX, err) == -1 ||
 	        bounded("RESOURCE", o->resource, CONFIG_FIELD_MAX, err) == -1 ||
 	        bounded("REQUESTED_TOKEN_TYPE", o->requested_token_type,
@@ -547,6 +552,7 @@ config_oauth(const struct config_source *lookup, struct config_oauth *o,
 	o->client_id = lookup_set(lookup, "CLIENT_ID");
 	o->client_secret_path = lookup_set(lookup, "CLIENT_SECRET_PATH");
 	o->client_key_path = lookup_set(lookup, "CLIENT_KEY_PATH");
+	o->client_key_id = lookup_set(lookup, "CLIENT_KEY_ID");
 	o->tls_client_cert_path = lookup_set(lookup, "TLS_CLIENT_CERT_PATH");
 	o->tls_client_key_path = lookup_set(lookup, "TLS_CLIENT_KEY_PATH");
 	o->scope = lookup_set(lookup, "SCOPE");

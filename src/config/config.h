@@ -55,6 +55,7 @@ struct config_oauth {
 	const char *client_id;       /* NULL when unset */
 	const char *client_secret_path;
 	const char *client_key_path; /* private_key_jwt's signing key */
+	const char *client_key_id;   /* its JWS kid, or NULL */
 	const char *tls_client_cert_path;
 	const char *tls_client_key_path;
 	const char *scope;

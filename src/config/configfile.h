@@ -28,7 +28,7 @@
 
 #define CONFIGFILE_MAX 65536u /* bytes of the file: 64 KiB */
 #define CONFIGFILE_NAME_MAX 63
-#define CONFIGFILE_KEYS 23     /* per-token settings, `name` aside */
+#define CONFIGFILE_KEYS 24     /* per-token settings, `name` aside */
 #define CONFIGFILE_VALUES 1024 /* JSON values: room for 8 full entries */
 
 /* One entry of "tokens"; values point into the file's arena. */

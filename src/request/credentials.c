@@ -147,6 +147,7 @@ sign(struct credentials *c, struct grant *g, struct err *err)
 	memset(&claims, 0, sizeof claims);
 	claims.client_id = c->cfg->oauth.client_id;
 	claims.audience = c->cfg->exchange_url;
+	claims.kid = c->cfg->oauth.client_key_id;
 	if (jwt_stamp(&claims, (int64_t)time(NULL), err) == -1 ||
 	    jwt_sign(&c->sign_key, &claims, c->assertion, sizeof c->assertion,
 	        &c->assertion_len, err) == -1)

@@ -77,6 +77,30 @@ def test_method_and_grant(sidecar, oauth, method, grant, env):
         assert "client_secret" not in seen[0]["params"]
 
 
+def test_client_key_id_selects_the_registered_key(sidecar, oauth):
+    """CLIENT_KEY_ID is the assertion's kid: oidc-provider looks the key
+    up by it in the client's JWKS, so the registered kid works and any
+    other is refused."""
+    env = dict(auth_env(oauth, sidecar, "private_key_jwt"),
+               SUBJECT_TOKEN_TYPE=JWT_TYPE)
+    res, seen = run(sidecar, oauth, dict(env, CLIENT_KEY_ID="jwt-client-1"))
+    token_written(sidecar, res)
+    assert seen[0]["status"] == 200
+    res, seen = run(sidecar, oauth, dict(env, CLIENT_KEY_ID="retired-key"))
+    assert res.rc == 1 and 'error="invalid_client"' in errors(res), \
+        res.describe()
+    assert seen[0]["status"] == 401
+
+
+def test_client_key_id_without_private_key_jwt_refused(sidecar, oauth):
+    res, _ = run(sidecar, oauth, dict(auth_env(oauth, sidecar,
+                                               "client_secret_basic"),
+                                      CLIENT_KEY_ID="k1"))
+    assert res.rc == 2
+    assert "CLIENT_KEY_ID" in errors(res) and "private_key_jwt" in \
+        errors(res), res.describe()
+
+
 def test_client_assertion_shape(sidecar, oauth):
     """Entra ID's shape: the ServiceAccount token is the client
     assertion; no other client authentication."""
