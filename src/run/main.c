@@ -17,6 +17,7 @@
 #include "config.h"
 #include "configfile.h"
 #include "event.h"
+#include "fmt.h"
 #include "health.h"
 #include "log.h"
 #include "loop.h"
@@ -99,9 +100,9 @@ log_hardening(int hardening_errno)
 static void
 url_for_log(const struct config *cfg, char *out, size_t cap)
 {
-	(void)snprintf(out, cap, "%s://%s%.*s", cfg->url.tls ? "https" : "http",
-	    cfg->url.authority, (int)strcspn(cfg->url.target, "?"),
-	    cfg->url.target);
+	(void)fmt_snprintf(out, cap, "%s://%s%.*s",
+	    cfg->url.tls ? "https" : "http", cfg->url.authority,
+	    (int)strcspn(cfg->url.target, "?"), cfg->url.target);
 }
 
 /* One line for each certificate of the bundle that is not an anchor, and
@@ -120,7 +121,7 @@ log_trust_notes(const struct trust *trust, const char *path)
 		    "reason", trust->notes[i].why, (char *)NULL);
 	if (trust->skipped <= trust->nnotes)
 		return;
-	(void)snprintf(number, sizeof number, "%zu",
+	(void)fmt_snprintf(number, sizeof number, "%zu",
 	    trust->skipped - trust->nnotes);
 	log_event(LOG_WARN,
 	    "some certificates in the CA bundle could not be read and were "
@@ -306,7 +307,7 @@ start_token(struct sidecar *sc, size_t i, const char *mode)
 		log_error("invalid CA bundle", &err);
 		return EXIT_CONFIG;
 	}
-	(void)snprintf(anchors, sizeof anchors, "%zu",
+	(void)fmt_snprintf(anchors, sizeof anchors, "%zu",
 	    sc->trust[sc->trust_of[i]].trust.store.count);
 	log_event(LOG_INFO, "tokenbridge-sidecar starting", "version",
 	    TB_VERSION, "mode", mode, "url", url, "output",
@@ -321,7 +322,7 @@ start_token(struct sidecar *sc, size_t i, const char *mode)
 		return err.kind == ERR_CONFIG ? EXIT_CONFIG : EXIT_FAILED;
 	}
 	if ((swept = tokenfile_sweep(&out->dir)) > 0) {
-		(void)snprintf(number, sizeof number, "%d", swept);
+		(void)fmt_snprintf(number, sizeof number, "%d", swept);
 		log_event(LOG_INFO,
 		    "removed temporary files left by a killed process", "count",
 		    number, (char *)NULL);
@@ -431,7 +432,7 @@ check_token(struct sidecar *sc, size_t i)
 		log_error("token not usable", &err);
 		rc = EXIT_FAILED;
 	} else {
-		(void)snprintf(when, sizeof when, "%lld",
+		(void)fmt_snprintf(when, sizeof when, "%lld",
 		    (long long)expires_at);
 		log_event(LOG_DEBUG, "token usable", "path",
 		    cfg->output_token_path, "expires_at",

@@ -6,13 +6,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stdio.h> /* renameat */
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "tokenfile.h"
 
 static int
@@ -140,7 +141,7 @@ mount_id(int fd)
 	char path[64], text[512], *p;
 	long n;
 
-	(void)snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+	(void)fmt_snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
 	if ((n = tokenfile_read_small(path, text, sizeof text)) <= 0 ||
 	    (p = memmem(text, (size_t)n, "\nmnt_id:", 8)) == NULL)
 		return -1;
@@ -304,8 +305,8 @@ write_all(int fd, const char *data, size_t len)
 int
 tokenfile_temp_prefix(const char *name, char *out, size_t cap)
 {
-	int n = snprintf(out, cap, ".%.*s" TEMP_SUFFIX, TOKENFILE_TEMP_NAME_MAX,
-	    name);
+	int n = fmt_snprintf(out, cap, ".%.*s" TEMP_SUFFIX,
+	    TOKENFILE_TEMP_NAME_MAX, name);
 
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
@@ -331,7 +332,7 @@ create_temp(int dirfd, const char *name, char *tmp, size_t tmpsz, unsigned mode)
 		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
 			return -1;
 		for (i = 0; i < sizeof rnd; i++)
-			(void)snprintf(tmp + n + 2 * i, 3, "%02x", rnd[i]);
+			(void)fmt_snprintf(tmp + n + 2 * i, 3, "%02x", rnd[i]);
 		fd = openat(dirfd, tmp,
 		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 		if (fd != -1 || errno != EEXIST)
@@ -394,7 +395,7 @@ tokenfile_remove(const struct tokendir *td, const char *name)
 int
 tokenfile_expiry_name(const char *name, char *out, size_t cap)
 {
-	int n = snprintf(out, cap, ".%s.expiry", name);
+	int n = fmt_snprintf(out, cap, ".%s.expiry", name);
 
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
@@ -406,10 +407,10 @@ tokenfile_expiry_path(const char *path, char *out, size_t cap)
 	int n;
 
 	if (slash == NULL)
-		n = snprintf(out, cap, ".%s.expiry", path);
+		n = fmt_snprintf(out, cap, ".%s.expiry", path);
 	else
-		n = snprintf(out, cap, "%.*s/.%s.expiry", (int)(slash - path),
-		    path, slash + 1);
+		n = fmt_snprintf(out, cap, "%.*s/.%s.expiry",
+		    (int)(slash - path), path, slash + 1);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
