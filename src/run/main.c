@@ -6,12 +6,12 @@
  * is wrong.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "config.h"
@@ -29,6 +29,7 @@
 #define EXIT_FAILED 1
 #define EXIT_CONFIG 2
 
+static const char version[] = "tokenbridge-sidecar " TB_VERSION "\n";
 static const char usage[] =
     "usage: tokenbridge-sidecar [run | once | check | version | --help]\n\n"
     "Exchanges the pod's ServiceAccount token for an access token (RFC 8693)\n"
@@ -524,15 +525,17 @@ main(int argc, char **argv)
 		if (strcmp(cmd, "check") == 0)
 			return cmd_check(hardening_errno);
 		if (strcmp(cmd, "version") == 0) {
-			puts("tokenbridge-sidecar " TB_VERSION);
+			(void)log_write_all(STDOUT_FILENO, version,
+			    sizeof version - 1); /* exit 0 as puts did */
 			return EXIT_SUCCESS;
 		}
 		if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 		    strcmp(cmd, "help") == 0) {
-			(void)fputs(usage, stdout);
+			(void)log_write_all(STDOUT_FILENO, usage,
+			    sizeof usage - 1);
 			return EXIT_SUCCESS;
 		}
 	}
-	(void)fputs(usage, stderr);
+	(void)log_write_all(STDERR_FILENO, usage, sizeof usage - 1);
 	return EXIT_CONFIG;
 }

@@ -197,6 +197,18 @@ put_pair(struct line *l, const char *key, const char *value)
 		l->len = saved;
 }
 
+int
+log_write_all(int fd, const char *buf, size_t len)
+{
+	size_t off;
+	ssize_t w;
+
+	for (off = 0; off < len; off += (size_t)w)
+		if ((w = write(fd, buf + off, len - off)) <= 0)
+			return -1;
+	return 0;
+}
+
 void
 log_format_time(char *out, size_t cap, int64_t t)
 {
@@ -229,8 +241,6 @@ log_event(enum log_level level, const char *msg, ...)
 	struct line l;
 	const char *key, *value;
 	va_list ap;
-	ssize_t w;
-	size_t off;
 
 	if (level < min_level)
 		return;
@@ -252,7 +262,5 @@ log_event(enum log_level level, const char *msg, ...)
 	if (fmt == LOG_JSON)
 		l.buf[l.len++] = '}';
 	l.buf[l.len++] = '\n';
-	for (off = 0; off < l.len; off += (size_t)w)
-		if ((w = write(STDERR_FILENO, l.buf + off, l.len - off)) <= 0)
-			return;
+	(void)log_write_all(STDERR_FILENO, l.buf, l.len); /* nowhere to say */
 }
