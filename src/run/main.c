@@ -77,6 +77,8 @@ log_error(const char *msg, const struct err *err)
  * may carry them to the node, and no other process of the same user may
  * read its memory. Done first thing, for every subcommand; the error is
  * logged once the log is set up. Returns 0, or the errno of the failure.
+ * prlimit rather than setrlimit: the same prlimit64 call, without musl's
+ * fallback for kernels older than 2.6.36, which stops every thread.
  */
 static int
 harden(void)
@@ -84,7 +86,7 @@ harden(void)
 	static const struct rlimit no_core = { 0, 0 };
 
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
-	    setrlimit(RLIMIT_CORE, &no_core) == -1)
+	    prlimit(0, RLIMIT_CORE, &no_core, NULL) == -1)
 		return errno;
 	return 0;
 }
