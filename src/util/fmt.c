@@ -286,7 +286,8 @@ compress_zeros(char *t)
 	for (i = 0; i < len; i++) {
 		if (i != 0 && t[i] != ':')
 			continue;
-		j = strspn(t + i, ":0");
+		for (j = 0; t[i + j] == ':' || t[i + j] == '0'; j++)
+			; /* strspn(t + i, ":0"), without linking it */
 		if (j > max) {
 			best = i;
 			max = j;
