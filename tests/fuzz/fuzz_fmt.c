@@ -58,6 +58,13 @@ static const char *const ints[] = { "d", "ld", "lld", "zd", "u", "lu", "llu",
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
+/* Both with v as the type the conversion takes. */
+#define BOTH(type) \
+	do { \
+		w = snprintf(want, cap, fmt, (type)v); \
+		g = fmt_snprintf(got, cap, fmt, (type)v); \
+	} while (0)
+
 static void
 one_int(const char *fmt, size_t cap, unsigned k, uint64_t v)
 {
@@ -68,39 +75,33 @@ one_int(const char *fmt, size_t cap, unsigned k, uint64_t v)
 	memset(got, 'X', sizeof got);
 	switch (k) {
 	case 0:
-		w = snprintf(want, cap, fmt, (int)v);
-		g = fmt_snprintf(got, cap, fmt, (int)v);
+		BOTH(int);
 		break;
 	case 1:
 	case 3:
-		w = snprintf(want, cap, fmt, (long)v);
-		g = fmt_snprintf(got, cap, fmt, (long)v);
+		BOTH(long);
 		break;
 	case 2:
-		w = snprintf(want, cap, fmt, (long long)v);
-		g = fmt_snprintf(got, cap, fmt, (long long)v);
+		BOTH(long long);
 		break;
 	case 4:
 	case 8:
-		w = snprintf(want, cap, fmt, (unsigned)v);
-		g = fmt_snprintf(got, cap, fmt, (unsigned)v);
+		BOTH(unsigned);
 		break;
 	case 5:
 	case 9:
-		w = snprintf(want, cap, fmt, (unsigned long)v);
-		g = fmt_snprintf(got, cap, fmt, (unsigned long)v);
+		BOTH(unsigned long);
 		break;
 	case 6:
 	case 10:
-		w = snprintf(want, cap, fmt, (unsigned long long)v);
-		g = fmt_snprintf(got, cap, fmt, (unsigned long long)v);
+		BOTH(unsigned long long);
 		break;
 	default:
-		w = snprintf(want, cap, fmt, (size_t)v);
-		g = fmt_snprintf(got, cap, fmt, (size_t)v);
+		BOTH(size_t);
 	}
 	compare(fmt, want, w, got, g, cap);
 }
+#undef BOTH
 
 static void
 one_string(const char *fmt, size_t cap, int prec, const char *s)
