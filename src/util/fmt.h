@@ -45,9 +45,10 @@ int fmt_seconds(char *buf, size_t cap, uint64_t ms);
 /*
  * The address at addr (4 bytes for AF_INET, 16 for AF_INET6) in text,
  * byte for byte as musl's inet_ntop writes it: a dotted quad, or lower-case
- * hex groups with the longest run of zero groups as "::" and the
- * IPv4-mapped ::ffff:a.b.c.d form. Same return as fmt_snprintf; -1 for
- * another family.
+ * hex groups with the longest run of two or more zero groups as "::" and
+ * the IPv4-mapped ::ffff:a.b.c.d form. As musl, and unlike RFC 5952, an
+ * inner run beats a leading run as long (0:0:1::2:3:4). Same return as
+ * fmt_snprintf; -1 for another family.
  */
 int fmt_addr(char *buf, size_t cap, int family, const void *addr);
 
