@@ -274,10 +274,19 @@ $(JSON_SUITE): tests/conformance/fetch-json-suite.sh \
 
 json-suite: $(JSON_SUITE)
 
+# fmt_addr against musl's inet_ntop (tests/musl/addr_diff.c): built
+# with musl-gcc, since the host's glibc writes some addresses otherwise.
+ADDR_DIFF := $(B)/musl/addr_diff
+$(ADDR_DIFF): tests/musl/addr_diff.c src/util/fmt.c src/util/fmt.h Makefile
+	@mkdir -p $(@D)
+	$(MUSL_CC) -std=c11 -O2 -static $(WARN) -Werror $(DEFS) -Isrc/util \
+		-o $@ tests/musl/addr_diff.c src/util/fmt.c
+
 # Every program runs even when one fails, so one report shows them all.
-unit: deps-test $(UNIT_BINS) $(JSON_SUITE)
+unit: deps-test $(UNIT_BINS) $(ADDR_DIFF) $(JSON_SUITE)
 	@failed=0; for t in $(UNIT_BINS); do echo "== $$t"; \
 		ASAN_OPTIONS=detect_leaks=1 $$t || failed=1; done; \
+		echo "== $(ADDR_DIFF)"; $(ADDR_DIFF) || failed=1; \
 		exit $$failed
 
 fuzz-smoke: deps-test $(FUZZ_BINS) $(JSON_SUITE)
@@ -384,9 +393,10 @@ demo: $(BIN)
 # The C analysers see what the compiler sees: the build's defines and
 # include paths, with BearSSL and jsmn fetched into $(B)/ first.
 LINT_FLAGS := -std=c11 $(DEFS) $(INCS)
-CHECK_SRCS := $(SRCS) $(UNIT_SRCS) $(FUZZ_SRCS) tests/oauth/request.c
+CHECK_SRCS := $(SRCS) $(UNIT_SRCS) $(FUZZ_SRCS) tests/oauth/request.c \
+	tests/musl/addr_diff.c
 FORMAT_FILES := $(wildcard src/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c \
-	tests/fleet/*.c tests/x509/*.c tests/oauth/*.c)
+	tests/fleet/*.c tests/x509/*.c tests/oauth/*.c tests/musl/*.c)
 SCRIPTS := .ci/run $(wildcard third_party/*.sh) \
 	$(sort $(shell find tests -name '*.sh'))
 CPPCHECK := cppcheck --quiet --std=c11 \

@@ -1,11 +1,11 @@
 /*
  * http.c: one HTTP/1.1 request and its response, over a struct stream.
  */
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "date.h"
+#include "fmt.h"
 #include "http.h"
 
 /* Reads in one step, before the loop gets its turn again. */
@@ -23,7 +23,7 @@ static int
 append(char *buf, size_t cap, size_t *len, const char *a, const char *b,
     const char *c)
 {
-	int n = snprintf(buf + *len, cap - *len, "%s%s%s", a, b, c);
+	int n = fmt_snprintf(buf + *len, cap - *len, "%s%s%s", a, b, c);
 
 	if (n < 0 || (size_t)n >= cap - *len)
 		return -1;
@@ -53,7 +53,7 @@ http_request_write(const struct http_request *req, char *buf, size_t cap,
 	    "\r\n");
 	bad |= append(buf, cap, len, "User-Agent: ", req->user_agent, "\r\n");
 	if (req->content_type != NULL) {
-		(void)snprintf(clen, sizeof clen, "%zu", req->body_len);
+		(void)fmt_snprintf(clen, sizeof clen, "%zu", req->body_len);
 		bad |= append(buf, cap, len,
 		    "Content-Type: ", req->content_type, "\r\n");
 		bad |= append(buf, cap, len, "Content-Length: ", clen, "\r\n");

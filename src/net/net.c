@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <arpa/inet.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "fmt.h"
 #include "net.h"
 
 /* Go's dialer gives each address at least this share of the deadline. */
@@ -33,7 +33,7 @@ lookup(const char *host, uint16_t port, struct net_answer *a)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	(void)snprintf(service, sizeof service, "%u", (unsigned)port);
+	(void)fmt_snprintf(service, sizeof service, "%u", (unsigned)port);
 	a->gai_error = getaddrinfo(host, service, &hints, &res);
 	if (a->gai_error != 0) {
 		a->sys_errno = errno;
@@ -197,8 +197,10 @@ format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
 	    (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
 	    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
 
-	if (inet_ntop(ss->ss_family, src, out, (socklen_t)cap) == NULL)
-		(void)snprintf(out, cap, "?");
+	int n = fmt_addr(out, cap, ss->ss_family, src);
+
+	if (n < 0 || (size_t)n >= cap)
+		(void)fmt_snprintf(out, cap, "?");
 }
 
 static void

@@ -4,11 +4,11 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base64.h"
+#include "fmt.h"
 #include "http.h"
 #include "proxy.h"
 
@@ -147,7 +147,7 @@ set_shown(struct proxy *p)
 	const char *lb = p->addr.host_kind == URL_HOST_IPV6 ? "[" : "";
 	const char *rb = p->addr.host_kind == URL_HOST_IPV6 ? "]" : "";
 
-	(void)snprintf(p->shown, sizeof p->shown, "%s://%s%s%s:%u",
+	(void)fmt_snprintf(p->shown, sizeof p->shown, "%s://%s%s%s:%u",
 	    p->tls ? "https" : "http", lb, p->addr.host, rb,
 	    (unsigned)p->addr.port);
 }
@@ -192,7 +192,7 @@ parse_proxy(struct proxy *p, const char *text, struct err *err)
 		return err_set(err, ERR_CONFIG,
 		    "%s: the proxy's host is longer than 253 characters",
 		    p->variable);
-	(void)snprintf(hostport, sizeof hostport, "%s://%.*s/",
+	(void)fmt_snprintf(hostport, sizeof hostport, "%s://%.*s/",
 	    p->tls ? "https" : "http", (int)n, at);
 	if (url_parse(&p->addr, hostport, err) == -1)
 		return err_wrap(err, "%s is not a usable proxy URL",
@@ -351,12 +351,12 @@ entry_match(const char *e, const struct url *t, const struct ip *ip)
 	if (cidr_match(e, ip, &match) == 0)
 		return match;
 	if (split_host_port(e, host, &pport) == -1) {
-		(void)snprintf(host, sizeof host, "%s", e);
+		(void)fmt_snprintf(host, sizeof host, "%s", e);
 		pport = "";
 	}
 	if (host[0] == '\0')
 		return false;
-	(void)snprintf(port, sizeof port, "%u", (unsigned)t->port);
+	(void)fmt_snprintf(port, sizeof port, "%u", (unsigned)t->port);
 	if (*pport != '\0' && strcmp(pport, port) != 0)
 		return false;
 	if (ip_parse(&eip, host))
@@ -411,7 +411,7 @@ direct(struct proxy *p, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(p->reason, sizeof p->reason, fmt, ap);
+	(void)fmt_vsnprintf(p->reason, sizeof p->reason, fmt, ap);
 	va_end(ap);
 	return 0;
 }
@@ -488,7 +488,7 @@ proxy_connect_write(const struct proxy *p, const struct url *target,
 	if (strpbrk(user_agent, "\r\n") != NULL)
 		return err_set(err, ERR_SYSTEM,
 		    "the User-Agent for the CONNECT holds a line break");
-	n = snprintf(buf, cap,
+	n = fmt_snprintf(buf, cap,
 	    "CONNECT %s%s%s:%u HTTP/1.1\r\nHost: %s%s%s:%u\r\n"
 	    "User-Agent: %s\r\n%s%s%s\r\n",
 	    lb, target->host, rb, (unsigned)target->port, lb, target->host, rb,

@@ -2,10 +2,10 @@
  * url.c: the exchange URL and form encoding.
  */
 #include <arpa/inet.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "fmt.h"
 #include "url.h"
 
 static int
@@ -139,13 +139,13 @@ parse_authority(struct url *u, const char *s, size_t n, struct err *err)
 		return -1;
 	/* The Host header keeps the port only when the URL states it. */
 	if (u->host_kind == URL_HOST_IPV6)
-		(void)snprintf(u->authority, sizeof u->authority, "[%s]",
+		(void)fmt_snprintf(u->authority, sizeof u->authority, "[%s]",
 		    u->host);
 	else
-		(void)snprintf(u->authority, sizeof u->authority, "%s",
+		(void)fmt_snprintf(u->authority, sizeof u->authority, "%s",
 		    u->host);
 	if (colon != NULL)
-		(void)snprintf(u->authority + strlen(u->authority),
+		(void)fmt_snprintf(u->authority + strlen(u->authority),
 		    sizeof u->authority - strlen(u->authority), ":%u",
 		    (unsigned)u->port);
 	return 0;

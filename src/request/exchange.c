@@ -1,7 +1,6 @@
 /*
  * exchange.c: one RFC 8693 token exchange.
  */
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,6 +9,7 @@
 
 #include "event.h"
 #include "exchange.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "oauth_error.h"
@@ -339,7 +339,7 @@ connected(struct exchange *x, struct err *err)
 	x->hop = &x->sock;
 	http_call_init(&x->call, x->request, x->req_len, &x->reader);
 	if (x->proxy != NULL) {
-		(void)snprintf(x->via, sizeof x->via, "via %s",
+		(void)fmt_snprintf(x->via, sizeof x->via, "via %s",
 		    x->proxy->shown);
 		x->conn.peer = x->via;
 	}

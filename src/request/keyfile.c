@@ -8,11 +8,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "keyfile.h"
 #include "x509.h"
 #include "wipe.h"
@@ -379,7 +379,7 @@ keyfile_key_read(struct keyfile_key *k, const char *var, const char *path,
 	char what[256];
 	struct walk w;
 
-	(void)snprintf(what, sizeof what, "%s %.200s", var, path);
+	(void)fmt_snprintf(what, sizeof what, "%s %.200s", var, path);
 	walk_init(&w, &key_ops, what, err);
 	return key_commit(&w, walk_file(&w, path, "private key"), k);
 }
@@ -486,7 +486,7 @@ keyfile_chain_read(struct keyfile_chain *c, const char *var, const char *path,
 	char what[256];
 	struct walk w;
 
-	(void)snprintf(what, sizeof what, "%s %.200s", var, path);
+	(void)fmt_snprintf(what, sizeof what, "%s %.200s", var, path);
 	scratch.count = scratch.used = 0;
 	walk_init(&w, &chain_ops, what, err);
 	w.chain = &scratch;

@@ -2,9 +2,9 @@
  * oauth_error.c: what an error response says, as text for one log line.
  */
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "json.h"
 #include "oauth_error.h"
 
@@ -29,7 +29,7 @@ addf(struct line *l, const char *fmt, ...)
 	if (l->len + 1 >= l->cap)
 		return;
 	va_start(ap, fmt);
-	w = vsnprintf(l->buf + l->len, l->cap - l->len, fmt, ap);
+	w = fmt_vsnprintf(l->buf + l->len, l->cap - l->len, fmt, ap);
 	va_end(ap);
 	if (w > 0)
 		l->len += (size_t)w < l->cap - l->len ? (size_t)w :
@@ -132,7 +132,7 @@ header(char *out, size_t cap, const char *value)
 	size_t n = strlen(value);
 
 	if (secretish(value, n))
-		(void)snprintf(out, cap, "(withheld)");
+		(void)fmt_snprintf(out, cap, "(withheld)");
 	else
 		(void)clean(out, cap, value, n);
 }

@@ -4,13 +4,13 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "event.h"
+#include "fmt.h"
 #include "health.h"
 
 /*
@@ -148,7 +148,7 @@ respond(int status, const char *ctype, bool head, char *out, size_t blen)
 	char h[HEAD_ROOM];
 	int n;
 
-	n = snprintf(h, sizeof h,
+	n = fmt_snprintf(h, sizeof h,
 	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 	    "%sCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
 	    "Connection: close\r\n\r\n",
@@ -178,7 +178,7 @@ append(char *out, size_t cap, size_t n, const char *fmt, ...)
 	int w;
 
 	va_start(ap, fmt);
-	w = vsnprintf(out + HEAD_ROOM + n, room, fmt, ap);
+	w = fmt_vsnprintf(out + HEAD_ROOM + n, room, fmt, ap);
 	va_end(ap);
 	if (w < 0)
 		return n;

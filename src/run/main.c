@@ -6,17 +6,18 @@
  * is wrong.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "config.h"
 #include "configfile.h"
 #include "event.h"
+#include "fmt.h"
 #include "health.h"
 #include "log.h"
 #include "loop.h"
@@ -28,6 +29,7 @@
 #define EXIT_FAILED 1
 #define EXIT_CONFIG 2
 
+static const char version[] = "tokenbridge-sidecar " TB_VERSION "\n";
 static const char usage[] =
     "usage: tokenbridge-sidecar [run | once | check | version | --help]\n\n"
     "Exchanges the pod's ServiceAccount token for an access token (RFC 8693)\n"
@@ -75,6 +77,8 @@ log_error(const char *msg, const struct err *err)
  * may carry them to the node, and no other process of the same user may
  * read its memory. Done first thing, for every subcommand; the error is
  * logged once the log is set up. Returns 0, or the errno of the failure.
+ * prlimit rather than setrlimit: the same prlimit64 call, without musl's
+ * fallback for kernels older than 2.6.36, which stops every thread.
  */
 static int
 harden(void)
@@ -82,7 +86,7 @@ harden(void)
 	static const struct rlimit no_core = { 0, 0 };
 
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
-	    setrlimit(RLIMIT_CORE, &no_core) == -1)
+	    prlimit(0, RLIMIT_CORE, &no_core, NULL) == -1)
 		return errno;
 	return 0;
 }
@@ -99,9 +103,9 @@ log_hardening(int hardening_errno)
 static void
 url_for_log(const struct config *cfg, char *out, size_t cap)
 {
-	(void)snprintf(out, cap, "%s://%s%.*s", cfg->url.tls ? "https" : "http",
-	    cfg->url.authority, (int)strcspn(cfg->url.target, "?"),
-	    cfg->url.target);
+	(void)fmt_snprintf(out, cap, "%s://%s%.*s",
+	    cfg->url.tls ? "https" : "http", cfg->url.authority,
+	    (int)strcspn(cfg->url.target, "?"), cfg->url.target);
 }
 
 /* One line for each certificate of the bundle that is not an anchor, and
@@ -120,7 +124,7 @@ log_trust_notes(const struct trust *trust, const char *path)
 		    "reason", trust->notes[i].why, (char *)NULL);
 	if (trust->skipped <= trust->nnotes)
 		return;
-	(void)snprintf(number, sizeof number, "%zu",
+	(void)fmt_snprintf(number, sizeof number, "%zu",
 	    trust->skipped - trust->nnotes);
 	log_event(LOG_WARN,
 	    "some certificates in the CA bundle could not be read and were "
@@ -306,7 +310,7 @@ start_token(struct sidecar *sc, size_t i, const char *mode)
 		log_error("invalid CA bundle", &err);
 		return EXIT_CONFIG;
 	}
-	(void)snprintf(anchors, sizeof anchors, "%zu",
+	(void)fmt_snprintf(anchors, sizeof anchors, "%zu",
 	    sc->trust[sc->trust_of[i]].trust.store.count);
 	log_event(LOG_INFO, "tokenbridge-sidecar starting", "version",
 	    TB_VERSION, "mode", mode, "url", url, "output",
@@ -321,7 +325,7 @@ start_token(struct sidecar *sc, size_t i, const char *mode)
 		return err.kind == ERR_CONFIG ? EXIT_CONFIG : EXIT_FAILED;
 	}
 	if ((swept = tokenfile_sweep(&out->dir)) > 0) {
-		(void)snprintf(number, sizeof number, "%d", swept);
+		(void)fmt_snprintf(number, sizeof number, "%d", swept);
 		log_event(LOG_INFO,
 		    "removed temporary files left by a killed process", "count",
 		    number, (char *)NULL);
@@ -431,7 +435,7 @@ check_token(struct sidecar *sc, size_t i)
 		log_error("token not usable", &err);
 		rc = EXIT_FAILED;
 	} else {
-		(void)snprintf(when, sizeof when, "%lld",
+		(void)fmt_snprintf(when, sizeof when, "%lld",
 		    (long long)expires_at);
 		log_event(LOG_DEBUG, "token usable", "path",
 		    cfg->output_token_path, "expires_at",
@@ -523,15 +527,17 @@ main(int argc, char **argv)
 		if (strcmp(cmd, "check") == 0)
 			return cmd_check(hardening_errno);
 		if (strcmp(cmd, "version") == 0) {
-			puts("tokenbridge-sidecar " TB_VERSION);
+			(void)log_write_all(STDOUT_FILENO, version,
+			    sizeof version - 1); /* exit 0 as puts did */
 			return EXIT_SUCCESS;
 		}
 		if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 		    strcmp(cmd, "help") == 0) {
-			(void)fputs(usage, stdout);
+			(void)log_write_all(STDOUT_FILENO, usage,
+			    sizeof usage - 1);
 			return EXIT_SUCCESS;
 		}
 	}
-	(void)fputs(usage, stderr);
+	(void)log_write_all(STDERR_FILENO, usage, sizeof usage - 1);
 	return EXIT_CONFIG;
 }

@@ -3,9 +3,9 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "metrics.h"
 
 #define PREFIX "tokenbridge_"
@@ -55,7 +55,7 @@ put(struct out *o, const char *fmt, ...)
 	if (o->full)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	n = fmt_vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= o->cap - o->len)
 		o->full = 1;
@@ -104,7 +104,7 @@ durations(struct out *o, const struct metrics *m)
 
 	for (i = 0; i < METRICS_BUCKETS; i++) {
 		sum += m->buckets[i];
-		(void)snprintf(le, sizeof le, "le=\"%llu.%03llu\"",
+		(void)fmt_snprintf(le, sizeof le, "le=\"%llu.%03llu\"",
 		    (unsigned long long)(bounds_ms[i] / 1000),
 		    (unsigned long long)(bounds_ms[i] % 1000));
 		count(o, m, "exchange_duration_seconds_bucket", le, sum);
@@ -124,7 +124,7 @@ failures(struct out *o, const struct metrics *m)
 	size_t i;
 
 	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-		(void)snprintf(label, sizeof label, "kind=\"%s\"",
+		(void)fmt_snprintf(label, sizeof label, "kind=\"%s\"",
 		    err_kind_name(kinds[i]));
 		count(o, m, "exchange_failures_total", label,
 		    m->failures[kinds[i]]);
@@ -138,7 +138,7 @@ responses(struct out *o, const struct metrics *m)
 	size_t i;
 
 	for (i = 1; i <= 5; i++) {
-		(void)snprintf(label, sizeof label, "code=\"%zuxx\"", i);
+		(void)fmt_snprintf(label, sizeof label, "code=\"%zuxx\"", i);
 		count(o, m, "exchange_responses_total", label, m->responses[i]);
 	}
 }

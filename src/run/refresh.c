@@ -3,13 +3,13 @@
  * disk, once or for as long as the pod lives.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "event.h"
+#include "fmt.h"
 #include "log.h"
 #include "output.h"
 #include "refresh.h"
@@ -31,8 +31,8 @@ record_expiry(const struct config *cfg, const struct refresh_output *out,
 
 	if (tokenfile_expiry_name(out->dir.name, name, sizeof name) == -1)
 		return;
-	(void)snprintf(shown, sizeof shown, "%.*s%s", (int)out->dir.prefix_len,
-	    out->dir.path, name);
+	(void)fmt_snprintf(shown, sizeof shown, "%.*s%s",
+	    (int)out->dir.prefix_len, out->dir.path, name);
 	if (!res->has_expires_in) {
 		if (tokenfile_remove(&out->dir, name) == -1)
 			log_event(LOG_WARN,
@@ -40,7 +40,7 @@ record_expiry(const struct config *cfg, const struct refresh_output *out,
 			    shown, "error", strerror(errno), (char *)NULL);
 		return;
 	}
-	(void)snprintf(text, sizeof text, "%lld\n",
+	(void)fmt_snprintf(text, sizeof text, "%lld\n",
 	    (long long)time(NULL) + (long long)res->expires_in);
 	if (tokenfile_write(&out->dir, name, text, strlen(text),
 	        cfg->token_file_mode, &err) == -1) {
@@ -70,8 +70,7 @@ zero_lifetime_is_unknown(const struct config *cfg, struct refresh_output *out,
 	if (out->zero_lifetime_logged)
 		return;
 	out->zero_lifetime_logged = true;
-	(void)snprintf(interval, sizeof interval, "%.1fs",
-	    (double)cfg->refresh_interval_ms / 1000);
+	(void)fmt_seconds(interval, sizeof interval, cfg->refresh_interval_ms);
 	log_event(LOG_WARN,
 	    "the exchange server answered expires_in 0: "
 	    "taking the token's lifetime as unknown, so REFRESH_INTERVAL "
@@ -97,13 +96,12 @@ log_success(const struct config *cfg, const struct exchange_result *res,
 	char next_in[24] = "", next_at[32] = "";
 
 	if (res->has_expires_in) {
-		(void)snprintf(expires_in, sizeof expires_in, "%llus",
+		(void)fmt_snprintf(expires_in, sizeof expires_in, "%llus",
 		    (unsigned long long)res->expires_in);
 		wall_after(expires_at, sizeof expires_at, res->expires_in);
 	}
 	if (next_ms >= 0) {
-		(void)snprintf(next_in, sizeof next_in, "%.1fs",
-		    (double)next_ms / 1000);
+		(void)fmt_seconds(next_in, sizeof next_in, (uint64_t)next_ms);
 		wall_after(next_at, sizeof next_at, (uint64_t)next_ms / 1000);
 	}
 	if (next_ms < 0) {
@@ -157,7 +155,7 @@ reload_trust(struct refresh *r, bool force)
 	}
 	r->metrics->trust_anchors = t->store.count;
 	r->metrics->bundle_loaded = (int64_t)time(NULL);
-	(void)snprintf(count, sizeof count, "%zu", t->store.count);
+	(void)fmt_snprintf(count, sizeof count, "%zu", t->store.count);
 	log_event(LOG_INFO, "CA bundle reloaded", "path", cfg->ca_bundle_path,
 	    "trust_anchors", count, (char *)NULL);
 }
@@ -199,8 +197,8 @@ after_failure(const struct config *cfg, struct refresh_state *st,
 	delay = schedule_after_failure(st->attempt, retry_ms, st->has_expiry,
 	    remaining, cfg->refresh_interval_ms, random32());
 	valid = st->has_token && (!st->has_expiry || remaining > 0);
-	(void)snprintf(attempt, sizeof attempt, "%u", st->attempt);
-	(void)snprintf(next, sizeof next, "%.1fs", (double)delay / 1000);
+	(void)fmt_snprintf(attempt, sizeof attempt, "%u", st->attempt);
+	(void)fmt_seconds(next, sizeof next, delay);
 	log_event(valid ? LOG_WARN : LOG_ERROR,
 	    !st->has_token ?
 	        "token refresh failed: no token written yet" :

@@ -3,7 +3,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -30,6 +29,13 @@
  */
 #define STORE_RESERVE (2 * (size_t)TRUST_BUNDLE_MAX)
 
+/*
+ * The refused key ids get a reservation of their own, mapped at the first
+ * one: each comes from a certificate, more than its 32 bytes of the
+ * bundle, so the largest bundle's size always suffices.
+ */
+#define REFUSED_RESERVE ((size_t)TRUST_BUNDLE_MAX)
+
 struct builder {
 	unsigned char *block; /* the mapping: STORE_RESERVE bytes... */
 	size_t mapped;        /* ...until pack() gives back its start */
@@ -40,8 +46,8 @@ struct builder {
 	size_t nnotes;
 	/* key_ids of certificates whose trust settings refuse TLS servers:
 	 * every other copy of them in the bundle goes too. */
-	unsigned char (*refused)[32];
-	size_t nrefused, refused_cap;
+	unsigned char (*refused)[32]; /* NULL, or REFUSED_RESERVE bytes */
+	size_t nrefused;
 	int bad_trusted; /* a TRUSTED CERTIFICATE that cannot be read */
 	int oom;
 };
@@ -177,20 +183,33 @@ note(struct builder *b, const struct x509_cert *c, const char *why)
 	n->why = why;
 }
 
+/*
+ * An anonymous mapping of len bytes, reserved but backed only where it is
+ * touched (the builder's store, the window, the refused ids: no
+ * allocator), or NULL. Where transparent huge pages are always on, the
+ * first byte stored would make 2 MiB resident; kernels without them
+ * refuse the advice, which is then not needed.
+ */
+static void *
+map_reserve(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, len, MADV_NOHUGEPAGE);
+	return p;
+}
+
 static void
 refuse_key(struct builder *b, const unsigned char id[32])
 {
-	unsigned char(*p)[32];
-	size_t ncap;
-
-	if (b->nrefused == b->refused_cap) {
-		ncap = b->refused_cap ? b->refused_cap * 2 : 8;
-		if ((p = realloc(b->refused, ncap * sizeof *p)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->refused = p;
-		b->refused_cap = ncap;
+	if ((b->refused == NULL &&
+	        (b->refused = map_reserve(REFUSED_RESERVE)) == NULL) ||
+	    b->nrefused == REFUSED_RESERVE / 32) {
+		b->oom = 1;
+		return;
 	}
 	memcpy(b->refused[b->nrefused++], id, 32);
 }
@@ -578,37 +597,24 @@ builder_init(struct builder *b, const char *name, struct err *err)
 	memset(b, 0, sizeof *b);
 	b->top = STORE_RESERVE;
 	b->mapped = STORE_RESERVE;
-	b->block = mmap(NULL, STORE_RESERVE, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (b->block == MAP_FAILED) {
-		b->block = NULL;
+	if ((b->block = map_reserve(STORE_RESERVE)) == NULL)
 		return err_set(err, ERR_TRUST,
 		    "loading the CA bundle %s: out of memory", name);
-	}
-	/* Where transparent huge pages are always on, the first byte stored
-	 * would make 2 MiB resident. Kernels without them refuse the advice,
-	 * which is then not needed. */
-	(void)madvise(b->block, STORE_RESERVE, MADV_NOHUGEPAGE);
 	return 0;
 }
 
 /*
- * Double the window, full without a whole certificate in it. Returns 0,
- * or -1 with err set when it is at TRUST_WINDOW already or memory is out.
+ * Double the window, full without a whole certificate in it: its
+ * reservation is TRUST_WINDOW bytes, the pages past cap untouched until
+ * then. Returns 0, or -1 with err set when it is at TRUST_WINDOW already.
  */
 static int
-grow(unsigned char **win, size_t *cap, const char *name, struct err *err)
+grow(size_t *cap, const char *name, struct err *err)
 {
-	unsigned char *p;
-
 	if (*cap == TRUST_WINDOW)
 		return err_set(err, ERR_TRUST,
 		    "the CA bundle %s holds a certificate larger than %u bytes",
 		    name, TRUST_WINDOW);
-	if ((p = realloc(*win, *cap * 2)) == NULL)
-		return err_set(err, ERR_TRUST,
-		    "loading the CA bundle %s: out of memory", name);
-	*win = p;
 	*cap *= 2;
 	return 0;
 }
@@ -632,7 +638,7 @@ load_source(struct trust *t, struct source *src, const char *name,
 
 	if (builder_init(&b, name, err) == -1)
 		return -1;
-	if ((win = malloc(cap)) == NULL) {
+	if ((win = map_reserve(TRUST_WINDOW)) == NULL) {
 		err_set(err, ERR_TRUST,
 		    "loading the CA bundle %s: out of memory", name);
 		goto out;
@@ -658,13 +664,15 @@ load_source(struct trust *t, struct source *src, const char *name,
 		have -= used;
 		if (r == 0)
 			break;
-		if (have == cap && grow(&win, &cap, name, err) == -1)
+		if (have == cap && grow(&cap, name, err) == -1)
 			goto out;
 	}
 	rc = finish(t, &b, name, err);
 out:
-	free(win);
-	free(b.refused);
+	if (win != NULL)
+		(void)munmap(win, TRUST_WINDOW);
+	if (b.refused != NULL)
+		(void)munmap(b.refused, REFUSED_RESERVE);
 	if (b.block != NULL)
 		(void)munmap(b.block, b.mapped);
 	return rc;

@@ -1,18 +1,20 @@
 /*
  * tokenfile.c: the ServiceAccount token in, the access token out.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stdint.h>
+#include <stdio.h> /* renameat */
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "tokenfile.h"
 
 static int
@@ -140,7 +142,7 @@ mount_id(int fd)
 	char path[64], text[512], *p;
 	long n;
 
-	(void)snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+	(void)fmt_snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
 	if ((n = tokenfile_read_small(path, text, sizeof text)) <= 0 ||
 	    (p = memmem(text, (size_t)n, "\nmnt_id:", 8)) == NULL)
 		return -1;
@@ -304,8 +306,8 @@ write_all(int fd, const char *data, size_t len)
 int
 tokenfile_temp_prefix(const char *name, char *out, size_t cap)
 {
-	int n = snprintf(out, cap, ".%.*s" TEMP_SUFFIX, TOKENFILE_TEMP_NAME_MAX,
-	    name);
+	int n = fmt_snprintf(out, cap, ".%.*s" TEMP_SUFFIX,
+	    TOKENFILE_TEMP_NAME_MAX, name);
 
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
@@ -331,7 +333,7 @@ create_temp(int dirfd, const char *name, char *tmp, size_t tmpsz, unsigned mode)
 		if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
 			return -1;
 		for (i = 0; i < sizeof rnd; i++)
-			(void)snprintf(tmp + n + 2 * i, 3, "%02x", rnd[i]);
+			(void)fmt_snprintf(tmp + n + 2 * i, 3, "%02x", rnd[i]);
 		fd = openat(dirfd, tmp,
 		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 		if (fd != -1 || errno != EEXIST)
@@ -394,7 +396,7 @@ tokenfile_remove(const struct tokendir *td, const char *name)
 int
 tokenfile_expiry_name(const char *name, char *out, size_t cap)
 {
-	int n = snprintf(out, cap, ".%s.expiry", name);
+	int n = fmt_snprintf(out, cap, ".%s.expiry", name);
 
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
@@ -406,10 +408,10 @@ tokenfile_expiry_path(const char *path, char *out, size_t cap)
 	int n;
 
 	if (slash == NULL)
-		n = snprintf(out, cap, ".%s.expiry", path);
+		n = fmt_snprintf(out, cap, ".%s.expiry", path);
 	else
-		n = snprintf(out, cap, "%.*s/.%s.expiry", (int)(slash - path),
-		    path, slash + 1);
+		n = fmt_snprintf(out, cap, "%.*s/.%s.expiry",
+		    (int)(slash - path), path, slash + 1);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
@@ -475,35 +477,67 @@ is_own_temp(const char *entry, const char *name)
 	return entry[i] == '\0';
 }
 
+/*
+ * getdents64's record: d_ino (8 bytes), d_off (8), d_reclen (2), d_type
+ * (1), then the NUL-terminated name, padded to d_reclen.
+ */
+#define DIRENT_RECLEN 16
+#define DIRENT_NAME 19
+
+const char *
+tokenfile_dirent_next(const unsigned char *buf, size_t len, size_t *off)
+{
+	uint16_t reclen;
+	const unsigned char *rec = buf + *off;
+
+	if (*off >= len || len - *off <= DIRENT_NAME) {
+		*off = len;
+		return NULL;
+	}
+	memcpy(&reclen, rec + DIRENT_RECLEN, sizeof reclen);
+	if (reclen <= DIRENT_NAME || reclen > len - *off ||
+	    memchr(rec + DIRENT_NAME, '\0', reclen - DIRENT_NAME) == NULL) {
+		*off = len; /* not a record the kernel writes: stop */
+		return NULL;
+	}
+	*off += reclen;
+	return (const char *)rec + DIRENT_NAME;
+}
+
+/* Remove `entry` when it is one of our stale temporary files: 1, else 0. */
+static int
+sweep_entry(const struct tokendir *td, const char *entry, const char *expiry)
+{
+	struct stat st;
+
+	return (is_own_temp(entry, td->name) ||
+	           (expiry[0] != '\0' && is_own_temp(entry, expiry))) &&
+	    fstatat(td->fd, entry, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    time(NULL) - st.st_mtime >= TEMP_STALE_S &&
+	    unlinkat(td->fd, entry, 0) == 0;
+}
+
 int
 tokenfile_sweep(const struct tokendir *td)
 {
+	unsigned char buf[2048]; /* as musl's readdir */
 	char expiry[256];
-	struct stat st;
-	struct dirent *de;
-	DIR *dir;
+	const char *entry;
+	size_t off;
+	long n;
 	int fd, removed = 0;
 
 	if (tokenfile_expiry_name(td->name, expiry, sizeof expiry) == -1)
 		expiry[0] = '\0';
-	/* A descriptor of its own (fdopendir takes it over, and readdir
-	 * moves its offset), for the same directory, not the path. */
+	/* A descriptor of its own (getdents64 moves its offset), for the
+	 * same directory, not the path. */
 	if ((fd = openat(td->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
 		return 0;
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return 0;
-	}
-	while ((de = readdir(dir)) != NULL)
-		if ((is_own_temp(de->d_name, td->name) ||
-		        (expiry[0] != '\0' &&
-		            is_own_temp(de->d_name, expiry))) &&
-		    fstatat(td->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
-		        0 &&
-		    time(NULL) - st.st_mtime >= TEMP_STALE_S &&
-		    unlinkat(td->fd, de->d_name, 0) == 0)
-			removed++;
-	closedir(dir);
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+		for (off = 0; (entry = tokenfile_dirent_next(buf, (size_t)n,
+		                   &off)) != NULL;)
+			removed += sweep_entry(td, entry, expiry);
+	close(fd);
 	return removed;
 }

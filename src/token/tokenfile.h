@@ -93,6 +93,16 @@ int tokenfile_remove(const struct tokendir *td, const char *name);
 int tokenfile_sweep(const struct tokendir *td);
 
 /*
+ * The name of the next directory entry in buf[0..len), records as
+ * getdents64 writes them, from *off on; moves *off past it. NULL at the
+ * end, or at a record that does not fit in len or holds no NUL-terminated
+ * name (*off is then len): the names are bytes another container on a
+ * shared volume chooses, the records are checked all the same.
+ */
+const char *tokenfile_dirent_next(const unsigned char *buf, size_t len,
+    size_t *off);
+
+/*
  * The temporary name tokenfile_write() uses for `name`, without its random
  * part: "." + name (cut to TOKENFILE_TEMP_NAME_MAX bytes, so that the whole
  * name fits in NAME_MAX) + ".tmp-". The one definition used both to create

@@ -2,10 +2,10 @@
  * err.c: errors as values.
  */
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "err.h"
+#include "fmt.h"
 
 /* The functions themselves, not the analyzer's view of them (err.h). */
 #undef err_set
@@ -18,7 +18,8 @@ err_set(struct err *err, enum err_kind kind, const char *fmt, ...)
 
 	err->kind = kind;
 	va_start(ap, fmt);
-	(void)vsnprintf(err->msg, sizeof err->msg, fmt, ap); /* cut if long */
+	(void)fmt_vsnprintf(err->msg, sizeof err->msg, fmt,
+	    ap); /* cut if long */
 	va_end(ap);
 	return -1;
 }
@@ -30,10 +31,10 @@ err_wrap(struct err *err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(prefix, sizeof prefix, fmt, ap);
+	(void)fmt_vsnprintf(prefix, sizeof prefix, fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof old);
-	(void)snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+	(void)fmt_snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
 	return -1;
 }
 

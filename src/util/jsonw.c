@@ -2,9 +2,9 @@
  * jsonw.c: one flat JSON object written into a bounded buffer.
  */
 #include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "jsonw.h"
 
 static void
@@ -70,7 +70,7 @@ void
 jsonw_int(struct jsonw *w, const char *k, int64_t v)
 {
 	char num[24];
-	int n = snprintf(num, sizeof num, "%" PRId64, v);
+	int n = fmt_snprintf(num, sizeof num, "%" PRId64, v);
 
 	key(w, k);
 	put(w, num, (size_t)n);

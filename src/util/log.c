@@ -7,12 +7,12 @@
  * whatever a server sent.
  */
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "date.h"
+#include "fmt.h"
 #include "log.h"
 
 #define LINE_MAX_BYTES 2048
@@ -155,7 +155,7 @@ put_escaped(struct line *l, const char *v)
 		} else if (c == '\t') {
 			puts_l(l, "\\t");
 		} else if (c < 0x20 || c >= 0x7f) {
-			(void)snprintf(esc, sizeof esc,
+			(void)fmt_snprintf(esc, sizeof esc,
 			    fmt == LOG_JSON ? "\\u%04x" : "\\x%02x", c);
 			puts_l(l, esc);
 		} else {
@@ -197,13 +197,25 @@ put_pair(struct line *l, const char *key, const char *value)
 		l->len = saved;
 }
 
+int
+log_write_all(int fd, const char *buf, size_t len)
+{
+	size_t off;
+	ssize_t w;
+
+	for (off = 0; off < len; off += (size_t)w)
+		if ((w = write(fd, buf + off, len - off)) <= 0)
+			return -1;
+	return 0;
+}
+
 void
 log_format_time(char *out, size_t cap, int64_t t)
 {
 	struct date d;
 
 	date_from_unix(t, &d);
-	(void)snprintf(out, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
+	(void)fmt_snprintf(out, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
 	    (long long)d.year, d.month, d.day, d.hour, d.minute, d.second);
 }
 
@@ -216,9 +228,9 @@ put_time(struct line *l)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	date_from_unix(ts.tv_sec, &d);
-	(void)snprintf(t, sizeof t, "%04lld-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    (long long)d.year, d.month, d.day, d.hour, d.minute, d.second,
-	    ts.tv_nsec / 1000000);
+	(void)fmt_snprintf(t, sizeof t,
+	    "%04lld-%02d-%02dT%02d:%02d:%02d.%03ldZ", (long long)d.year,
+	    d.month, d.day, d.hour, d.minute, d.second, ts.tv_nsec / 1000000);
 	put_pair(l, "time", t);
 }
 
@@ -229,8 +241,6 @@ log_event(enum log_level level, const char *msg, ...)
 	struct line l;
 	const char *key, *value;
 	va_list ap;
-	ssize_t w;
-	size_t off;
 
 	if (level < min_level)
 		return;
@@ -252,7 +262,5 @@ log_event(enum log_level level, const char *msg, ...)
 	if (fmt == LOG_JSON)
 		l.buf[l.len++] = '}';
 	l.buf[l.len++] = '\n';
-	for (off = 0; off < l.len; off += (size_t)w)
-		if ((w = write(STDERR_FILENO, l.buf + off, l.len - off)) <= 0)
-			return;
+	(void)log_write_all(STDERR_FILENO, l.buf, l.len); /* nowhere to say */
 }

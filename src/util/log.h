@@ -55,6 +55,13 @@ void log_secret(enum log_secret_slot slot, const char *secret, size_t len);
 #define LOG_JOBS 8
 void log_job(size_t index, const char *name);
 
+/*
+ * Write len bytes of buf to the descriptor fd, across short writes: what
+ * the log lines, the usage and the version go out with (no stdio).
+ * Returns 0, or -1 when a write fails or writes nothing.
+ */
+int log_write_all(int fd, const char *buf, size_t len);
+
 /* Format Unix time `t` as RFC 3339 UTC ("2026-01-02T03:04:05Z"). */
 void log_format_time(char *out, size_t cap, int64_t t);
 

@@ -456,6 +456,94 @@ test_sweep_long_name_and_expiry_record(void **state)
 	assert_int_equal(dir_entries(d->path), 0);
 }
 
+/*
+ * A directory of many entries (several getdents64 reads) with hostile
+ * names another container could make: control bytes, newlines, 255-byte
+ * names, near misses of ours. Only our stale leftovers go.
+ */
+static void
+test_sweep_many_hostile_entries(void **state)
+{
+	struct dir *d = *state;
+	char p[512], name[256];
+	size_t i;
+
+	for (i = 0; i < 300; i++) {
+		snprintf(p, sizeof p, "%s/.token.tmp-%012zx%s", d->path, i,
+		    i % 3 == 0     ? "\n" :
+		        i % 3 == 1 ? "\x1b[2J" :
+		                     "X");
+		write_file(p, "keep", 4);
+	}
+	memset(name, 0xff, sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	snprintf(p, sizeof p, "%s/%s", d->path, name);
+	write_file(p, "keep", 4);
+	for (i = 0; i < 40; i++) {
+		snprintf(p, sizeof p, "%s/.token.tmp-%012zx", d->path,
+		    i + 0xa00);
+		write_file(p, "secret", 6);
+		assert_int_equal(utimensat(AT_FDCWD, p,
+		                     (const struct timespec[2]){ { 1, 0 },
+		                         { 1, 0 } },
+		                     0),
+		    0);
+	}
+	assert_int_equal(sweep_path(d->file), 40);
+	assert_int_equal(dir_entries(d->path), 301);
+}
+
+/* getdents64 records: bytes of each field, then the name. */
+static size_t
+record(unsigned char *out, uint16_t reclen, const char *name, size_t n)
+{
+	memset(out, 0, reclen);
+	memcpy(out + 16, &reclen, 2);
+	memcpy(out + 19, name, n);
+	return reclen;
+}
+
+/* Records that do not fit or hold no name end the walk, never overrun. */
+static void
+test_dirent_records(void **state)
+{
+	unsigned char buf[128];
+	size_t len = 0, off = 0;
+	const char *e;
+
+	len += record(buf + len, 24, "a", 2);
+	len += record(buf + len, 32, "token", 6);
+	assert_string_equal(tokenfile_dirent_next(buf, len, &off), "a");
+	assert_string_equal(tokenfile_dirent_next(buf, len, &off), "token");
+	assert_null(tokenfile_dirent_next(buf, len, &off));
+	assert_int_equal(off, len);
+
+	/* A length past the buffer, one of 0, one without a NUL, a header
+	 * cut short: each stops the walk where it is. */
+	off = 0;
+	(void)record(buf, 64, "x", 2);
+	assert_null(tokenfile_dirent_next(buf, 40, &off));
+	assert_int_equal(off, 40);
+	off = 0;
+	(void)record(buf, 24, "b", 2);
+	memset(buf + 16, 0, 2);
+	assert_null(tokenfile_dirent_next(buf, 24, &off));
+	off = 0;
+	(void)record(buf, 19, "", 0);
+	assert_null(tokenfile_dirent_next(buf, 64, &off));
+	off = 0;
+	(void)record(buf, 24, "abcde", 5);
+	assert_null(tokenfile_dirent_next(buf, 24, &off));
+	off = 0;
+	assert_null(tokenfile_dirent_next(buf, 19, &off));
+	off = 0;
+	len = record(buf, 24, "ok", 3);
+	e = tokenfile_dirent_next(buf, len + 5, &off);
+	assert_string_equal(e, "ok");
+	assert_null(tokenfile_dirent_next(buf, len + 5, &off));
+	assert_int_equal(off, len + 5);
+}
+
 /* The one naming function: what it makes fits, and is what is swept. */
 static void
 test_temp_prefix(void **state)
@@ -579,6 +667,8 @@ main(void)
 		T(test_write_read_only_dir),
 		T(test_sweep),
 		T(test_sweep_long_name_and_expiry_record),
+		T(test_sweep_many_hostile_entries),
+		T(test_dirent_records),
 		T(test_temp_prefix),
 		T(test_write_long_name),
 		T(test_directory_swapped_for_a_symlink),
