@@ -22,6 +22,7 @@
 #include "loop.h"
 #include "proxy.h"
 #include "refresh.h"
+#include "resolver.h"
 #include "tokenfile.h"
 #include "trust.h"
 
@@ -148,6 +149,8 @@ struct sidecar {
 	struct check_buf check;
 	struct health health;
 	struct configfile file;
+	struct resolver resolver;
+	struct err resolver_err; /* why there is none */
 };
 
 static struct sidecar sidecar;
@@ -336,13 +339,53 @@ init_job(struct sidecar *sc, size_t i)
 	struct err err;
 
 	if (refresh_init(&sc->job[i], i, &sc->cfg[i],
-	        sc->use_proxy[i] ? &sc->proxy[i] : NULL,
+	        sc->use_proxy[i] ? &sc->proxy[i] : NULL, &sc->resolver,
 	        &sc->trust[sc->trust_of[i]], &sc->out[i], &sc->metrics[i],
 	        &err) == 0)
 		return 0;
 	log_error("invalid client credentials", &err);
 	return err.kind == ERR_CONFIG || err.kind == ERR_FILE ? EXIT_CONFIG :
 	                                                        EXIT_FAILED;
+}
+
+/*
+ * The resolver process, forked before anything is read: the configuration
+ * file, the keys and the tokens all come later, so its memory (a copy of
+ * this process's at the fork) never holds a secret.
+ */
+static void
+fork_resolver(struct sidecar *sc)
+{
+	if (resolver_start(&sc->resolver, &sc->resolver_err) == -1)
+		sc->resolver.fd = -1;
+}
+
+/*
+ * Once the first hops are known: with every one an address literal the
+ * resolver has nothing to do and is stopped; with a name and no resolver,
+ * the exit status. Returns 0 otherwise.
+ */
+static int
+settle_resolver(struct sidecar *sc)
+{
+	const char *host;
+	struct net_answer a;
+	size_t i;
+
+	for (i = 0; i < sc->n; i++) {
+		host = sc->use_proxy[i] ? sc->proxy[i].addr.host :
+		                          sc->cfg[i].url.host;
+		if (resolver_literal(host, 0, &a))
+			continue;
+		if (sc->resolver.fd != -1)
+			return 0;
+		log_error("cannot resolve names", &sc->resolver_err);
+		return EXIT_FAILED;
+	}
+	resolver_stop(&sc->resolver);
+	log_event(LOG_DEBUG,
+	    "every first hop is an address: no resolver process", (char *)NULL);
+	return 0;
 }
 
 /* Configuration, then every token's start; the exit status on failure,
@@ -371,6 +414,8 @@ start(struct sidecar *sc, const char *mode, int hardening_errno)
 		rc = start_token(sc, i, mode);
 		log_job(0, NULL);
 	}
+	if (rc == 0)
+		rc = settle_resolver(sc);
 	for (i = 0; i < sc->n && rc == 0; i++) {
 		log_job(i, sc->cfg[i].name);
 		rc = init_job(sc, i);
@@ -394,6 +439,7 @@ finish(struct sidecar *sc)
 	log_job(0, NULL);
 	for (i = 0; i < sc->ntrust; i++)
 		trust_free(&sc->trust[i].trust);
+	resolver_stop(&sc->resolver);
 }
 
 /* Every token once, each whatever the others did. */
@@ -405,6 +451,7 @@ cmd_once(int hardening_errno)
 	size_t i;
 	int rc;
 
+	fork_resolver(sc);
 	if ((rc = start(sc, "once", hardening_errno)) == 0)
 		for (i = 0; i < sc->n; i++)
 			if (refresh_once(&sc->job[i], &err) == -1)
@@ -496,10 +543,11 @@ cmd_run(int hardening_errno)
 	int rc;
 
 	sc->health.fd = -1;
+	fork_resolver(sc);
 	if ((rc = start(sc, "run", hardening_errno)) == 0 &&
 	    (rc = listen_health(sc)) == 0 &&
-	    loop_run(sc->job, sc->n, &sc->health, &err) == -1) {
-		log_error("cannot start", &err);
+	    loop_run(sc->job, sc->n, &sc->health, &sc->resolver, &err) == -1) {
+		log_error("cannot go on", &err);
 		rc = EXIT_FAILED;
 	}
 	health_close(&sc->health);

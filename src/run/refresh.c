@@ -250,8 +250,9 @@ recheck_dir(const struct refresh_output *out)
 
 int
 refresh_init(struct refresh *r, size_t job, const struct config *cfg,
-    const struct proxy *proxy, struct refresh_trust *trust,
-    struct refresh_output *out, struct metrics *m, struct err *err)
+    const struct proxy *proxy, const struct resolver *resolver,
+    struct refresh_trust *trust, struct refresh_output *out, struct metrics *m,
+    struct err *err)
 {
 	r->job = job;
 	r->cfg = cfg;
@@ -264,7 +265,7 @@ refresh_init(struct refresh *r, size_t job, const struct config *cfg,
 	r->due = event_now();
 	r->due_wall = event_wall_now();
 	r->subject_len = 0;
-	exchange_init(&r->x, cfg, &trust->trust, proxy);
+	exchange_init(&r->x, cfg, &trust->trust, proxy, resolver);
 	m->trust_anchors = trust->trust.store.count;
 	m->bundle_loaded = cfg->url.tls ? (int64_t)time(NULL) : 0;
 	r->rendered_len = 0;

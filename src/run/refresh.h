@@ -73,14 +73,15 @@ struct refresh {
 
 /*
  * Set job number `job` (< LOG_JOBS) up, due at once; `proxy` NULL for a
- * direct connection. Every line it logs carries its token's name
- * (cfg->name), and its secrets are redacted from every line. The client's
- * keys are loaded here: a bad one is a configuration error. Returns 0, or
- * -1 with err set.
+ * direct connection; `resolver` looks names up. Every line it logs carries its
+ * token's name (cfg->name), and its secrets are redacted from every line. The
+ * client's keys are loaded here: a bad one is a configuration error. Returns 0,
+ * or -1 with err set.
  */
 int refresh_init(struct refresh *r, size_t job, const struct config *cfg,
-    const struct proxy *proxy, struct refresh_trust *trust,
-    struct refresh_output *out, struct metrics *m, struct err *err);
+    const struct proxy *proxy, const struct resolver *resolver,
+    struct refresh_trust *trust, struct refresh_output *out, struct metrics *m,
+    struct err *err);
 
 /*
  * What the job waits for: a descriptor (-1 for none) and its events, and

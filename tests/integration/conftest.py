@@ -551,8 +551,8 @@ def sidecar(tmp_path, pki, binary):
 def dns():
     stubs = []
 
-    def start(mode="nxdomain", records=None):
-        d = DnsStub(mode, records)
+    def start(mode="nxdomain", records=None, stall=()):
+        d = DnsStub(mode, records, stall=stall)
         d.start()
         stubs.append(d)
         return d
