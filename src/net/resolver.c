@@ -239,6 +239,7 @@ serve(struct resolver_state *s)
 	pid_t pid;
 	int fd;
 
+	memset(&q, 0, sizeof q);
 	if (receive(s->sock, &q, &fd) == -1)
 		_exit(0);
 	if (fd == -1)

@@ -336,10 +336,11 @@ start_token(struct sidecar *sc, size_t i, const char *mode)
 static int
 init_job(struct sidecar *sc, size_t i)
 {
+	struct refresh_route route = { sc->use_proxy[i] ? &sc->proxy[i] : NULL,
+		&sc->resolver };
 	struct err err;
 
-	if (refresh_init(&sc->job[i], i, &sc->cfg[i],
-	        sc->use_proxy[i] ? &sc->proxy[i] : NULL, &sc->resolver,
+	if (refresh_init(&sc->job[i], i, &sc->cfg[i], &route,
 	        &sc->trust[sc->trust_of[i]], &sc->out[i], &sc->metrics[i],
 	        &err) == 0)
 		return 0;

@@ -250,13 +250,12 @@ recheck_dir(const struct refresh_output *out)
 
 int
 refresh_init(struct refresh *r, size_t job, const struct config *cfg,
-    const struct proxy *proxy, const struct resolver *resolver,
-    struct refresh_trust *trust, struct refresh_output *out, struct metrics *m,
-    struct err *err)
+    const struct refresh_route *route, struct refresh_trust *trust,
+    struct refresh_output *out, struct metrics *m, struct err *err)
 {
 	r->job = job;
 	r->cfg = cfg;
-	r->proxy = proxy;
+	r->proxy = route->proxy;
 	r->trust = trust;
 	r->out = out;
 	r->metrics = m;
@@ -265,7 +264,7 @@ refresh_init(struct refresh *r, size_t job, const struct config *cfg,
 	r->due = event_now();
 	r->due_wall = event_wall_now();
 	r->subject_len = 0;
-	exchange_init(&r->x, cfg, &trust->trust, proxy, resolver);
+	exchange_init(&r->x, cfg, &trust->trust, route->proxy, route->resolver);
 	m->trust_anchors = trust->trust.store.count;
 	m->bundle_loaded = cfg->url.tls ? (int64_t)time(NULL) : 0;
 	r->rendered_len = 0;

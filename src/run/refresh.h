@@ -71,17 +71,22 @@ struct refresh {
 	struct exchange x;
 };
 
+/* How a job reaches its token service; both outlive the job. */
+struct refresh_route {
+	const struct proxy *proxy;       /* NULL: a direct connection */
+	const struct resolver *resolver; /* looks the first hop's name up */
+};
+
 /*
- * Set job number `job` (< LOG_JOBS) up, due at once; `proxy` NULL for a
- * direct connection; `resolver` looks names up. Every line it logs carries its
+ * Set job number `job` (< LOG_JOBS) up, due at once, reaching the token
+ * service by `route` (copied). Every line it logs carries its
  * token's name (cfg->name), and its secrets are redacted from every line. The
  * client's keys are loaded here: a bad one is a configuration error. Returns 0,
  * or -1 with err set.
  */
 int refresh_init(struct refresh *r, size_t job, const struct config *cfg,
-    const struct proxy *proxy, const struct resolver *resolver,
-    struct refresh_trust *trust, struct refresh_output *out, struct metrics *m,
-    struct err *err);
+    const struct refresh_route *route, struct refresh_trust *trust,
+    struct refresh_output *out, struct metrics *m, struct err *err);
 
 /*
  * What the job waits for: a descriptor (-1 for none) and its events, and
