@@ -28,11 +28,14 @@ struct refresh_output {
 /*
  * A CA bundle's anchors, shared by every job that names the file. A
  * reload frees the anchors an exchange in flight is validating against,
- * so it waits until no job sharing them has one.
+ * so it waits until no job sharing them has one: a reload that is due
+ * (SIGHUP, or the file changed) while one is in flight is left pending,
+ * and done when the last such exchange ends.
  */
 struct refresh_trust {
 	struct trust trust;
 	unsigned in_flight; /* exchanges using it now */
+	bool pending;       /* a reload waits for in_flight to reach 0 */
 };
 
 /* What the job knows of the token on disk; times on both clocks. */
