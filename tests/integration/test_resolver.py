@@ -13,7 +13,7 @@ import time
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 import certs
-from conftest import free_port, session_leftovers
+from conftest import free_port, proc_stats, session_leftovers
 from exchange_server import ExchangeServer, random_token, server_context
 from test_run_mode import stop, wait_for
 from test_tokens import PER_TOKEN, second_sa
@@ -24,18 +24,7 @@ STALLED = "stalled.tokenbridge.test"
 
 def children(pid):
     """The processes whose parent is pid."""
-    kids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            kids.append(int(d))
-    return kids
+    return [kid for kid, rest in proc_stats() if int(rest[1]) == pid]
 
 
 def memory(pid):
@@ -87,10 +76,10 @@ def entry(sidecar, name, url, sa, out, **keys):
     return e
 
 
-def spawn(sidecar, tokens, dns, port=None):
+def spawn(sidecar, tokens, dns, port=None, env=None):
     cfg = sidecar.tmp / "tokens.json"
     cfg.write_text(json.dumps({"tokens": tokens}))
-    env = {"CONFIG_PATH": str(cfg), "READY_MIN_VALIDITY": "1ms"}
+    env = dict(env or {}, CONFIG_PATH=str(cfg), READY_MIN_VALIDITY="1ms")
     if port is not None:
         env["HEALTH_ADDR"] = "127.0.0.1:%d" % port
     return sidecar.spawn(None, args=("run",), env=env, unset=PER_TOKEN,
@@ -128,8 +117,9 @@ def resolver_of(pid):
 def test_resolver_memory_holds_no_secret(sidecar, dns):
     """After exchanges with a client secret, a TLS client key and a
     private_key_jwt key, and while a lookup stalls, neither the resolver
-    nor its worker holds any of them, nor a ServiceAccount token; the
-    sidecar itself does (the search finds what is there)."""
+    nor its worker holds any of them, nor a ServiceAccount token, nor the
+    proxy password of the environment; the sidecar itself holds the keys
+    and the password (the search finds what is there)."""
     srv = named_server(sidecar)
     stub = dns("answer", {NAME: ["127.0.0.1"]}, stall=[STALLED])
     files, needles = credentials(sidecar)
@@ -147,7 +137,14 @@ def test_resolver_memory_holds_no_secret(sidecar, dns):
               sidecar.out_dir / "token-c", exchange_timeout="30s")]
     needles["ServiceAccount token"] = sidecar.sa_token.encode()
     needles["second ServiceAccount token"] = tok_b.encode()
-    h = spawn(sidecar, tokens, stub)
+    # A proxy's password in the environment, which the fork copies (the
+    # proxy itself is not used: NO_PROXY names every host).
+    password = random_token("proxypass")
+    sidecar.add_secret(password)
+    needles["proxy password"] = password.encode()
+    proxy = {"HTTPS_PROXY": "http://tb:%s@proxy.tokenbridge.test:3128" %
+             password, "NO_PROXY": "%s,%s" % (NAME, STALLED)}
+    h = spawn(sidecar, tokens, stub, env=proxy)
     try:
         assert wait_for(lambda: len(srv.requests) >= 2 and
                         STALLED in stub.names(), 5), h.stderr_now()
@@ -161,7 +158,8 @@ def test_resolver_memory_holds_no_secret(sidecar, dns):
                 "holds %s" % (pid, held)
         parent = memory(h.proc.pid)
         assert needles["signing key"] in parent and \
-            needles["TLS client key"] in parent, \
+            needles["TLS client key"] in parent and \
+            needles["proxy password"] in parent, \
             "the search cannot find the keys even in the sidecar"
     finally:
         res = stop(sidecar, h, within=1.0)

@@ -259,6 +259,15 @@ def test_sighup_refreshes_every_token(sidecar):
     assert res.rc == 0, str(res)
 
 
+def reload_only_after(h, cond, within, then):
+    """cond() holds within `within` s with the CA bundle not yet reloaded,
+    and the reload is logged within `then` s more."""
+    assert wait_for(cond, within), h.stderr_now()
+    assert "CA bundle reloaded" not in h.stderr_now()
+    assert wait_for(lambda: "CA bundle reloaded" in h.stderr_now(), then), \
+        h.stderr_now()
+
+
 def test_shared_bundle_waits_for_the_exchange_using_it(sidecar):
     """Both tokens trust one bundle, loaded once. It changes while b's
     handshake stalls, validating against it: a's refreshes go on, and the
@@ -283,10 +292,7 @@ def test_shared_bundle_waits_for_the_exchange_using_it(sidecar):
         fresh.write_text(bundle.read_text())
         os.rename(fresh, bundle)
         n = len(a.requests)
-        assert wait_for(lambda: len(a.requests) >= n + 2, 4), h.stderr_now()
-        assert "CA bundle reloaded" not in h.stderr_now()
-        assert wait_for(lambda: "CA bundle reloaded" in h.stderr_now(), 6), \
-            h.stderr_now()
+        reload_only_after(h, lambda: len(a.requests) >= n + 2, 4, 6)
     finally:
         res = stop(sidecar, h, within=1.5)
     assert res.rc == 0, str(res)
@@ -340,10 +346,7 @@ def test_sighup_reload_waits_for_the_shared_bundle_to_be_free(sidecar):
         h.proc.send_signal(signal.SIGHUP)
         assert wait_for(lambda: a.connections == 2, 2), h.stderr_now()
         # b's stall ends (2 s), its retry runs while a's stalls (5 s).
-        assert wait_for(lambda: len(b.requests) == 1, 4), h.stderr_now()
-        assert "CA bundle reloaded" not in h.stderr_now()
-        assert wait_for(lambda: "CA bundle reloaded" in h.stderr_now(), 6), \
-            h.stderr_now()
+        reload_only_after(h, lambda: len(b.requests) == 1, 4, 6)
     finally:
         res = stop(sidecar, h, within=1.5)
     assert res.rc == 0, str(res)
