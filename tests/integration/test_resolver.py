@@ -252,3 +252,26 @@ def test_no_resolver_when_every_hop_is_an_address(sidecar):
     finally:
         res = stop(sidecar, h, within=1.0)
     assert res.rc == 0, str(res)
+
+
+def test_abandoned_lookup_has_its_worker_killed(sidecar, dns):
+    """At its deadline the sidecar closes the lookup's pipe; the resolver
+    sees that and kills the worker, which would otherwise wait out the
+    C library's own timeouts (2 x 5 s)."""
+    stub = dns("answer", {}, stall=[STALLED])
+    h = spawn(sidecar, [entry(sidecar, "app", "https://%s/token" % STALLED,
+                              sidecar.sa_path, sidecar.out_path,
+                              exchange_timeout="1s")], stub)
+    try:
+        assert wait_for(lambda: STALLED in stub.names(), 5), h.stderr_now()
+        resolver = resolver_of(h.proc.pid)
+        worker = children(resolver)
+        assert worker, h.stderr_now()
+        # Failed at 1 s, retried 1 s later: the first worker is gone
+        # well before the C library would have given up.
+        assert wait_for(lambda: not os.path.exists("/proc/%d" % worker[0]),
+                        1.8), h.stderr_now()
+        assert "timed out" in h.stderr_now()
+    finally:
+        res = stop(sidecar, h, within=1.0)
+    assert res.rc == 0, str(res)
