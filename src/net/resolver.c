@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "resolver.h"
@@ -22,6 +23,9 @@
 /* Lookups at once: one per token's dial (at most eight) and room for the
  * workers of abandoned lookups still being killed. */
 #define WORKERS_MAX 16
+
+/* How long stop() waits for the resolver to reap its workers and exit. */
+#define STOP_WAIT_MS 1000
 
 /* Past the sidecar's highest descriptor, for the fallback of keep_only(). */
 #define DESCRIPTORS_MAX 1024
@@ -231,6 +235,22 @@ receive(int sock, struct request *q, int *fd)
 	return 0;
 }
 
+/*
+ * The sidecar closed the socket (stopping, or no name to resolve): the
+ * workers are killed and reaped before the resolver exits, so that the
+ * sidecar, which waits for the resolver, leaves no process behind.
+ */
+static void __attribute__((noreturn)) quit(const struct resolver_state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		(void)kill(s->w[i].pid, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	_exit(0);
+}
+
 /* One request: a worker for it, or a failure answer at once. */
 static void
 serve(struct resolver_state *s)
@@ -241,7 +261,7 @@ serve(struct resolver_state *s)
 
 	memset(&q, 0, sizeof q);
 	if (receive(s->sock, &q, &fd) == -1)
-		_exit(0);
+		quit(s);
 	if (fd == -1)
 		return;
 	if (s->n == WORKERS_MAX) {
@@ -422,20 +442,35 @@ resolver_ask(const struct resolver *r, const char *host, uint16_t port,
 	return 0;
 }
 
-/* Close the socket, kill and reap; *status how the process ended. */
+/*
+ * Close the socket and reap the resolver, which then reaps its workers
+ * and exits (quit()); one that has not within STOP_WAIT_MS (stopped, or
+ * starved of CPU) is killed. *status: how it ended.
+ */
 static void
 stop(struct resolver *r, int *status)
 {
+	static const struct timespec tick = { 0, 1000000 };
+	pid_t got = 0;
+	int waited;
+
 	*status = 0;
 	if (r->fd != -1)
 		(void)close(r->fd);
 	r->fd = -1;
 	if (r->pid <= 0)
 		return;
-	/* Already dead (the usual case here): its status stays as it was. */
-	(void)kill(r->pid, SIGKILL);
-	while (waitpid(r->pid, status, 0) == -1 && errno == EINTR)
-		;
+	for (waited = 0; waited < STOP_WAIT_MS && got == 0; waited++) {
+		if ((got = waitpid(r->pid, status, WNOHANG)) == 0)
+			(void)nanosleep(&tick, NULL);
+		else if (got == -1 && errno == EINTR)
+			got = 0;
+	}
+	if (got == 0) {
+		(void)kill(r->pid, SIGKILL);
+		while (waitpid(r->pid, status, 0) == -1 && errno == EINTR)
+			;
+	}
 	r->pid = -1;
 }
 
