@@ -352,13 +352,14 @@ init_job(struct sidecar *sc, size_t i)
 /*
  * The resolver process, forked before anything is read: the configuration
  * file, the keys and the tokens all come later, so its memory (a copy of
- * this process's at the fork) never holds a secret.
+ * this process's at the fork) never holds a secret. A failure is kept in
+ * sc->resolver_err and reported only if a name needs resolving
+ * (settle_resolver()).
  */
 static void
 fork_resolver(struct sidecar *sc)
 {
-	if (resolver_start(&sc->resolver, &sc->resolver_err) == -1)
-		sc->resolver.fd = -1;
+	(void)resolver_start(&sc->resolver, &sc->resolver_err);
 }
 
 /*
