@@ -8,99 +8,34 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <arpa/inet.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "event.h"
 #include "fmt.h"
 #include "net.h"
+#include "resolver.h"
 
 /* Go's dialer gives each address at least this share of the deadline. */
 #define ATTEMPT_MIN_MS 2000
 
-static void
-lookup(const char *host, uint16_t port, struct net_answer *a)
-{
-	struct addrinfo hints, *res, *ai;
-	char service[8];
-
-	memset(a, 0, sizeof *a);
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	(void)fmt_snprintf(service, sizeof service, "%u", (unsigned)port);
-	a->gai_error = getaddrinfo(host, service, &hints, &res);
-	if (a->gai_error != 0) {
-		a->sys_errno = errno;
-		return;
-	}
-	for (ai = res; ai != NULL && a->count < NET_ADDRS_MAX;
-	     ai = ai->ai_next) {
-		if (ai->ai_addrlen > sizeof a->addr[0])
-			continue;
-		memcpy(&a->addr[a->count], ai->ai_addr, ai->ai_addrlen);
-		a->len[a->count++] = ai->ai_addrlen;
-	}
-	freeaddrinfo(res);
-}
-
-/*
- * The resolver child is a fork without exec: it would keep the health
- * listener (bound for as long as a lookup hangs, even after the parent is
- * killed), its clients, the timers and the token directory. Keep only
- * the standard streams and the answer pipe, moved to descriptor 3. On a
- * kernel without close_range (before 5.9) the others stay, as before.
- * Returns the pipe's descriptor.
- */
-static int
-child_descriptors(int pipe_fd)
-{
-	if (pipe_fd != 3 && dup2(pipe_fd, 3) == -1)
-		return pipe_fd;
-	(void)syscall(SYS_close_range, 4u, ~0u, 0u);
-	return 3;
-}
-
 int
-net_dial_start(struct net_dial *d, const char *host, uint16_t port,
-    int64_t deadline, struct err *err)
+net_dial_start(struct net_dial *d, const struct resolver *r, const char *host,
+    uint16_t port, int64_t deadline, struct err *err)
 {
-	int p[2];
-
 	memset(d, 0, sizeof *d);
 	d->host = host;
 	d->port = port;
 	d->deadline = d->until = deadline;
-	d->child = -1;
 	d->pipe_fd = d->fd = -1;
 	d->phase = NET_RESOLVING;
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
-		return err_set(err, ERR_SYSTEM, "creating a pipe: %s",
-		    strerror(errno));
-	if ((d->child = fork()) == -1) {
-		close(p[0]);
-		close(p[1]);
-		lookup(host, port, &d->answer);
+	/* An address needs no lookup, nor a process for one. */
+	if (resolver_literal(host, port, &d->answer)) {
 		d->got = sizeof d->answer;
 		return 0;
 	}
-	if (d->child == 0) {
-		close(p[0]);
-		p[1] = child_descriptors(p[1]);
-		lookup(host, port, &d->answer);
-		_exit(write(p[1], &d->answer, sizeof d->answer) ==
-		            (ssize_t)sizeof d->answer ?
-		        0 :
-		        1);
-	}
-	close(p[1]);
-	d->pipe_fd = p[0];
-	return 0;
+	return resolver_ask(r, host, port, &d->pipe_fd, err);
 }
 
 void
@@ -122,23 +57,30 @@ net_dial_want(const struct net_dial *d, int *fd, short *events, int64_t *until)
 	}
 }
 
+/* Closing the pipe abandons the lookup: the resolver kills its worker. */
 static void
 reap(struct net_dial *d)
 {
 	if (d->pipe_fd != -1)
 		close(d->pipe_fd);
 	d->pipe_fd = -1;
-	if (d->child <= 0)
-		return;
-	(void)kill(d->child, SIGKILL);
-	while (waitpid(d->child, NULL, 0) == -1 && errno == EINTR)
-		;
-	d->child = -1;
 }
 
+/* Whether address i is one socket() and connect() can take as it is. */
 static int
-answer_error(const struct net_answer *a, const char *host, struct err *err)
+usable(const struct net_answer *a, unsigned i)
 {
+	sa_family_t family = a->addr[i].ss_family;
+
+	return (family == AF_INET && a->len[i] == sizeof(struct sockaddr_in)) ||
+	    (family == AF_INET6 && a->len[i] == sizeof(struct sockaddr_in6));
+}
+
+int
+net_answer_check(const struct net_answer *a, const char *host, struct err *err)
+{
+	unsigned i;
+
 	switch (a->gai_error) {
 	case 0:
 		break;
@@ -164,6 +106,13 @@ answer_error(const struct net_answer *a, const char *host, struct err *err)
 	}
 	if (a->count == 0 || a->count > NET_ADDRS_MAX)
 		return err_set(err, ERR_DNS, "resolving %s: no address", host);
+	for (i = 0; i < a->count; i++)
+		if (!usable(a, i))
+			return err_set(err, ERR_DNS,
+			    "resolving %s: the resolver's answer holds an "
+			    "address of family %u and length %u",
+			    host, (unsigned)a->addr[i].ss_family,
+			    (unsigned)a->len[i]);
 	return 0;
 }
 
@@ -314,7 +263,7 @@ net_dial_step(struct net_dial *d, short revents, struct err *err)
 			return rc;
 		}
 		reap(d);
-		if (answer_error(&d->answer, d->host, err) == -1)
+		if (net_answer_check(&d->answer, d->host, err) == -1)
 			return -1;
 		return next_address(d, err);
 	case NET_CONNECTING:

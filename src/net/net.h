@@ -1,12 +1,13 @@
 /*
  * net.h: name resolution and TCP connections as a state machine.
  *
- * getaddrinfo() blocks and cannot be cancelled, so it runs in a short-lived
- * child process whose answer comes back through a pipe: the event loop
- * waits on that pipe like on any socket, and a stalled DNS server or a
- * SIGTERM ends the wait on time. Every address returned is then tried in
- * turn, each with a share of the time left, as Go's dialer does. Nothing
- * here waits: net_dial_want() says on what, and net_dial_step() goes on.
+ * getaddrinfo() blocks and cannot be cancelled, so it runs in a worker of
+ * the resolver process (resolver.h) whose answer comes back through a
+ * pipe: the event loop waits on that pipe like on any socket, and a
+ * stalled DNS server or a SIGTERM ends the wait on time. Every address returned
+ * is then tried in turn, each with a share of the time left, as Go's dialer
+ * does. Nothing here waits: net_dial_want() says on what, and net_dial_step()
+ * goes on.
  */
 #ifndef TB_NET_H
 #define TB_NET_H
@@ -20,7 +21,7 @@
 
 #define NET_ADDRS_MAX 16
 
-/* What the resolver child sends back: small enough for one atomic write. */
+/* What a resolver worker sends back: under PIPE_BUF, one atomic write. */
 struct net_answer {
 	int gai_error;
 	int sys_errno;
@@ -37,8 +38,7 @@ struct net_dial {
 	uint16_t port;
 	int64_t deadline; /* event_now() ms, for the whole dial */
 	int64_t until;    /* the current address's share ends here */
-	pid_t child;      /* the resolver, or -1 */
-	int pipe_fd;      /* its answer, or -1 */
+	int pipe_fd;      /* the resolver's answer, or -1 */
 	size_t got;       /* bytes of the answer read */
 	unsigned next;    /* the next address to try */
 	int fd;           /* the socket being connected, or connected */
@@ -51,15 +51,25 @@ struct net_dial {
 #define NET_MORE 0
 #define NET_DONE 1
 
+struct resolver;
+
 /*
  * Start resolving `host` (which must outlive the dial) to connect to
- * `port` before `deadline` (event_now() ms). Without a child process (fork
- * failed, as under a tight pids limit) the name is resolved in place,
- * blocking. Returns 0, or -1 with err set; net_dial_close() is due either
- * way.
+ * `port` before `deadline` (event_now() ms): an address literal at once,
+ * a name by asking `r`. Returns 0, or -1 with err set; net_dial_close() is
+ * due either way.
  */
-int net_dial_start(struct net_dial *d, const char *host, uint16_t port,
-    int64_t deadline, struct err *err);
+int net_dial_start(struct net_dial *d, const struct resolver *r,
+    const char *host, uint16_t port, int64_t deadline, struct err *err);
+
+/*
+ * Check an answer read from a resolver worker (its bytes come from DNS
+ * servers, through getaddrinfo): 0 when it holds 1 to NET_ADDRS_MAX
+ * addresses, each IPv4 or IPv6 of its family's length, else -1 with err
+ * set (ERR_DNS) naming `host` and the lookup's failure.
+ */
+int net_answer_check(const struct net_answer *a, const char *host,
+    struct err *err);
 
 /*
  * The descriptor to wait on, for which events, and until when; the
@@ -83,7 +93,7 @@ int net_dial_step(struct net_dial *d, short revents, struct err *err);
  */
 int net_dial_take(struct net_dial *d);
 
-/* Stop the resolver (SIGKILL, reaped) and close what the dial holds. */
+/* Abandon the lookup, if any, and close what the dial holds. */
 void net_dial_close(struct net_dial *d);
 
 /* A socket and the words to name its peer in messages. */

@@ -224,16 +224,18 @@ idle(struct exchange *x)
 	x->connect_len = 0;
 	x->conn.fd = -1;
 	x->dial.phase = NET_IDLE;
-	x->dial.pipe_fd = x->dial.fd = x->dial.child = -1;
+	x->dial.pipe_fd = x->dial.fd = -1;
 	x->form_len = x->req_len = x->reader.high = 0;
 	x->authorization[0] = '\0';
 }
 
 void
 exchange_init(struct exchange *x, const struct config *cfg,
-    const struct trust *trust, const struct proxy *proxy)
+    const struct trust *trust, const struct proxy *proxy,
+    const struct resolver *resolver)
 {
 	x->cfg = cfg;
+	x->resolver = resolver;
 	x->trust = trust;
 	x->proxy = proxy;
 	idle(x);
@@ -259,7 +261,8 @@ exchange_begin(struct exchange *x, const struct grant *g,
 	http_reader_init(&x->reader, x->response, sizeof x->response, &x->resp);
 	if (build_request(x, g, err) == -1)
 		return -1;
-	if (net_dial_start(&x->dial, hop->host, hop->port, deadline, err) == -1)
+	if (net_dial_start(&x->dial, x->resolver, hop->host, hop->port,
+	        deadline, err) == -1)
 		return -1;
 	return EXCHANGE_MORE;
 }

@@ -60,6 +60,7 @@ struct exchange {
 	const struct config *cfg;
 	const struct trust *trust;
 	const struct proxy *proxy; /* NULL: straight to the token service */
+	const struct resolver *resolver;
 	const struct tls_client *client; /* mTLS; NULL for none */
 	struct exchange_result *res;
 	enum exchange_phase phase;
@@ -99,11 +100,13 @@ struct exchange {
 
 /*
  * Bind `x` to what every exchange of one token uses: its configuration,
- * the trust anchors and the proxy (NULL: straight to the token service),
- * which all outlive it. Once, before the first exchange.
+ * the trust anchors, the proxy (NULL: straight to the token service) and
+ * the resolver process for names, which all outlive it. Once, before the
+ * first exchange.
  */
 void exchange_init(struct exchange *x, const struct config *cfg,
-    const struct trust *trust, const struct proxy *proxy);
+    const struct trust *trust, const struct proxy *proxy,
+    const struct resolver *resolver);
 
 /*
  * Start the request `g` describes (grant_form(); every string and byte

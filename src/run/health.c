@@ -43,6 +43,17 @@ tchar(char c)
 	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
 }
 
+/*
+ * A HEAD request is answered without a body whatever else is wrong with
+ * it (a bad version, a head too long): its client reads no body, and any
+ * would be taken for the start of another answer.
+ */
+static bool
+is_head(const char *in, size_t len)
+{
+	return len >= 5 && memcmp(in, "HEAD ", 5) == 0;
+}
+
 /* Where the head ends (after its empty line), or 0 while incomplete. */
 static size_t
 head_end(const char *in, size_t len)
@@ -83,6 +94,7 @@ parse_line(const char *in, size_t len, struct request *rq)
 	const char *sp1, *sp2, *eol = memchr(in, '\n', len);
 	size_t m, n;
 
+	rq->head = is_head(in, len);
 	if (eol == NULL)
 		return 400;
 	n = (size_t)(eol - in);
@@ -113,7 +125,6 @@ parse_line(const char *in, size_t len, struct request *rq)
 	}
 	rq->verbose = rq->query != NULL &&
 	    has_param(rq->query, rq->query_len, "verbose");
-	rq->head = m == 4 && memcmp(in, "HEAD", 4) == 0;
 	if (!rq->head && !(m == 3 && memcmp(in, "GET", 3) == 0))
 		return 405;
 	return 0;
@@ -297,7 +308,7 @@ health_answer(const struct health_view *v, const char *in, size_t len,
 	if (head_end(in, len) == 0) {
 		if (len < HEALTH_REQUEST_MAX)
 			return 0;
-		*out_len = respond(431, plain, false, out,
+		*out_len = respond(431, plain, is_head(in, len), out,
 		    text(out, cap, "the request head is over %u bytes\n",
 		        HEALTH_REQUEST_MAX));
 		return 1;

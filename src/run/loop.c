@@ -7,8 +7,9 @@
 #include "log.h"
 #include "loop.h"
 
-/* The poll slots: the two clocks, each job, then the listener. */
-enum { SLOT_BOOT, SLOT_WALL, SLOT_JOBS };
+/* The poll slots: the two clocks, the resolver's socket (it hangs up
+ * when the resolver ends), each job, then the listener. */
+enum { SLOT_BOOT, SLOT_WALL, SLOT_RESOLVER, SLOT_JOBS };
 #define SLOTS (SLOT_JOBS + CONFIG_TOKENS_MAX + HEALTH_FDS)
 
 /* What the loop keeps between wakeups, per job. */
@@ -23,7 +24,8 @@ struct loop_job {
  */
 static size_t
 prepare(struct refresh *r, struct loop_job *lj, size_t n, struct health *h,
-    struct event_timers *t, struct pollfd *fds, struct err *err)
+    const struct resolver *res, struct event_timers *t, struct pollfd *fds,
+    struct err *err)
 {
 	int64_t until = EVENT_NEVER, wall = EVENT_NEVER, wall_at;
 	struct pollfd *p;
@@ -42,6 +44,9 @@ prepare(struct refresh *r, struct loop_job *lj, size_t n, struct health *h,
 	if (event_timers_arm(t, until, wall, err) == -1)
 		return 0;
 	event_timers_fds(t, &fds[SLOT_BOOT], &fds[SLOT_WALL]);
+	fds[SLOT_RESOLVER].fd = res->fd;
+	fds[SLOT_RESOLVER].events = POLLIN;
+	fds[SLOT_RESOLVER].revents = 0;
 	return SLOT_JOBS + n + used;
 }
 
@@ -58,13 +63,15 @@ step_jobs(struct refresh *r, const struct loop_job *lj, size_t n)
 }
 
 int
-loop_run(struct refresh *r, size_t n, struct health *h, struct err *err)
+loop_run(struct refresh *r, size_t n, struct health *h, struct resolver *res,
+    struct err *err)
 {
 	struct pollfd fds[SLOTS];
 	struct loop_job lj[CONFIG_TOKENS_MAX] = { { 0, 0 } };
 	struct event_timers t;
 	struct err werr;
 	size_t i, used;
+	int rc = 0;
 
 	if (n == 0 || n > CONFIG_TOKENS_MAX)
 		return err_set(err, ERR_SYSTEM,
@@ -79,7 +86,7 @@ loop_run(struct refresh *r, size_t n, struct health *h, struct err *err)
 		step_jobs(r, lj, n);
 		for (i = 0; i < n; i++)
 			lj[i].revents = 0;
-		if ((used = prepare(r, lj, n, h, &t, fds, &werr)) == 0 ||
+		if ((used = prepare(r, lj, n, h, res, &t, fds, &werr)) == 0 ||
 		    event_poll(fds, used, &werr) == -1) {
 			/* Never a tight loop, even if ppoll() keeps failing. */
 			log_event(LOG_ERROR, "waiting failed", "error",
@@ -88,6 +95,11 @@ loop_run(struct refresh *r, size_t n, struct health *h, struct err *err)
 			continue;
 		}
 		event_timers_ack(&t, &fds[SLOT_BOOT], &fds[SLOT_WALL]);
+		if (fds[SLOT_RESOLVER].revents != 0 &&
+		    !event_stop_requested()) {
+			rc = resolver_ended(res, err);
+			break;
+		}
 		for (i = 0; i < n; i++)
 			lj[i].revents = fds[SLOT_JOBS + i].revents;
 		health_step(h, &fds[SLOT_JOBS + n], used - SLOT_JOBS - n);
@@ -95,6 +107,8 @@ loop_run(struct refresh *r, size_t n, struct health *h, struct err *err)
 	for (i = 0; i < n; i++)
 		refresh_stop(&r[i]);
 	event_timers_close(&t);
-	log_event(LOG_INFO, "stopping on a termination signal", (char *)NULL);
-	return 0;
+	if (rc == 0)
+		log_event(LOG_INFO, "stopping on a termination signal",
+		    (char *)NULL);
+	return rc;
 }

@@ -14,12 +14,15 @@
 
 #include "health.h"
 #include "refresh.h"
+#include "resolver.h"
 
 /*
  * Run the n jobs r[0..n) (1 to CONFIG_TOKENS_MAX), each on its own
  * schedule, and the listener (h->fd -1: none) until SIGTERM or SIGINT.
- * Returns 0, or -1 with err set when the loop cannot start (no timers).
+ * Returns 0, or -1 with err set when the loop cannot start (no timers) or
+ * cannot go on: the resolver process `res` (fd -1: none) ended.
  */
-int loop_run(struct refresh *r, size_t n, struct health *h, struct err *err);
+int loop_run(struct refresh *r, size_t n, struct health *h,
+    struct resolver *res, struct err *err);
 
 #endif

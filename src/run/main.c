@@ -23,6 +23,7 @@
 #include "loop.h"
 #include "proxy.h"
 #include "refresh.h"
+#include "resolver.h"
 #include "tokenfile.h"
 #include "trust.h"
 
@@ -152,6 +153,8 @@ struct sidecar {
 	struct check_buf check;
 	struct health health;
 	struct configfile file;
+	struct resolver resolver;
+	struct err resolver_err; /* why there is none */
 };
 
 static struct sidecar sidecar;
@@ -337,16 +340,58 @@ start_token(struct sidecar *sc, size_t i, const char *mode)
 static int
 init_job(struct sidecar *sc, size_t i)
 {
+	struct refresh_route route = { sc->use_proxy[i] ? &sc->proxy[i] : NULL,
+		&sc->resolver };
 	struct err err;
 
-	if (refresh_init(&sc->job[i], i, &sc->cfg[i],
-	        sc->use_proxy[i] ? &sc->proxy[i] : NULL,
+	if (refresh_init(&sc->job[i], i, &sc->cfg[i], &route,
 	        &sc->trust[sc->trust_of[i]], &sc->out[i], &sc->metrics[i],
 	        &err) == 0)
 		return 0;
 	log_error("invalid client credentials", &err);
 	return err.kind == ERR_CONFIG || err.kind == ERR_FILE ? EXIT_CONFIG :
 	                                                        EXIT_FAILED;
+}
+
+/*
+ * The resolver process, forked before anything is read: the configuration
+ * file, the keys and the tokens all come later, so its memory (a copy of
+ * this process's at the fork) never holds a secret. A failure is kept in
+ * sc->resolver_err and reported only if a name needs resolving
+ * (settle_resolver()).
+ */
+static void
+fork_resolver(struct sidecar *sc)
+{
+	(void)resolver_start(&sc->resolver, &sc->resolver_err);
+}
+
+/*
+ * Once the first hops are known: with every one an address literal the
+ * resolver has nothing to do and is stopped; with a name and no resolver,
+ * the exit status. Returns 0 otherwise.
+ */
+static int
+settle_resolver(struct sidecar *sc)
+{
+	const char *host;
+	struct net_answer a;
+	size_t i;
+
+	for (i = 0; i < sc->n; i++) {
+		host = sc->use_proxy[i] ? sc->proxy[i].addr.host :
+		                          sc->cfg[i].url.host;
+		if (resolver_literal(host, 0, &a))
+			continue;
+		if (sc->resolver.fd != -1)
+			return 0;
+		log_error("cannot resolve names", &sc->resolver_err);
+		return EXIT_FAILED;
+	}
+	resolver_stop(&sc->resolver);
+	log_event(LOG_DEBUG,
+	    "every first hop is an address: no resolver process", (char *)NULL);
+	return 0;
 }
 
 /* Configuration, then every token's start; the exit status on failure,
@@ -375,6 +420,8 @@ start(struct sidecar *sc, const char *mode, int hardening_errno)
 		rc = start_token(sc, i, mode);
 		log_job(0, NULL);
 	}
+	if (rc == 0)
+		rc = settle_resolver(sc);
 	for (i = 0; i < sc->n && rc == 0; i++) {
 		log_job(i, sc->cfg[i].name);
 		rc = init_job(sc, i);
@@ -398,6 +445,7 @@ finish(struct sidecar *sc)
 	log_job(0, NULL);
 	for (i = 0; i < sc->ntrust; i++)
 		trust_free(&sc->trust[i].trust);
+	resolver_stop(&sc->resolver);
 }
 
 /* Every token once, each whatever the others did. */
@@ -409,6 +457,7 @@ cmd_once(int hardening_errno)
 	size_t i;
 	int rc;
 
+	fork_resolver(sc);
 	if ((rc = start(sc, "once", hardening_errno)) == 0)
 		for (i = 0; i < sc->n; i++)
 			if (refresh_once(&sc->job[i], &err) == -1)
@@ -500,10 +549,11 @@ cmd_run(int hardening_errno)
 	int rc;
 
 	sc->health.fd = -1;
+	fork_resolver(sc);
 	if ((rc = start(sc, "run", hardening_errno)) == 0 &&
 	    (rc = listen_health(sc)) == 0 &&
-	    loop_run(sc->job, sc->n, &sc->health, &err) == -1) {
-		log_error("cannot start", &err);
+	    loop_run(sc->job, sc->n, &sc->health, &sc->resolver, &err) == -1) {
+		log_error("cannot go on", &err);
 		rc = EXIT_FAILED;
 	}
 	health_close(&sc->health);

@@ -129,23 +129,31 @@ random32(void)
 	return r;
 }
 
-/* Reload the CA bundle when its file changed or `force`; keep the old on
- * failure, so that a bad ConfigMap update does not stop refreshes. */
+/* Reload the CA bundle when its file changed, `force` or a reload is
+ * pending; keep the old on failure, so that a bad ConfigMap update does
+ * not stop refreshes. */
 static void
 reload_trust(struct refresh *r, bool force)
 {
 	const struct config *cfg = r->cfg;
-	struct trust *t = &r->trust->trust;
+	struct refresh_trust *shared = r->trust;
+	struct trust *t = &shared->trust;
 	struct err err;
 	char count[24];
 
 	/* Another token naming the same bundle may have reloaded it. */
 	r->metrics->trust_anchors = t->store.count;
-	/* With another job's exchange in flight, the last job to start
-	 * after the change reloads. */
-	if (!cfg->url.tls || r->trust->in_flight > 0 ||
-	    (!force && !trust_changed(t, cfg->ca_bundle_path)))
+	if (!cfg->url.tls ||
+	    (!force && !shared->pending &&
+	        !trust_changed(t, cfg->ca_bundle_path)))
 		return;
+	/* Another job's exchange validates against these anchors: the
+	 * last one to end reloads (finish()). */
+	if (shared->in_flight > 0) {
+		shared->pending = true;
+		return;
+	}
+	shared->pending = false;
 	if (trust_load_file(t, cfg->ca_bundle_path, &err) == -1) {
 		r->metrics->bundle_reload_failures++;
 		log_event(LOG_ERROR,
@@ -249,12 +257,12 @@ recheck_dir(const struct refresh_output *out)
 
 int
 refresh_init(struct refresh *r, size_t job, const struct config *cfg,
-    const struct proxy *proxy, struct refresh_trust *trust,
+    const struct refresh_route *route, struct refresh_trust *trust,
     struct refresh_output *out, struct metrics *m, struct err *err)
 {
 	r->job = job;
 	r->cfg = cfg;
-	r->proxy = proxy;
+	r->proxy = route->proxy;
 	r->trust = trust;
 	r->out = out;
 	r->metrics = m;
@@ -263,7 +271,7 @@ refresh_init(struct refresh *r, size_t job, const struct config *cfg,
 	r->due = event_now();
 	r->due_wall = event_wall_now();
 	r->subject_len = 0;
-	exchange_init(&r->x, cfg, &trust->trust, proxy);
+	exchange_init(&r->x, cfg, &trust->trust, route->proxy, route->resolver);
 	m->trust_anchors = trust->trust.store.count;
 	m->bundle_loaded = cfg->url.tls ? (int64_t)time(NULL) : 0;
 	r->rendered_len = 0;
@@ -396,6 +404,8 @@ finish(struct refresh *r, int rc, const struct err *err)
 	forget(r);
 	exchange_end(&r->x);
 	set_busy(r, false);
+	if (r->trust->pending && r->trust->in_flight == 0)
+		reload_trust(r, true);
 	r->due = later(now, delay);
 	r->due_wall = later(event_wall_now(), delay);
 	m->next_refresh = (int64_t)time(NULL) + (int64_t)(delay / 1000);

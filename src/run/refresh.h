@@ -28,11 +28,14 @@ struct refresh_output {
 /*
  * A CA bundle's anchors, shared by every job that names the file. A
  * reload frees the anchors an exchange in flight is validating against,
- * so it waits until no job sharing them has one.
+ * so it waits until no job sharing them has one: a reload that is due
+ * (SIGHUP, or the file changed) while one is in flight is left pending,
+ * and done when the last such exchange ends.
  */
 struct refresh_trust {
 	struct trust trust;
 	unsigned in_flight; /* exchanges using it now */
+	bool pending;       /* a reload waits for in_flight to reach 0 */
 };
 
 /* What the job knows of the token on disk; times on both clocks. */
@@ -71,15 +74,21 @@ struct refresh {
 	struct exchange x;
 };
 
+/* How a job reaches its token service; both outlive the job. */
+struct refresh_route {
+	const struct proxy *proxy;       /* NULL: a direct connection */
+	const struct resolver *resolver; /* looks the first hop's name up */
+};
+
 /*
- * Set job number `job` (< LOG_JOBS) up, due at once; `proxy` NULL for a
- * direct connection. Every line it logs carries its token's name
- * (cfg->name), and its secrets are redacted from every line. The client's
- * keys are loaded here: a bad one is a configuration error. Returns 0, or
- * -1 with err set.
+ * Set job number `job` (< LOG_JOBS) up, due at once, reaching the token
+ * service by `route` (copied). Every line it logs carries its
+ * token's name (cfg->name), and its secrets are redacted from every line. The
+ * client's keys are loaded here: a bad one is a configuration error. Returns 0,
+ * or -1 with err set.
  */
 int refresh_init(struct refresh *r, size_t job, const struct config *cfg,
-    const struct proxy *proxy, struct refresh_trust *trust,
+    const struct refresh_route *route, struct refresh_trust *trust,
     struct refresh_output *out, struct metrics *m, struct err *err);
 
 /*

@@ -12,6 +12,9 @@
 
 #include "exchange.h"
 
+/* "/proc/self/fd/" and a descriptor's number. */
+#define CHECK_FD_PATH_MAX 32
+
 /* A JWT payload worth reading is far smaller than the token limit. */
 #define CHECK_PAYLOAD_MAX 8192
 
@@ -26,7 +29,9 @@ struct check_buf {
  * at least `margin_s` more seconds at Unix time `now`. The
  * expiry is the JWT `exp` claim when the token is a JWT, else the one the
  * exchange reported, recorded next to the token (tokenfile_expiry_path);
- * with neither, a present token counts as usable. On success *expires_at
+ * with neither, a present token counts as usable. Both files are read only
+ * when they are regular files (symlinks followed): a device node or FIFO
+ * at the path is never opened for reading. On success *expires_at
  * is the expiry (0 when unknown) and 0 is returned; else -1 with err set
  * to the reason.
  */

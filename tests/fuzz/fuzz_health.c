@@ -3,9 +3,11 @@
  *
  * The input is fed as the listener receives it, a prefix at a time (split
  * points taken from the input's first byte), until an answer is made.
- * Every answer must be one whole HTTP/1.1 response whose Content-Length
- * matches its body, must come at the latest when the request limit is
- * reached, and must never hold a byte of the token on disk.
+ * Every answer must be one whole HTTP/1.1 response (check_answer: status
+ * line, headers, Content-Length equal to the body's length, no body for
+ * HEAD, a body for a 200 to GET, Connection: close), must come at the
+ * latest when the request limit is reached, and must never hold a byte of
+ * the token on disk.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -45,21 +47,120 @@ setup(void)
 	view.check = &check;
 }
 
-static void
-check_answer(size_t len)
+/* The status codes the listener answers with. */
+static int
+known_status(unsigned status)
 {
-	const char *body;
-	unsigned long clen;
+	return status == 200 || status == 400 || status == 404 ||
+	    status == 405 || status == 431 || status == 503;
+}
 
-	if (len < 12 || memcmp(out, "HTTP/1.1 ", 9) != 0)
+/* The line at out[*at..len) up to CRLF; its length, *at past it. A line
+ * without CRLF, or with a control byte, ends the run. */
+static size_t
+line(size_t *at, size_t len)
+{
+	size_t start = *at, i;
+
+	for (i = start; i + 1 < len; i++) {
+		if (out[i] == '\r' && out[i + 1] == '\n') {
+			*at = i + 2;
+			return i - start;
+		}
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			abort();
+	}
+	abort();
+}
+
+static int
+token_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-';
+}
+
+/* "Name: value": the value's offset, or abort. */
+static size_t
+header_value(size_t at, size_t n)
+{
+	size_t i = at;
+
+	while (i < at + n && token_char(out[i]))
+		i++;
+	if (i == at || i + 2 > at + n || out[i] != ':' || out[i + 1] != ' ')
 		abort();
-	if ((body = memmem(out, len, "\r\n\r\n", 4)) == NULL)
+	return i + 2;
+}
+
+/* Whether the header's name (start to the colon) is `name`. */
+static int
+named(size_t start, size_t value, const char *name)
+{
+	return value - start - 2 == strlen(name) &&
+	    memcmp(out + start, name, value - start - 2) == 0;
+}
+
+/* A Content-Length value: digits, no leading zero, not absurd. */
+static size_t
+length_value(size_t v, size_t n)
+{
+	size_t clen = 0, i;
+
+	if (n == 0 || n > 6 || (out[v] == '0' && n > 1))
 		abort();
-	body += 4;
-	if (sscanf(strstr(out, "Content-Length: ") + 16, "%lu", &clen) != 1)
+	for (i = v; i < v + n; i++) {
+		if (out[i] < '0' || out[i] > '9')
+			abort();
+		clen = clen * 10 + (size_t)(out[i] - '0');
+	}
+	return clen;
+}
+
+/*
+ * One whole HTTP/1.1 answer to a request (HEAD when `head`): a status
+ * line the listener uses, headers with one Content-Length, a Content-Type
+ * and Connection: close, then exactly Content-Length bytes of body, none
+ * for HEAD, and some for a 200 to GET.
+ */
+static void
+check_answer(size_t len, int head)
+{
+	size_t at = 0, start, n, v, vlen, body, clen = 0;
+	size_t ncl = 0, ntype = 0, nclose = 0;
+	unsigned status;
+
+	n = line(&at, len);
+	if (n < 14 || memcmp(out, "HTTP/1.1 ", 9) != 0 || out[12] != ' ')
 		abort();
-	/* HEAD: headers only, with the length GET would have. */
-	if ((size_t)(out + len - body) != clen && out + len != body)
+	for (v = 9; v < 12; v++)
+		if (out[v] < '0' || out[v] > '9')
+			abort();
+	status = (unsigned)(out[9] - '0') * 100 +
+	    (unsigned)(out[10] - '0') * 10 + (unsigned)(out[11] - '0');
+	/* A reason phrase, whatever its words. */
+	if (!known_status(status) || out[13] == ' ')
+		abort();
+	for (start = at; (n = line(&at, len)) != 0; start = at) {
+		v = header_value(start, n);
+		vlen = start + n - v;
+		if (named(start, v, "Content-Length")) {
+			clen = length_value(v, vlen);
+			ncl++;
+		} else if (named(start, v, "Content-Type")) {
+			ntype++;
+		} else if (named(start, v, "Connection")) {
+			if (vlen != 5 || memcmp(out + v, "close", 5) != 0)
+				abort();
+			nclose++;
+		}
+	}
+	body = len - at;
+	if (ncl != 1 || ntype != 1 || nclose != 1)
+		abort();
+	if (head ? body != 0 : body != clen)
+		abort();
+	if (status == 200 && !head && body == 0)
 		abort();
 	if (memmem(out, len, "c2VjcmV0", 8) != NULL ||
 	    memmem(out, len, "secret", 6) != NULL)
@@ -87,7 +188,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (n = step < size ? step : size;;
 	     n = n + step < size ? n + step : size) {
 		if (health_answer(&view, in, n, out, sizeof out, &len) == 1) {
-			check_answer(len);
+			check_answer(len,
+			    n >= 5 && memcmp(in, "HEAD ", 5) == 0);
 			break;
 		}
 		if (n == HEALTH_REQUEST_MAX)

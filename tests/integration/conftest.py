@@ -221,9 +221,9 @@ class Result:
         return self.describe()
 
 
-def session_leftovers(sid):
-    """Live (non-zombie) processes still in session `sid`."""
-    left = []
+def proc_stats():
+    """(pid, the fields of /proc/PID/stat after the command) of every
+    process: state, ppid, pgrp, session, ..."""
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -232,11 +232,13 @@ def session_leftovers(sid):
                 st = f.read()
         except OSError:
             continue
-        rest = st[st.rindex(")") + 2:].split()
-        state, session = rest[0], int(rest[3])
-        if session == sid and state != "Z":
-            left.append(int(d))
-    return left
+        yield int(d), st[st.rindex(")") + 2:].split()
+
+
+def session_leftovers(sid):
+    """Live (non-zombie) processes still in session `sid`."""
+    return [pid for pid, rest in proc_stats()
+            if int(rest[3]) == sid and rest[0] != "Z"]
 
 
 # ---------------------------------------------------------------- files
@@ -551,8 +553,8 @@ def sidecar(tmp_path, pki, binary):
 def dns():
     stubs = []
 
-    def start(mode="nxdomain", records=None):
-        d = DnsStub(mode, records)
+    def start(mode="nxdomain", records=None, stall=()):
+        d = DnsStub(mode, records, stall=stall)
         d.start()
         stubs.append(d)
         return d

@@ -6,6 +6,7 @@ Modes:
               IPv6; other types an empty NOERROR answer); other names
               get NXDOMAIN
   "stall"     queries are read, recorded, and never answered
+In "answer" mode the names in `stall` are recorded and never answered.
 
 Every query is recorded as (transport, name, qtype). The binary under test
 is pointed at the stub with its own /etc/resolv.conf, bind-mounted in a
@@ -62,8 +63,10 @@ def build_reply(qid, flags, question, rcode, addrs=()):
 
 
 class DnsStub:
-    def __init__(self, mode="nxdomain", records=None, address=None):
+    def __init__(self, mode="nxdomain", records=None, address=None,
+                 stall=()):
         self.mode = mode
+        self.stall = {n.lower().rstrip(".") for n in stall}
         self.records = {k.lower().rstrip("."): v
                         for k, v in (records or {}).items()}
         self.address = address
@@ -134,7 +137,7 @@ class DnsStub:
             return None
         with self._lock:
             self.queries.append((transport, name, qtype))
-        if self.mode == "stall":
+        if self.mode == "stall" or name in self.stall:
             return None
         if self.mode == "answer" and name in self.records:
             want = {QTYPE_A: lambda a: ":" not in a,

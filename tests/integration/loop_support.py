@@ -195,16 +195,26 @@ def fd_targets(pid):
     return out
 
 
+def unix_socket_inodes():
+    """Inodes of every AF_UNIX socket (the resolver's socketpair)."""
+    with open("/proc/net/unix") as f:
+        next(f)
+        return {"socket:[%s]" % line.split()[6] for line in f
+                if len(line.split()) >= 7}
+
+
 def sleeping_fd_targets(pid, timeout=2.0):
     """fd_targets(pid) once the process sleeps between refreshes: no
-    exchange in flight, so no socket and no resolver pipe beyond the
-    standard streams (the loop's two timers are always open), so that
-    descriptors compare equal only when sampled in the same state. After
-    `timeout` whatever is open is returned (and will differ)."""
+    exchange in flight, so no TCP socket and no resolver pipe beyond the
+    standard streams (the loop's two timers and the resolver's AF_UNIX
+    socket are always open), so that descriptors compare equal only when
+    sampled in the same state. After `timeout` whatever is open is
+    returned (and will differ)."""
     end = time.monotonic() + timeout
     while True:
         fds = fd_targets(pid)
-        busy = [n for n, t in fds.items() if n > 2 and
+        unix = unix_socket_inodes()
+        busy = [n for n, t in fds.items() if n > 2 and t not in unix and
                 (t.startswith("socket:") or t.startswith("pipe:"))]
         if not busy or time.monotonic() >= end:
             return fds

@@ -259,6 +259,15 @@ def test_sighup_refreshes_every_token(sidecar):
     assert res.rc == 0, str(res)
 
 
+def reload_only_after(h, cond, within, then):
+    """cond() holds within `within` s with the CA bundle not yet reloaded,
+    and the reload is logged within `then` s more."""
+    assert wait_for(cond, within), h.stderr_now()
+    assert "CA bundle reloaded" not in h.stderr_now()
+    assert wait_for(lambda: "CA bundle reloaded" in h.stderr_now(), then), \
+        h.stderr_now()
+
+
 def test_shared_bundle_waits_for_the_exchange_using_it(sidecar):
     """Both tokens trust one bundle, loaded once. It changes while b's
     handshake stalls, validating against it: a's refreshes go on, and the
@@ -283,10 +292,7 @@ def test_shared_bundle_waits_for_the_exchange_using_it(sidecar):
         fresh.write_text(bundle.read_text())
         os.rename(fresh, bundle)
         n = len(a.requests)
-        assert wait_for(lambda: len(a.requests) >= n + 2, 4), h.stderr_now()
-        assert "CA bundle reloaded" not in h.stderr_now()
-        assert wait_for(lambda: "CA bundle reloaded" in h.stderr_now(), 6), \
-            h.stderr_now()
+        reload_only_after(h, lambda: len(a.requests) >= n + 2, 4, 6)
     finally:
         res = stop(sidecar, h, within=1.5)
     assert res.rc == 0, str(res)
@@ -313,3 +319,42 @@ def test_readme_documents_every_key():
         readme = f.read()
     for n in names + ["NAME"]:
         assert "\n| `%s` |" % n.lower() in readme, n
+
+
+def test_sighup_reload_waits_for_the_shared_bundle_to_be_free(sidecar):
+    """A SIGHUP-forced reload of a shared bundle, due while the other
+    token's exchange validates against it, is kept pending and done when
+    the last exchange using the bundle ends (the file never changes, so
+    only the SIGHUP asks for it). b's first handshake stalls; a's exchange
+    after the SIGHUP stalls too, and is still in flight when b's retry
+    (carrying b's SIGHUP) starts: without the pending reload both
+    attempts find the bundle busy and the reload is lost."""
+    bundle = sidecar.tmp / "ca.pem"
+    bundle.write_text(open(sidecar.pki.chain("ec").root_cert).read())
+    a = sidecar.server()
+    b = sidecar.server()
+    a.push(a.issue(), Reply(action="stall_handshake"))
+    b.push(Reply(action="stall_handshake"))
+    keys = {"ca_bundle_path": str(bundle)}
+    a, b, cfg, _, _ = two_tokens(sidecar, a_srv=a, b_srv=b,
+                                 a_keys=dict(keys, exchange_timeout="5s"),
+                                 b_keys=dict(keys, exchange_timeout="2s"))
+    h = spawn(sidecar, cfg)
+    try:
+        assert wait_for(lambda: len(a.requests) == 1 and
+                        b.connections == 1, 5), h.stderr_now()
+        h.proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: a.connections == 2, 2), h.stderr_now()
+        # b's stall ends (2 s), its retry runs while a's stalls (5 s).
+        reload_only_after(h, lambda: len(b.requests) == 1, 4, 6)
+    finally:
+        res = stop(sidecar, h, within=1.5)
+    assert res.rc == 0, str(res)
+    reloads = [r for r in res.records if r["msg"] == "CA bundle reloaded"]
+    a_failed = [r for r in res.records if r.get("token") == "app-a" and
+                r["msg"].startswith("token refresh failed")]
+    assert len(reloads) == 1 and a_failed, str(res)
+    # Done by the job whose exchange freed the bundle: a's, at its end.
+    assert reloads[0]["token"] == "app-a" and \
+        res.records.index(reloads[0]) > res.records.index(a_failed[0]), \
+        str(res)

@@ -5,6 +5,7 @@
 #include "unit.h"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -176,6 +177,55 @@ test_jwt_exp_wins_over_record(void **state)
 	expect(d, NOW + 200, 0, "expired 100 s ago");
 }
 
+/* Something planted at the token's path: refused as not a regular file,
+ * before it is opened (a device with no driver would fail to open with
+ * ENXIO, "No such device or address", and say so). */
+static void
+planted(struct dir *d, mode_t mode, dev_t dev)
+{
+	if (mode == S_IFDIR)
+		assert_int_equal(mkdir(d->token, 0700), 0);
+	else if (mknod(d->token, mode | 0600, dev) == -1)
+		skip(); /* not root, or no CAP_MKNOD */
+	expect(d, NOW, 0, "is not a regular file");
+	if (mode == S_IFDIR)
+		assert_int_equal(rmdir(d->token), 0);
+	else
+		assert_int_equal(unlink(d->token), 0);
+}
+
+static void
+test_only_regular_files_are_opened(void **state)
+{
+	struct dir *d = *state;
+
+	planted(d, S_IFIFO, 0);
+	planted(d, S_IFDIR, 0);
+	planted(d, S_IFCHR, makedev(1, 3));   /* /dev/null's numbers */
+	planted(d, S_IFCHR, makedev(240, 0)); /* local use: no driver */
+}
+
+static void
+test_symlinks_are_followed(void **state)
+{
+	struct dir *d = *state;
+	char target[96], text[32];
+
+	/* As an atomic-writer volume: token -> ..data/token. */
+	snprintf(target, sizeof target, "%s/real", d->path);
+	put(target, "opaque-secret");
+	assert_int_equal(symlink("real", d->token), 0);
+	expect(d, NOW, 1, "");
+	snprintf(text, sizeof text, "%d\n", NOW + 5);
+	put(d->expiry, text);
+	expect(d, NOW, 0, "margin");
+	/* A link to a device is refused like the device. */
+	assert_int_equal(unlink(d->token), 0);
+	assert_int_equal(symlink("/dev/null", d->token), 0);
+	expect(d, NOW, 0, "is not a regular file");
+	unlink(target);
+}
+
 int
 main(void)
 {
@@ -188,6 +238,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_opaque_token_uses_recorded_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jwt_exp_wins_over_record,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_only_regular_files_are_opened, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlinks_are_followed,
 		    setup, teardown),
 	};
 

@@ -97,6 +97,10 @@ test_refusals(void **state)
 	assert_contains(answer("\r\n\r\n"), "HTTP/1.1 400 ");
 	assert_contains(answer("GET /livez\x7f HTTP/1.1\r\n\r\n"),
 	    "HTTP/1.1 400 ");
+	/* A malformed HEAD gets its 400 without a body too. */
+	assert_contains(answer("HEAD /livez HT\x0eTP/1.0\n\n"),
+	    "HTTP/1.1 400 ");
+	assert_int_equal(strstr(out, "\r\n\r\n")[4], '\0');
 }
 
 static void
