@@ -289,6 +289,15 @@ read_tbs_head(struct der *tbs, struct x509_cert *c, struct der *inner_alg,
 	return 0;
 }
 
+unsigned
+x509_anchor_flags(const struct x509_cert *c)
+{
+	/* An issuer needs cA, and keyCertSign when it has key usage. */
+	return c->ca && (!c->has_ku || (c->ku & X509_KU_KEY_CERT_SIGN)) ?
+	    X509_ANCHOR_CA :
+	    0;
+}
+
 enum x509_code
 x509_cert_parse(const unsigned char *der, size_t len, struct x509_cert *c)
 {

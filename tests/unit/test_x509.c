@@ -5,6 +5,10 @@
  * 600 KB certificate that overflowed the first version's buffer, more
  * certificates than a chain may hold, lengths that lie.
  */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "unit.h"
 
 #include "trust.h"
@@ -14,9 +18,13 @@
 #define NOW 1893456000 /* 2030-01-01, as in fuzz_x509.c */
 #define RECORDS 8
 
+/* Where anchors are read during x509_verify(). */
+static struct x509_anchor_buf scratch;
+
 struct seed {
 	unsigned char data[8192];
 	size_t len;
+	unsigned char bundle[8192]; /* the trust's bytes: they must stay */
 	struct der rec[RECORDS];
 	size_t count, nbundle;
 	struct trust trust;
@@ -27,7 +35,6 @@ static void
 seed_load(struct seed *s, const char *name)
 {
 	char path[512];
-	unsigned char bundle[8192];
 	size_t off = 1, n, blen = 0, i;
 	struct err err = { 0 };
 	FILE *f;
@@ -46,10 +53,10 @@ seed_load(struct seed *s, const char *name)
 	}
 	s->nbundle = s->data[0] & 3;
 	for (i = s->count - s->nbundle; i < s->count; i++) {
-		memcpy(bundle + blen, s->rec[i].p, s->rec[i].n);
+		memcpy(s->bundle + blen, s->rec[i].p, s->rec[i].n);
 		blen += s->rec[i].n;
 	}
-	if (trust_load_mem(&s->trust, bundle, blen, name, &err) != 0)
+	if (trust_load_mem(&s->trust, s->bundle, blen, name, &err) != 0)
 		fail_msg("%s: %s", name, err.msg);
 }
 
@@ -61,7 +68,7 @@ verify(struct seed *s, const char *host, int64_t now, struct x509_fail *f)
 
 	assert_int_equal(x509_name_set(&name, host), 0);
 	return x509_verify(s->rec, s->count - s->nbundle, &s->trust.store,
-	    &name, now, &leaf, f);
+	    &scratch, &name, now, &leaf, f);
 }
 
 static void
@@ -257,7 +264,8 @@ test_many_candidates(void **state)
 	struct x509_name name;
 	struct x509_leaf leaf;
 	struct x509_fail f;
-	struct x509_store empty = { NULL, 0, NULL, 0 };
+	struct x509_store empty = { NULL, 0, NULL, 0, -1, NULL, 0, "empty",
+		NULL };
 	struct seed s;
 	size_t i;
 
@@ -267,13 +275,66 @@ test_many_candidates(void **state)
 		chain[i] = s.rec[1];
 	assert_int_equal(x509_name_set(&name, "localhost"), 0);
 	assert_int_equal(x509_verify(chain, ARRAY_LEN(chain), &s.trust.store,
-	                     &name, NOW, &leaf, &f),
+	                     &scratch, &name, NOW, &leaf, &f),
 	    X509_OK);
 	/* Without the anchor, every ordering is a dead end, soon. */
-	assert_int_equal(x509_verify(chain, ARRAY_LEN(chain), &empty, &name,
-	                     NOW, &leaf, &f),
+	assert_int_equal(x509_verify(chain, ARRAY_LEN(chain), &empty, &scratch,
+	                     &name, NOW, &leaf, &f),
 	    X509_E_UNTRUSTED);
 	trust_free(&s.trust);
+}
+
+/*
+ * The bundle rewritten in place between the load and the handshake (its
+ * mtime kept, so only the bytes tell): the chain is refused as the
+ * bundle having changed, trust_changed() says to reload, and the reload
+ * trusts the chain again.
+ */
+static void
+test_bundle_rewritten(void **state)
+{
+	char dir[] = "/tmp/tb-x509-XXXXXX", path[64];
+	unsigned char other[8192];
+	struct timespec times[2];
+	struct err err = { 0 };
+	struct x509_fail f;
+	struct seed s;
+	struct stat st;
+	size_t blen = 0, i;
+	int fd;
+
+	seed_load(&s, "ec-in-order");
+	for (i = s.count - s.nbundle; i < s.count; i++)
+		blen += s.rec[i].n;
+	trust_free(&s.trust);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ca.der", dir);
+	write_file(path, s.bundle, blen);
+	assert_int_equal(trust_load_file(&s.trust, path, &err), 0);
+	assert_int_equal(verify(&s, "localhost", NOW, &f), X509_OK);
+
+	/* Same length, other bytes, same mtime. */
+	memcpy(other, s.bundle, blen);
+	other[blen / 2] ^= 0x01;
+	assert_int_equal(stat(path, &st), 0);
+	write_file(path, other, blen);
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	assert_true((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0);
+	assert_int_equal(futimens(fd, times), 0);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(trust_changed(&s.trust, path), 0);
+	assert_int_equal(verify(&s, "localhost", NOW, &f),
+	    X509_E_BUNDLE_CHANGED);
+	assert_int_equal(f.code, X509_E_BUNDLE_CHANGED);
+	assert_int_equal(trust_changed(&s.trust, path), 1);
+
+	write_file(path, s.bundle, blen);
+	assert_int_equal(trust_load_file(&s.trust, path, &err), 0);
+	assert_int_equal(verify(&s, "localhost", NOW, &f), X509_OK);
+	trust_free(&s.trust);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 int
@@ -288,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_class_accepts),
 		cmocka_unit_test(test_class_oversized),
 		cmocka_unit_test(test_many_candidates),
+		cmocka_unit_test(test_bundle_rewritten),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
