@@ -6,9 +6,6 @@
  * yields the very same anchors as the plain one.
  */
 #include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "unit.h"
 
@@ -688,24 +685,6 @@ test_configmap_swap(void **state)
 	assert_int_equal(unlink(data), 0);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(rmdir(dir), 0);
-}
-
-/* Rewrite path in place with data, keeping its mtime: only the bytes
- * tell the change. */
-static void
-rewrite_in_place(const char *path, const void *data, size_t len)
-{
-	struct stat st;
-	struct timespec times[2];
-	int fd;
-
-	assert_int_equal(stat(path, &st), 0);
-	write_file(path, data, len);
-	times[0] = st.st_atim;
-	times[1] = st.st_mtim;
-	assert_true((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0);
-	assert_int_equal(futimens(fd, times), 0);
-	assert_int_equal(close(fd), 0);
 }
 
 /*
