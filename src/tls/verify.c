@@ -626,7 +626,7 @@ try_pinned(struct path *p)
 
 	for (i = 0; i < p->store->count; i++) {
 		r = &p->store->refs[i];
-		if ((r->flags & X509_ANCHOR_CA) ||
+		if (r->cert_hash == NULL || (r->flags & X509_ANCHOR_CA) ||
 		    memcmp(p->leaf_hash, r->cert_hash, sizeof p->leaf_hash) !=
 		        0)
 			continue;

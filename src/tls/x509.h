@@ -57,18 +57,26 @@ struct x509_anchor {
  * What the store keeps of an anchor between verifications: enough to
  * find the candidates for an issuer and to read and prove the anchor
  * again, not the anchor itself (its name, key and constraints stay in
- * the bundle file: with Debian's bundle, 76 KiB less per process).
+ * the bundle file: with Debian's bundle, 76 KiB less per process). The
+ * name's hash is SHA-256 because the server chooses the issuer names it
+ * is compared with.
  */
 struct x509_anchor_ref {
 	unsigned char dn_hash[32]; /* SHA-256 of the subject Name, whole */
-	/* SHA-256 of the whole certificate: a re-read is that certificate
-	 * or is refused; and a non-CA anchor may stand for a server's leaf
-	 * (a pinned self-signed certificate), but only byte for byte, as
-	 * Go's pool compares certificates. */
-	unsigned char cert_hash[32];
+	/* A 64-bit checksum of the whole certificate: a re-read is that
+	 * certificate or is refused. Only the bundle's writer chooses these
+	 * bytes, so a checksum proves enough; SHA-256 of every root would
+	 * cost 7.5 M instructions per load. */
+	uint64_t sum;
 	uint32_t off; /* its bytes in the bundle: bundle[off..off+len) */
 	uint32_t len;
 	unsigned flags; /* X509_ANCHOR_* */
+	/* SHA-256 of the whole certificate, for a non-CA anchor: a server
+	 * may present it as its leaf (a pinned self-signed certificate),
+	 * but only byte for byte, as Go's pool compares certificates. NULL
+	 * for a CA, whose own certificate as a leaf is checked by its
+	 * signature instead. */
+	const unsigned char *cert_hash;
 };
 
 /* The largest block an anchor is read again from: trust.h's window. */
