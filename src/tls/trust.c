@@ -53,29 +53,6 @@ struct builder {
 	int oom;
 };
 
-/*
- * A checksum of d, 8 bytes at a time: each step is a bijection of the
- * state for a given word and of the word for a given state, so bytes
- * changed within one word always change the sum, and other changes miss
- * it about once in 2^64. A twentieth of SHA-256's cost.
- */
-static uint64_t
-sum(struct der d)
-{
-	const uint64_t k = 0x9e3779b97f4a7c15u;
-	uint64_t h = (uint64_t)d.n * k, w;
-	size_t i, n;
-
-	for (i = 0; i < d.n; i += 8) {
-		n = d.n - i < 8 ? d.n - i : 8;
-		w = 0;
-		memcpy(&w, d.p + i, n);
-		h ^= w;
-		h = (h << 31 | h >> 33) * k;
-	}
-	return h ^ h >> 29;
-}
-
 /* Where a certificate lies in the bundle, as its record keeps it. */
 struct place {
 	uint32_t off, len;
@@ -354,8 +331,8 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted,
 		return;
 	}
 	r = &refs(b)[b->count++];
-	x509_hash(&c.subject, r->dn_hash);
-	r->sum = sum(whole);
+	r->dn_sum = x509_sum(&c.subject);
+	r->sum = x509_sum(&whole);
 	r->off = at->off;
 	r->len = at->len;
 	r->flags = at->flags | x509_anchor_flags(&c);
@@ -855,7 +832,7 @@ x509_anchor_read(const struct x509_store *s, const struct x509_anchor_ref *r,
 	 * they did then; anything else is another file. */
 	if (r->len <= cap && (all = anchor_der(s, r, buf)).n > 0 &&
 	    der_take(&all, &tag, &content, &whole) == 0) {
-		if (sum(whole) == r->sum &&
+		if (x509_sum(&whole) == r->sum &&
 		    x509_cert_parse(whole.p, whole.n, &c) == X509_OK &&
 		    x509_spki_key(c.spki, &a->pkey) == X509_OK) {
 			a->dn = c.subject;

@@ -9,8 +9,8 @@
  *
  * Every certificate is parsed and judged at the load, but the store
  * keeps of an anchor only what finds and proves it (x509.h's struct
- * x509_anchor_ref: hashes of its name and certificate, and where it lies
- * in the bundle); a chain's verification reads the few anchors it names
+ * x509_anchor_ref: checksums of its name and certificate, and where it
+ * lies in the bundle); a chain's verification reads the few anchors it names
  * again, by pread() on the descriptor opened for the load. The records
  * live in one private mapping owned by struct trust, built in place, so
  * a reload swaps one pointer and unmaps one block, and its pages leave

@@ -596,7 +596,7 @@ signed_by(struct path *p, size_t c, size_t issuer, const br_x509_pkey *key)
  * Read candidate `r` into the path's scratch, when `r`'s name is really
  * the one wanted (`issuer`, or none for a pinned leaf). Returns X509_OK
  * with `a` filled, X509_E_UNTRUSTED for a name that only shares its
- * hash, or X509_E_BUNDLE_CHANGED.
+ * sum, or X509_E_BUNDLE_CHANGED.
  */
 static enum x509_code
 candidate(struct path *p, const struct x509_anchor_ref *r,
@@ -642,10 +642,11 @@ try_pinned(struct path *p)
  * The top of the path against the anchors: a CA anchor named as its
  * issuer whose key signs it, or, for a path of the leaf alone, the leaf
  * itself in the bundle, byte for byte, as Go trusts a self-signed server
- * certificate put in its pool. Candidates are found by the hash of their
+ * certificate put in its pool. Candidates are found by the sum of their
  * name and read one at a time, in the bundle's order; each costs a
- * signature check, so SIGNATURE_BUDGET bounds the reads too: past it a
- * candidate is refused unread, as its check would be.
+ * signature check (one whose name only shares the sum, a server's
+ * crafted collision, costs as much), so SIGNATURE_BUDGET bounds the reads
+ * too: past it a candidate is refused unread, as its check would be.
  */
 static enum x509_code
 try_anchors(struct path *p)
@@ -654,26 +655,29 @@ try_anchors(struct path *p)
 	const struct x509_cert *c = &p->certs[top];
 	const struct x509_anchor_ref *r;
 	struct x509_anchor a;
-	unsigned char dn_hash[32];
+	uint64_t dn_sum = x509_sum(&c->issuer);
 	enum x509_code code;
 
 	if (p->len == 1 && (code = try_pinned(p)) != X509_E_UNTRUSTED)
 		return code;
-	x509_hash(&c->issuer, dn_hash);
 	for (i = 0; i < p->store->count; i++) {
 		r = &p->store->refs[i];
-		if (!(r->flags & X509_ANCHOR_CA) ||
-		    memcmp(r->dn_hash, dn_hash, sizeof dn_hash) != 0)
+		if (!(r->flags & X509_ANCHOR_CA) || r->dn_sum != dn_sum)
 			continue;
-		if (p->budget <= 0)
-			code = X509_E_UNTRUSTED;
-		else if ((code = candidate(p, r, &c->issuer, &a)) ==
+		if (p->budget <= 0) {
+			refuse(p, X509_E_UNTRUSTED, (int)p->len - 1);
+			continue;
+		}
+		if ((code = candidate(p, r, &c->issuer, &a)) ==
 		    X509_E_BUNDLE_CHANGED)
 			return code;
-		else if (code != X509_OK)
+		/* A name that only shares the sum (a server's crafted
+		 * collision) costs as much as a check. */
+		if (code != X509_OK) {
+			p->budget--;
 			continue;
-		else
-			code = signed_by(p, top, X509_CHAIN_CERTS, &a.pkey);
+		}
+		code = signed_by(p, top, X509_CHAIN_CERTS, &a.pkey);
 		if (code == X509_OK && check_path(p, &a) == X509_OK)
 			return X509_OK;
 		if (code != X509_OK)

@@ -57,16 +57,14 @@ struct x509_anchor {
  * What the store keeps of an anchor between verifications: enough to
  * find the candidates for an issuer and to read and prove the anchor
  * again, not the anchor itself (its name, key and constraints stay in
- * the bundle file: with Debian's bundle, 76 KiB less per process). The
- * name's hash is SHA-256 because the server chooses the issuer names it
- * is compared with.
+ * the bundle file: with Debian's bundle, 76 KiB less per process).
  */
 struct x509_anchor_ref {
-	unsigned char dn_hash[32]; /* SHA-256 of the subject Name, whole */
-	/* A 64-bit checksum of the whole certificate: a re-read is that
-	 * certificate or is refused. Only the bundle's writer chooses these
-	 * bytes, so a checksum proves enough; SHA-256 of every root would
-	 * cost 7.5 M instructions per load. */
+	/* x509_sum() of the subject Name, whole: a candidate for an issuer
+	 * is then read and its name compared byte for byte. */
+	uint64_t dn_sum;
+	/* x509_sum() of the whole certificate: a re-read is that
+	 * certificate or is refused. */
 	uint64_t sum;
 	uint32_t off; /* its bytes in the bundle: bundle[off..off+len) */
 	uint32_t len;
@@ -262,6 +260,15 @@ enum x509_code x509_verify(const struct der *certs, size_t count,
     const struct x509_store *store, struct x509_anchor_buf *scratch,
     const struct x509_name *name, int64_t now, struct x509_leaf *leaf,
     struct x509_fail *fail);
+
+/*
+ * A 64-bit checksum of DER bytes, a twentieth of SHA-256's cost: what a
+ * store finds and proves its anchors by. Not collision-resistant, and
+ * not needed to be: only the bundle's writer chooses a certificate's
+ * bytes, and an issuer name a server makes collide with an anchor's only
+ * has that anchor read and its name compared.
+ */
+uint64_t x509_sum(const struct der *d);
 
 /* SHA-256 of DER bytes (a whole certificate, say). */
 void x509_hash(const struct der *d, unsigned char out[32]);

@@ -324,6 +324,48 @@ test_bundle_rewritten(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * An anchor whose name's sum equals the issuer's but whose name differs
+ * (a collision a server could craft) is read, compared and passed over:
+ * the chain is refused without it and found with the real root after
+ * it.
+ */
+static void
+test_sum_collision(void **state)
+{
+	struct seed s, other;
+	struct x509_fail f;
+	struct x509_anchor_ref *fake;
+	size_t blen = 0, olen = 0, i;
+	struct err err = { 0 };
+	unsigned char both[2 * sizeof s.bundle];
+
+	seed_load(&other, "rsa-pss");
+	seed_load(&s, "ec-in-order");
+	for (i = other.count - other.nbundle; i < other.count; i++)
+		olen += other.rec[i].n;
+	for (i = s.count - s.nbundle; i < s.count; i++)
+		blen += s.rec[i].n;
+	trust_free(&other.trust);
+	trust_free(&s.trust);
+	/* The unrelated root first, then the chain's. */
+	memcpy(both, other.bundle, olen);
+	memcpy(both + olen, s.bundle, blen);
+	assert_int_equal(trust_load_mem(&s.trust, both, olen + blen, "both",
+	                     &err),
+	    0);
+	assert_int_equal(s.trust.store.count, 2);
+	fake = (struct x509_anchor_ref *)(uintptr_t)&s.trust.store.refs[0];
+	assert_true(fake->dn_sum != s.trust.store.refs[1].dn_sum);
+	fake->dn_sum = s.trust.store.refs[1].dn_sum;
+	assert_int_equal(verify(&s, "localhost", NOW, &f), X509_OK);
+	/* The fake alone. */
+	s.trust.store.count = 1;
+	assert_int_equal(verify(&s, "localhost", NOW, &f), X509_E_UNTRUSTED);
+	s.trust.store.count = 2;
+	trust_free(&s.trust);
+}
+
 int
 main(void)
 {
@@ -337,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_class_oversized),
 		cmocka_unit_test(test_many_candidates),
 		cmocka_unit_test(test_bundle_rewritten),
+		cmocka_unit_test(test_sum_collision),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
