@@ -42,6 +42,7 @@ struct builder {
 	size_t mapped;        /* ...until pack() gives back its start */
 	size_t count;         /* records at the start of block */
 	size_t top;           /* stored bytes are block[top..STORE_RESERVE) */
+	size_t largest;       /* the largest record's len */
 	size_t skipped;
 	struct trust_note notes[TRUST_NOTES];
 	size_t nnotes;
@@ -337,6 +338,8 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted,
 	r->len = at->len;
 	r->flags = at->flags | x509_anchor_flags(&c);
 	r->cert_hash = hash;
+	if (at->len > b->largest)
+		b->largest = at->len;
 }
 
 /*
@@ -457,8 +460,12 @@ struct source {
 static struct x509_store
 view(const struct builder *b, const struct source *src, const char *name)
 {
-	struct x509_store s = { refs(b), b->count, NULL, 0, src->fd, src->base,
-		src->len, name, NULL };
+	struct x509_store s = { .refs = refs(b),
+		.count = b->count,
+		.fd = src->fd,
+		.mem = src->base,
+		.mem_len = src->len,
+		.name = name };
 
 	return s;
 }
@@ -531,10 +538,32 @@ pack(struct builder *b)
 	return (struct x509_anchor_ref *)(void *)(b->block + at);
 }
 
+/*
+ * Whole pages for the largest record, in the store: never written but
+ * by a verification, which gives them back (wipe()) when it ends.
+ */
+static void
+store_scratch(struct builder *b, struct x509_store *s)
+{
+	size_t page = (size_t)getauxval(AT_PAGESZ);
+	size_t len = (b->largest + page - 1) / page * page;
+	size_t low = b->count * sizeof(struct x509_anchor_ref);
+	size_t top = b->top / page * page;
+
+	if (b->oom || top < low || len > top - low) {
+		b->oom = 1;
+		return;
+	}
+	b->top = top - len;
+	s->scratch = b->block + b->top;
+	s->scratch_len = len;
+}
+
 /* The bundle's name and the distrusted key ids into the store. */
 static void
 store_tail(struct builder *b, const char *name, struct x509_store *s)
 {
+	store_scratch(b, s);
 	s->name = (const char *)store(b, name, strlen(name) + 1);
 	/* A fresh mapping's byte is zero: not changed. */
 	s->changed = reserve(b, 1);

@@ -34,9 +34,6 @@
 /* The window's first size: every certificate of the Debian bundle fits. */
 #define TRUST_WINDOW_MIN 8192u
 
-_Static_assert(TRUST_WINDOW <= X509_ANCHOR_BYTES,
-    "an anchor read again fits struct x509_anchor_buf");
-
 /* Skipped certificates named in notes, for the start-up log. */
 #define TRUST_NOTES 8
 

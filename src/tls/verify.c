@@ -382,7 +382,6 @@ struct path {
 	size_t at[X509_PATH_MAX];
 	size_t len;
 	const struct x509_store *store;
-	struct x509_anchor_buf *scratch; /* the anchor being tried */
 	const struct x509_name *name;
 	int64_t now;
 	int budget; /* signature checks left */
@@ -593,7 +592,7 @@ signed_by(struct path *p, size_t c, size_t issuer, const br_x509_pkey *key)
 }
 
 /*
- * Read candidate `r` into the path's scratch, when `r`'s name is really
+ * Read candidate `r` into the store's scratch, when `r`'s name is really
  * the one wanted (`issuer`, or none for a pinned leaf). Returns X509_OK
  * with `a` filled, X509_E_UNTRUSTED for a name that only shares its
  * sum, or X509_E_BUNDLE_CHANGED.
@@ -602,8 +601,8 @@ static enum x509_code
 candidate(struct path *p, const struct x509_anchor_ref *r,
     const struct der *issuer, struct x509_anchor *a)
 {
-	enum x509_code code = x509_anchor_read(p->store, r, p->scratch->bytes,
-	    sizeof p->scratch->bytes, a);
+	enum x509_code code = x509_anchor_read(p->store, r, p->store->scratch,
+	    p->store->scratch_len, a);
 
 	if (code != X509_OK)
 		return code;
@@ -731,9 +730,8 @@ extend(struct path *p) /* NOLINT(misc-no-recursion): bounded, see above */
 
 enum x509_code
 x509_verify(const struct der *certs, size_t count,
-    const struct x509_store *store, struct x509_anchor_buf *scratch,
-    const struct x509_name *name, int64_t now, struct x509_leaf *leaf,
-    struct x509_fail *fail)
+    const struct x509_store *store, const struct x509_name *name, int64_t now,
+    struct x509_leaf *leaf, struct x509_fail *fail)
 {
 	enum x509_code code;
 	struct path p;
@@ -757,13 +755,17 @@ x509_verify(const struct der *certs, size_t count,
 	x509_hash(&certs[0], p.leaf_hash);
 	p.comparisons = CONSTRAINT_BUDGET;
 	p.store = store;
-	p.scratch = scratch;
 	p.name = name;
 	p.now = now;
 	p.budget = SIGNATURE_BUDGET;
 	p.steps = STEP_BUDGET;
 	p.len = 1;
-	if ((code = extend(&p)) == X509_OK) {
+	code = extend(&p);
+	/* The anchors read are public, but their pages need not stay: the
+	 * scratch is whole pages, so this writes nothing. */
+	if (store->scratch != NULL)
+		wipe(store->scratch, store->scratch_len);
+	if (code == X509_OK) {
 		*leaf = p.leaf;
 		return X509_OK;
 	}
@@ -982,8 +984,8 @@ end_chain(const br_x509_class **vt)
 	if (code != X509_OK)
 		fail_at(&x->fail, code, (int)x->count, NULL);
 	else
-		code = x509_verify(x->certs, x->count, x->store, &x->anchor,
-		    &x->name, x->now, &x->leaf, &x->fail);
+		code = x509_verify(x->certs, x->count, x->store, &x->name,
+		    x->now, &x->leaf, &x->fail);
 	x->done = code == X509_OK;
 	return x509_br_error(code);
 }

@@ -77,14 +77,6 @@ struct x509_anchor_ref {
 	const unsigned char *cert_hash;
 };
 
-/* The largest block an anchor is read again from: trust.h's window. */
-#define X509_ANCHOR_BYTES 65536
-
-/* Where one anchor is read into: caller-owned, one anchor at a time. */
-struct x509_anchor_buf {
-	unsigned char bytes[X509_ANCHOR_BYTES];
-};
-
 /*
  * One certificate's fields, as x509_cert_parse() reads them. Every
  * struct der points into the certificate's bytes.
@@ -169,6 +161,11 @@ struct x509_store {
 	size_t mem_len;
 	const char *name;       /* the bundle, for messages */
 	unsigned char *changed; /* set once a re-read found other bytes */
+	/* Where a verification reads its candidates, one at a time: whole
+	 * pages, as large as the largest anchor's bytes, resident only
+	 * while a verification runs (one runs at a time per store). */
+	unsigned char *scratch;
+	size_t scratch_len;
 };
 
 /*
@@ -250,16 +247,16 @@ int x509_name_set(struct x509_name *n, const char *host);
  * leaf, the others in any order, unrelated ones ignored) against the
  * anchors and distrusts of `store` for `name` at Unix time `now`. The
  * anchors named as the top certificate's issuer (or, for a leaf alone,
- * equal to it) are read again one by one into `scratch`.
+ * equal to it) are read again one by one into the store's scratch, whose
+ * pages are given back before returning.
  * Returns X509_OK and fills
  * `leaf`, or the code of the refusal with `fail` filled. When several
  * paths exist, the first that passes every check wins; when none does,
  * the refusal of the most complete attempt is reported.
  */
 enum x509_code x509_verify(const struct der *certs, size_t count,
-    const struct x509_store *store, struct x509_anchor_buf *scratch,
-    const struct x509_name *name, int64_t now, struct x509_leaf *leaf,
-    struct x509_fail *fail);
+    const struct x509_store *store, const struct x509_name *name, int64_t now,
+    struct x509_leaf *leaf, struct x509_fail *fail);
 
 /*
  * A 64-bit checksum of DER bytes, a twentieth of SHA-256's cost: what a
@@ -304,8 +301,6 @@ struct x509_ctx {
 	struct x509_leaf leaf;
 	struct x509_fail fail;
 	int done; /* end_chain returned X509_OK */
-	/* Where anchors are read: only its first pages are ever touched. */
-	struct x509_anchor_buf anchor;
 };
 
 /*

@@ -14,7 +14,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct x509_anchor_buf scratch;
 	struct trust t;
 	struct err err;
 	unsigned char *copy = malloc(size ? size : 1);
@@ -34,7 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			volatile unsigned char sink = 0;
 
 			if (x509_anchor_read(&t.store, &t.store.refs[i],
-			        scratch.bytes, sizeof scratch.bytes,
+			        t.store.scratch, t.store.scratch_len,
 			        &a) != X509_OK)
 				abort();
 			for (size_t j = 0; j < a.dn.n; j++)

@@ -87,7 +87,6 @@ test_system_bundle_matches_br_x509_decoder(void **state)
 {
 	static char text[1 << 20];
 	static unsigned char der[16384];
-	static struct x509_anchor_buf buf;
 	struct trust t = { 0 };
 	struct err err = { 0 };
 	struct x509_anchor a;
@@ -111,7 +110,7 @@ test_system_bundle_matches_br_x509_decoder(void **state)
 		*end++ = '\0';
 		assert_true(i < t.store.count);
 		assert_int_equal(x509_anchor_read(&t.store, &t.store.refs[i],
-		                     buf.bytes, sizeof buf.bytes, &a),
+		                     t.store.scratch, t.store.scratch_len, &a),
 		    X509_OK);
 		i++;
 		compare(der, b64(der, p), &a);

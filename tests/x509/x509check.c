@@ -123,7 +123,6 @@ int
 main(int argc, char **argv)
 {
 	static struct x509_ctx ctx;
-	static struct x509_anchor_buf scratch;
 	struct trust trust;
 	struct err err;
 	struct x509_name name;
@@ -168,8 +167,8 @@ main(int argc, char **argv)
 		return say("refuse -1 bundle: trust_load_file() fails", 1);
 	}
 	memset(&fail, 0, sizeof fail);
-	code = x509_verify(certs, (size_t)count, &trust.store, &scratch, &name,
-	    now, &leaf, &fail);
+	code = x509_verify(certs, (size_t)count, &trust.store, &name, now,
+	    &leaf, &fail);
 	x509_ctx_init(&ctx, &trust.store, &name, now);
 	br = handshake(&ctx, certs, (size_t)count, argv[3]);
 	if ((br == BR_ERR_OK) != (code == X509_OK) ||
