@@ -207,6 +207,13 @@ engine_error(struct tls_conn *t, struct err *err)
 
 	const struct x509_fail *f = &t->x509.fail;
 
+	if (f->code == X509_E_BUNDLE_CHANGED &&
+	    code == (int)x509_br_error(f->code))
+		return err_set(err, ERR_TLS,
+		    "TLS with %s (%s) failed: the CA bundle %s changed since "
+		    "it was loaded (rewritten in place): it is loaded again "
+		    "before the next exchange",
+		    t->host, t->peer, t->x509.store->name);
 	if (f->code != X509_OK && code == (int)x509_br_error(f->code) &&
 	    f->subject[0] != '\0')
 		return err_set(err, ERR_TLS,

@@ -16,15 +16,16 @@
 
 /*
  * The store is built where it stays: one private mapping reserved at its
- * largest, anchors filled upwards from its start and their bytes (names,
- * keys, constraints) downwards from its end. Only the pages written
- * become resident; at the end the anchors move up to their bytes and the
- * rest is unmapped. No record is kept beside an anchor and no second
- * store is built: with the Debian bundle this halves the memory the load
- * needs at its peak.
+ * largest, anchor records filled upwards from its start and the other
+ * bytes (the bundle's name, the distrusted key ids) downwards from its
+ * end. Only the pages written become resident; at the end the records
+ * move up to the bytes and the rest is unmapped. A record is what finds
+ * and proves an anchor, not the anchor: its name, key and constraints
+ * are read again from the bundle when a chain names it
+ * (x509_anchor_read()).
  *
- * A certificate of L bytes gives at most L stored bytes and one anchor,
- * which is smaller than any certificate that parses: twice the largest
+ * A certificate of L bytes gives at most one record and its hash, or one
+ * key id, smaller than any certificate that parses: twice the largest
  * bundle always suffices. It is checked all the same.
  */
 #define STORE_RESERVE (2 * (size_t)TRUST_BUNDLE_MAX)
@@ -39,8 +40,9 @@
 struct builder {
 	unsigned char *block; /* the mapping: STORE_RESERVE bytes... */
 	size_t mapped;        /* ...until pack() gives back its start */
-	size_t count;         /* anchors at the start of block */
+	size_t count;         /* records at the start of block */
 	size_t top;           /* stored bytes are block[top..STORE_RESERVE) */
+	size_t largest;       /* the largest record's len */
 	size_t skipped;
 	struct trust_note notes[TRUST_NOTES];
 	size_t nnotes;
@@ -52,17 +54,23 @@ struct builder {
 	int oom;
 };
 
-static struct x509_anchor *
-anchors(const struct builder *b)
+/* Where a certificate lies in the bundle, as its record keeps it. */
+struct place {
+	uint32_t off, len;
+	unsigned flags; /* X509_ANCHOR_PEM or 0 */
+};
+
+static struct x509_anchor_ref *
+refs(const struct builder *b)
 {
-	return (struct x509_anchor *)(void *)b->block;
+	return (struct x509_anchor_ref *)(void *)b->block;
 }
 
-/* Is there room for `len` more bytes beside count + `more` anchors? */
+/* Is there room for `len` more bytes beside count + `more` records? */
 static int
 room(const struct builder *b, size_t more, size_t len)
 {
-	size_t low = (b->count + more) * sizeof(struct x509_anchor);
+	size_t low = (b->count + more) * sizeof(struct x509_anchor_ref);
 
 	return low <= b->top && len <= b->top - low;
 }
@@ -242,18 +250,6 @@ refuse_spki(struct builder *b, struct der spki)
 	refuse_key(b, id);
 }
 
-/* The key into the store: BearSSL's form, pointing at the copy. */
-static void
-store_key(struct builder *b, br_x509_pkey *dst, const br_x509_pkey *pk)
-{
-	*dst = *pk;
-	if (pk->key_type == BR_KEYTYPE_RSA) {
-		dst->key.rsa.n = store(b, pk->key.rsa.n, pk->key.rsa.nlen);
-		dst->key.rsa.e = store(b, pk->key.rsa.e, pk->key.rsa.elen);
-	} else
-		dst->key.ec.q = store(b, pk->key.ec.q, pk->key.ec.qlen);
-}
-
 /*
  * A TRUSTED CERTIFICATE that refuses TLS servers, whose certificate this
  * code cannot read: its key is refused all the same, found by a lenient
@@ -295,16 +291,16 @@ refuse_unreadable(struct builder *b, struct der whole)
  * down a whole system bundle.
  */
 static void
-add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
+add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted,
+    const struct place *at)
 {
 	struct der all = { der, len }, content, whole;
 	struct x509_cert c;
-	struct x509_anchor *ta;
+	struct x509_anchor_ref *r;
 	br_x509_pkey pk;
-	unsigned char *hash;
+	unsigned char *hash = NULL;
 	const char *why;
 	unsigned tag;
-	size_t top = b->top;
 
 	if (der_take(&all, &tag, &content, &whole) == -1 ||
 	    (!trusted && all.n != 0)) {
@@ -327,35 +323,23 @@ add_cert(struct builder *b, const unsigned char *der, size_t len, int trusted)
 		note(b, &c, why);
 		return;
 	}
-	if (!room(b, 1, 0)) {
+	/* Only a non-CA anchor can stand for the leaf itself: a CA's own
+	 * certificate as a leaf is checked by its signature. */
+	if (!x509_anchor_flags(&c) && (hash = reserve(b, 32)) != NULL)
+		x509_hash(&whole, hash);
+	if (b->oom || !room(b, 1, 0)) {
 		b->oom = 1;
 		return;
 	}
-	ta = &anchors(b)[b->count];
-	memset(ta, 0, sizeof *ta);
-	ta->dn.p = store(b, c.subject.p, c.subject.n);
-	ta->dn.n = c.subject.n;
-	ta->constraints.p = store(b, c.constraints.p, c.constraints.n);
-	ta->constraints.n = c.constraints.n;
-	store_key(b, &ta->pkey, &pk);
-	ta->not_before = c.not_before;
-	ta->not_after = c.not_after;
-	ta->path_len = c.path_len;
-	/* An issuer needs cA, and keyCertSign when it has key usage. */
-	if (c.ca && (!c.has_ku || (c.ku & X509_KU_KEY_CERT_SIGN)))
-		ta->flags = X509_ANCHOR_CA;
-	/* Only a non-CA anchor can stand for the leaf itself: a CA's own
-	 * certificate as a leaf is checked by its signature. Hashing every
-	 * root would triple the cost of loading the bundle. */
-	else if ((hash = reserve(b, 32)) != NULL) {
-		x509_hash(&whole, hash);
-		ta->cert_hash = hash;
-	}
-	if (b->oom) {
-		b->top = top;
-		return;
-	}
-	b->count++;
+	r = &refs(b)[b->count++];
+	r->dn_sum = x509_sum(&c.subject);
+	r->sum = x509_sum(&whole);
+	r->off = at->off;
+	r->len = at->len;
+	r->flags = at->flags | x509_anchor_flags(&c);
+	r->cert_hash = hash;
+	if (at->len > b->largest)
+		b->largest = at->len;
 }
 
 /*
@@ -408,9 +392,11 @@ cert_label(const unsigned char *p, const unsigned char *end)
  * CRLF, since a label is matched up to its dashes, not to the line end.
  */
 static size_t
-load_pem(struct builder *b, unsigned char *data, size_t len, int eof)
+load_pem(struct builder *b, unsigned char *data, size_t len, int eof,
+    size_t base)
 {
 	const unsigned char *end = data + len, *p = data, *q, *stop;
+	struct place at = { 0, 0, X509_ANCHOR_PEM };
 	long n;
 	int label;
 
@@ -424,13 +410,15 @@ load_pem(struct builder *b, unsigned char *data, size_t len, int eof)
 		/* The body starts on the line after BEGIN. */
 		while (q < stop && *q != '\n')
 			q++;
+		at.off = (uint32_t)(base + (size_t)(q - data));
+		at.len = (uint32_t)(stop - q);
 		n = base64_decode((unsigned char *)q, q, (size_t)(stop - q),
 		    BASE64_STD);
 		if (n <= 0) {
 			b->skipped++;
 			b->bad_trusted |= label == 2;
 		} else
-			add_cert(b, q, (size_t)n, label == 2);
+			add_cert(b, q, (size_t)n, label == 2, &at);
 	}
 	if (eof || (size_t)(end - p) <= MARKER_TAIL)
 		return eof ? len : (size_t)(p - data);
@@ -439,9 +427,11 @@ load_pem(struct builder *b, unsigned char *data, size_t len, int eof)
 
 /* The same for DER certificates back to back. */
 static size_t
-load_der(struct builder *b, const unsigned char *data, size_t len, int eof)
+load_der(struct builder *b, const unsigned char *data, size_t len, int eof,
+    size_t base)
 {
 	struct der rest = { data, len }, content, whole;
+	struct place at = { 0, 0, 0 };
 	unsigned tag;
 
 	while (rest.n > 0) {
@@ -451,60 +441,89 @@ load_der(struct builder *b, const unsigned char *data, size_t len, int eof)
 			b->skipped++;
 			return len;
 		}
-		add_cert(b, whole.p, whole.n, 0);
+		at.off = (uint32_t)(base + (size_t)(whole.p - data));
+		at.len = (uint32_t)whole.n;
+		add_cert(b, whole.p, whole.n, 0, &at);
 	}
 	return len - rest.n;
+}
+
+/* Where a bundle comes from: a file, or memory (tests, fuzzing). */
+struct source {
+	int fd;                    /* -1 for memory */
+	const unsigned char *base; /* the memory... */
+	size_t len;
+	size_t at; /* ...and how much of it was read */
+};
+
+/* The store of the records built so far, to read anchors from. */
+static struct x509_store
+view(const struct builder *b, const struct source *src, const char *name)
+{
+	struct x509_store s = { .refs = refs(b),
+		.count = b->count,
+		.fd = src->fd,
+		.mem = src->base,
+		.mem_len = src->len,
+		.name = name };
+
+	return s;
 }
 
 /*
  * Drop every anchor another copy of which in the bundle has trust
  * settings refusing TLS servers, in whichever order they came: OpenSSL
  * keeps whichever copy comes first, and a rejection must not depend on
- * that.
+ * that. The keys are read again from the bundle into buf[0..cap), which
+ * held every block. Returns 0, or -1 when the bundle changed meanwhile.
  */
-static void
-drop_refused(struct builder *b)
+static int
+drop_refused(struct builder *b, const struct source *src, const char *name,
+    unsigned char *buf, size_t cap)
 {
-	struct x509_anchor *ta = anchors(b);
+	struct x509_store s = view(b, src, name);
+	struct x509_anchor_ref *r = refs(b);
+	struct x509_anchor a;
 	struct trust_note *n;
 	unsigned char id[32];
 	size_t i, kept = 0;
 
-	/* Hashed only here, and only when there is a distrust: the Debian
+	/* Read only here, and only when there is a distrust: the Debian
 	 * bundle's 144 keys cost 2.8 M instructions to hash. */
 	if (b->nrefused == 0)
-		return;
+		return 0;
 	for (i = 0; i < b->count; i++) {
-		x509_key_id(&ta[i].pkey, id);
+		if (x509_anchor_read(&s, &r[i], buf, cap, &a) != X509_OK)
+			return -1;
+		x509_key_id(&a.pkey, id);
 		if (!key_refused(b, id)) {
-			ta[kept++] = ta[i];
+			r[kept++] = r[i];
 			continue;
 		}
 		b->skipped++;
 		if (b->nnotes == TRUST_NOTES)
 			continue;
 		n = &b->notes[b->nnotes++];
-		x509_name_text(ta[i].dn, n->subject, sizeof n->subject);
+		x509_name_text(a.dn, n->subject, sizeof n->subject);
 		n->why = "another copy of it in the bundle has OpenSSL trust "
 		         "settings that refuse TLS servers";
 	}
 	b->count = kept;
+	return 0;
 }
 
 /*
- * Move the anchors up to just below their bytes and give back the pages
- * under them: the store ends as one run of pages, and a small one (a
- * one-root bundle) as a single page. The anchors move rather than the
- * bytes, which are the larger part: the move touches fewer new pages.
- * Returns the anchors' new place.
+ * Move the records up to just below the other bytes and give back the
+ * pages under them: the store ends as one run of pages, a small one (a
+ * one-root bundle) as a single page. Returns the records' new place.
  */
-static struct x509_anchor *
+static struct x509_anchor_ref *
 pack(struct builder *b)
 {
 	size_t page = (size_t)getauxval(AT_PAGESZ);
-	size_t len = b->count * sizeof(struct x509_anchor);
-	size_t at = (b->top - len) / _Alignof(struct x509_anchor) *
-	    _Alignof(struct x509_anchor);
+	size_t len = b->count * sizeof(struct x509_anchor_ref);
+	size_t at = (b->top - len) / _Alignof(struct x509_anchor_ref) *
+	    _Alignof(struct x509_anchor_ref);
 	size_t drop = at / page * page;
 
 	memmove(b->block + at, b->block, len);
@@ -516,17 +535,58 @@ pack(struct builder *b)
 		b->mapped -= drop;
 		at -= drop;
 	}
-	return (struct x509_anchor *)(void *)(b->block + at);
+	return (struct x509_anchor_ref *)(void *)(b->block + at);
 }
 
-/* Hand the builder's store to t. */
-static int
-finish(struct trust *t, struct builder *b, const char *name, struct err *err)
+/*
+ * Whole pages for the largest record, in the store: never written but
+ * by a verification, which gives them back (wipe()) when it ends.
+ */
+static void
+store_scratch(struct builder *b, struct x509_store *s)
 {
-	struct x509_anchor *ta;
-	unsigned char *ids = NULL;
+	size_t page = (size_t)getauxval(AT_PAGESZ);
+	size_t len = (b->largest + page - 1) / page * page;
+	size_t low = b->count * sizeof(struct x509_anchor_ref);
+	size_t top = b->top / page * page;
 
-	drop_refused(b);
+	if (b->oom || top < low || len > top - low) {
+		b->oom = 1;
+		return;
+	}
+	b->top = top - len;
+	s->scratch = b->block + b->top;
+	s->scratch_len = len;
+}
+
+/* The bundle's name and the distrusted key ids into the store. */
+static void
+store_tail(struct builder *b, const char *name, struct x509_store *s)
+{
+	store_scratch(b, s);
+	s->name = (const char *)store(b, name, strlen(name) + 1);
+	/* A fresh mapping's byte is zero: not changed. */
+	s->changed = reserve(b, 1);
+	s->distrusted = (const unsigned char(*)[32])(void *)store(b, b->refused,
+	    b->nrefused * 32);
+	s->ndistrusted = b->nrefused;
+}
+
+/*
+ * Hand the builder's store to t, with the source it reads anchors from;
+ * buf[0..cap) held every block of the bundle.
+ */
+static int
+finish(struct trust *t, struct builder *b, const struct source *src,
+    const char *name, unsigned char *buf, size_t cap, struct err *err)
+{
+	struct x509_store s = view(b, src, name);
+
+	if (drop_refused(b, src, name, buf, cap) == -1)
+		return err_set(err, ERR_TRUST,
+		    "the CA bundle %s changed while it was loaded: it is "
+		    "loaded again when it next changes",
+		    name);
 	if (b->bad_trusted)
 		return err_set(err, ERR_TRUST,
 		    "the CA bundle %s holds a TRUSTED "
@@ -534,12 +594,7 @@ finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 		    "read, so a distrust in it could not be honoured: fix or "
 		    "remove that block",
 		    name);
-	if (b->nrefused > 0 && room(b, 0, b->nrefused * 32)) {
-		b->top -= b->nrefused * 32;
-		ids = b->block + b->top;
-		memcpy(ids, b->refused, b->nrefused * 32);
-	} else if (b->nrefused > 0)
-		b->oom = 1;
+	store_tail(b, name, &s);
 	if (b->oom)
 		return err_set(err, ERR_TRUST,
 		    "loading the CA bundle %s: out of memory", name);
@@ -550,12 +605,10 @@ finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 		    "(-----BEGIN CERTIFICATE-----) or DER, with CA "
 		    "certificates usable for TLS servers",
 		    name, b->skipped);
-	ta = pack(b);
+	s.count = b->count;
+	s.refs = pack(b);
 	trust_free(t);
-	t->store.anchors = ta;
-	t->store.count = b->count;
-	t->store.distrusted = (const unsigned char(*)[32])(void *)ids;
-	t->store.ndistrusted = b->nrefused;
+	t->store = s;
 	t->block = b->block;
 	t->block_len = b->mapped;
 	b->block = NULL;
@@ -565,31 +618,22 @@ finish(struct trust *t, struct builder *b, const char *name, struct err *err)
 	return 0;
 }
 
-/* Where a bundle comes from: a file, or memory (tests, fuzzing). */
-struct source {
-	int fd;
-	const unsigned char *mem;
-	size_t left;
-};
-
 static ssize_t
 source_read(struct source *src, unsigned char *buf, size_t cap)
 {
 	ssize_t r;
 
 	if (src->fd == -1) {
-		if (cap > src->left)
-			cap = src->left;
-		memcpy(buf, src->mem, cap);
-		src->mem += cap;
-		src->left -= cap;
+		if (cap > src->len - src->at)
+			cap = src->len - src->at;
+		memcpy(buf, src->base + src->at, cap);
+		src->at += cap;
 		return (ssize_t)cap;
 	}
 	while ((r = read(src->fd, buf, cap)) == -1 && errno == EINTR)
 		;
 	return r;
 }
-
 /* An empty builder, its store reserved. Returns 0 or -1 with err set. */
 static int
 builder_init(struct builder *b, const char *name, struct err *err)
@@ -658,8 +702,10 @@ load_source(struct trust *t, struct source *src, const char *name,
 		}
 		if (der == -1 && have >= 2)
 			der = win[0] == 0x30 && win[1] >= 0x80;
-		used = der == 1 ? load_der(&b, win, have, r == 0) :
-		                  load_pem(&b, win, have, r == 0);
+		/* win[0] is at offset total - have of the bundle. */
+		used = der == 1 ?
+		    load_der(&b, win, have, r == 0, total - have) :
+		    load_pem(&b, win, have, r == 0, total - have);
 		memmove(win, win + used, have - used);
 		have -= used;
 		if (r == 0)
@@ -667,7 +713,7 @@ load_source(struct trust *t, struct source *src, const char *name,
 		if (have == cap && grow(&cap, name, err) == -1)
 			goto out;
 	}
-	rc = finish(t, &b, name, err);
+	rc = finish(t, &b, src, name, win, cap, err);
 out:
 	if (win != NULL)
 		(void)munmap(win, TRUST_WINDOW);
@@ -682,7 +728,7 @@ int
 trust_load_mem(struct trust *t, const unsigned char *data, size_t len,
     const char *name, struct err *err)
 {
-	struct source src = { -1, data, len };
+	struct source src = { -1, data, len, 0 };
 
 	if (load_source(t, &src, name, err) == -1)
 		return -1;
@@ -702,9 +748,8 @@ mtime_ns(const struct stat *st)
 int
 trust_load_file(struct trust *t, const char *path, struct err *err)
 {
-	struct source src = { -1, NULL, 0 };
+	struct source src = { -1, NULL, 0, 0 };
 	struct stat st;
-	int rc;
 
 	if ((src.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
 		return err_set(err, ERR_TRUST,
@@ -716,15 +761,16 @@ trust_load_file(struct trust *t, const char *path, struct err *err)
 		return err_set(err, ERR_TRUST,
 		    "the CA bundle %s is not a regular file", path);
 	}
-	rc = load_source(t, &src, path, err);
-	close(src.fd);
-	if (rc == 0) {
-		t->dev = st.st_dev;
-		t->ino = st.st_ino;
-		t->size = st.st_size;
-		t->mtime_ns = mtime_ns(&st);
+	/* On success the store keeps the descriptor, to read anchors. */
+	if (load_source(t, &src, path, err) == -1) {
+		close(src.fd);
+		return -1;
 	}
-	return rc;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	t->size = st.st_size;
+	t->mtime_ns = mtime_ns(&st);
+	return 0;
 }
 
 int
@@ -732,6 +778,8 @@ trust_changed(const struct trust *t, const char *path)
 {
 	struct stat st;
 
+	if (t->store.changed != NULL && *t->store.changed)
+		return 1;
 	if (stat(path, &st) == -1)
 		return 1;
 	return st.st_dev != t->dev || st.st_ino != t->ino ||
@@ -741,11 +789,91 @@ trust_changed(const struct trust *t, const char *path)
 void
 trust_free(struct trust *t)
 {
+	/* A store from a file holds its descriptor; one from memory, -1. */
+	if (t->block != NULL && t->store.fd != -1)
+		(void)close(t->store.fd);
 	if (t->block != NULL)
 		(void)munmap(t->block, t->block_len);
 	t->block = NULL;
 	t->block_len = 0;
 	memset(&t->store, 0, sizeof t->store);
+	t->store.fd = -1;
 	t->skipped = 0;
 	t->nnotes = 0;
+}
+
+/*
+ * Bytes [off, off+len) of the file, all of them. Returns 0, or -1 when
+ * they cannot be read: the file is shorter than when it was loaded.
+ */
+static int
+read_at(int fd, unsigned char *buf, size_t len, off_t off)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < len) {
+		r = pread(fd, buf + got, len - got, off + (off_t)got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* The DER of r's certificate, decoded into buf, or p->n 0 when not. */
+static struct der
+anchor_der(const struct x509_store *s, const struct x509_anchor_ref *r,
+    unsigned char *buf)
+{
+	struct der d = { buf, 0 };
+	const unsigned char *in = buf;
+	long n;
+
+	/* From memory the bytes are read where they are: the caller keeps
+	 * them as loaded. */
+	if (s->mem != NULL && r->len <= s->mem_len &&
+	    r->off <= s->mem_len - r->len)
+		in = s->mem + r->off;
+	else if (s->mem != NULL ||
+	    read_at(s->fd, buf, r->len, (off_t)r->off) == -1)
+		return d;
+	if (!(r->flags & X509_ANCHOR_PEM)) {
+		d.p = in;
+		d.n = r->len;
+	} else if ((n = base64_decode(buf, in, r->len, BASE64_STD)) > 0)
+		d.n = (size_t)n;
+	return d;
+}
+
+enum x509_code
+x509_anchor_read(const struct x509_store *s, const struct x509_anchor_ref *r,
+    unsigned char *buf, size_t cap, struct x509_anchor *a)
+{
+	struct der all, content, whole;
+	struct x509_cert c;
+	unsigned tag;
+
+	/* The certificate is the first element: a TRUSTED CERTIFICATE's
+	 * trust settings follow it. The same bytes as at the load parse as
+	 * they did then; anything else is another file. */
+	if (r->len <= cap && (all = anchor_der(s, r, buf)).n > 0 &&
+	    der_take(&all, &tag, &content, &whole) == 0) {
+		if (x509_sum(&whole) == r->sum &&
+		    x509_cert_parse(whole.p, whole.n, &c) == X509_OK &&
+		    x509_spki_key(c.spki, &a->pkey) == X509_OK) {
+			a->dn = c.subject;
+			a->not_before = c.not_before;
+			a->not_after = c.not_after;
+			a->constraints = c.constraints;
+			a->path_len = c.path_len;
+			a->flags = r->flags & X509_ANCHOR_CA;
+			return X509_OK;
+		}
+	}
+	if (s->changed != NULL)
+		*s->changed = 1;
+	return X509_E_BUNDLE_CHANGED;
 }

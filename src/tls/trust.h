@@ -7,9 +7,15 @@
  * and br_x509_decoder, which cost about half a million instructions per
  * certificate; chain validation is BearSSL's.
  *
- * All anchors and their bytes live in one private mapping owned by
- * struct trust, built in place (no copy at the end), so a reload swaps
- * one pointer and unmaps one block, and its pages leave the process.
+ * Every certificate is parsed and judged at the load, but the store
+ * keeps of an anchor only what finds and proves it (x509.h's struct
+ * x509_anchor_ref: checksums of its name and certificate, and where it
+ * lies in the bundle); a chain's verification reads the few anchors it names
+ * again, by pread() on the descriptor opened for the load. The records
+ * live in one private mapping owned by struct trust, built in place, so
+ * a reload swaps one pointer and unmaps one block, and its pages leave
+ * the process. The bundle is not mapped: a file truncated in place
+ * would make reading the mapping a SIGBUS.
  */
 #ifndef TB_TRUST_H
 #define TB_TRUST_H
@@ -37,7 +43,8 @@ struct trust_note {
 };
 
 struct trust {
-	/* The anchors and the distrusted key ids, inside `block`. */
+	/* The anchor records and the distrusted key ids, inside `block`;
+	 * the bundle's descriptor, kept open (store.fd, -1 from memory). */
 	struct x509_store store;
 	size_t skipped; /* certificates not made anchors */
 	struct trust_note notes[TRUST_NOTES]; /* the first of them, named */
@@ -53,28 +60,35 @@ struct trust {
 
 /*
  * Load the bundle at `path` into `t`. On success any anchors `t` held are
- * freed and replaced; on failure `t` is left as it was. A bundle without a
- * single usable certificate is an error. Returns 0 or -1 with err set
- * (kind ERR_TRUST).
+ * freed (their descriptor closed) and replaced, and the file stays open
+ * (O_RDONLY | O_CLOEXEC) for reading anchors: a ConfigMap's symlink swap
+ * leaves `t` reading the file it loaded until trust_changed() says to
+ * load again. On failure `t` is left as it was. A bundle without a single
+ * usable certificate is an error. Returns 0 or -1 with err set (kind
+ * ERR_TRUST).
  */
 int trust_load_file(struct trust *t, const char *path, struct err *err);
 
 /*
  * The same from memory; `name` names the source in messages. The file
- * identity fields are zeroed.
+ * identity fields are zeroed. The anchors are read again from
+ * data[0..len) in place, so those bytes must stay, unchanged, until
+ * trust_free() or the next successful load of `t`.
  */
 int trust_load_mem(struct trust *t, const unsigned char *data, size_t len,
     const char *name, struct err *err);
 
 /*
  * Returns 1 when the file at `path` is not the one loaded into `t` (a
- * ConfigMap update swaps a symlink, giving a new inode and mtime), else 0.
- * A file that cannot be read is reported as changed, so the reload names
- * the problem.
+ * ConfigMap update swaps a symlink, giving a new inode and mtime; a
+ * rewrite in place gives a new mtime or size), or when reading an anchor
+ * found the loaded file's bytes changed, else 0. A file that cannot be
+ * read is reported as changed, so the reload names the problem.
  */
 int trust_changed(const struct trust *t, const char *path);
 
-/* Free the anchors; `t` is then empty and may be loaded again. */
+/* Free the anchors and close the bundle; `t` is then empty and may be
+ * loaded again. */
 void trust_free(struct trust *t);
 
 #endif

@@ -592,35 +592,92 @@ signed_by(struct path *p, size_t c, size_t issuer, const br_x509_pkey *key)
 }
 
 /*
+ * Read candidate `r` into the store's scratch, when `r`'s name is really
+ * the one wanted (`issuer`, or none for a pinned leaf). Returns X509_OK
+ * with `a` filled, X509_E_UNTRUSTED for a name that only shares its
+ * sum, or X509_E_BUNDLE_CHANGED.
+ */
+static enum x509_code
+candidate(struct path *p, const struct x509_anchor_ref *r,
+    const struct der *issuer, struct x509_anchor *a)
+{
+	enum x509_code code = x509_anchor_read(p->store, r, p->store->scratch,
+	    p->store->scratch_len, a);
+
+	if (code != X509_OK)
+		return code;
+	return issuer == NULL || der_is(issuer, a->dn.p, a->dn.n) ?
+	    X509_OK :
+	    X509_E_UNTRUSTED;
+}
+
+/*
+ * The leaf itself in the bundle as a non-CA anchor (a pinned
+ * certificate), found by its hash: its own signature does not matter.
+ */
+static enum x509_code
+try_pinned(struct path *p)
+{
+	const struct x509_anchor_ref *r;
+	struct x509_anchor a;
+	enum x509_code code;
+	size_t i;
+
+	for (i = 0; i < p->store->count; i++) {
+		r = &p->store->refs[i];
+		if (r->cert_hash == NULL || (r->flags & X509_ANCHOR_CA) ||
+		    memcmp(p->leaf_hash, r->cert_hash, sizeof p->leaf_hash) !=
+		        0)
+			continue;
+		if ((code = candidate(p, r, NULL, &a)) == X509_E_BUNDLE_CHANGED)
+			return code;
+		if (code == X509_OK && check_path(p, &a) == X509_OK)
+			return X509_OK;
+	}
+	return X509_E_UNTRUSTED;
+}
+
+/*
  * The top of the path against the anchors: a CA anchor named as its
  * issuer whose key signs it, or, for a path of the leaf alone, the leaf
  * itself in the bundle, byte for byte, as Go trusts a self-signed server
- * certificate put in its pool.
+ * certificate put in its pool. Candidates are found by the sum of their
+ * name and read one at a time, in the bundle's order; each costs a
+ * signature check (one whose name only shares the sum, a server's
+ * crafted collision, costs as much), so SIGNATURE_BUDGET bounds the reads
+ * too: past it a candidate is refused unread, as its check would be.
  */
 static enum x509_code
 try_anchors(struct path *p)
 {
 	size_t top = p->at[p->len - 1], i;
 	const struct x509_cert *c = &p->certs[top];
-	const struct x509_anchor *a;
+	const struct x509_anchor_ref *r;
+	struct x509_anchor a;
+	uint64_t dn_sum = x509_sum(&c->issuer);
 	enum x509_code code;
 
-	/* The leaf itself in the bundle as a non-CA anchor (a pinned
-	 * certificate) first: its own signature does not matter then. */
-	for (i = 0; p->len == 1 && i < p->store->count; i++)
-		if (p->store->anchors[i].cert_hash != NULL &&
-		    !(p->store->anchors[i].flags & X509_ANCHOR_CA) &&
-		    memcmp(p->leaf_hash, p->store->anchors[i].cert_hash,
-		        sizeof p->leaf_hash) == 0 &&
-		    check_path(p, &p->store->anchors[i]) == X509_OK)
-			return X509_OK;
+	if (p->len == 1 && (code = try_pinned(p)) != X509_E_UNTRUSTED)
+		return code;
 	for (i = 0; i < p->store->count; i++) {
-		a = &p->store->anchors[i];
-		if (!(a->flags & X509_ANCHOR_CA) ||
-		    !der_is(&c->issuer, a->dn.p, a->dn.n))
+		r = &p->store->refs[i];
+		if (!(r->flags & X509_ANCHOR_CA) || r->dn_sum != dn_sum)
 			continue;
-		code = signed_by(p, top, X509_CHAIN_CERTS, &a->pkey);
-		if (code == X509_OK && check_path(p, a) == X509_OK)
+		if (p->budget <= 0) {
+			refuse(p, X509_E_UNTRUSTED, (int)p->len - 1);
+			continue;
+		}
+		if ((code = candidate(p, r, &c->issuer, &a)) ==
+		    X509_E_BUNDLE_CHANGED)
+			return code;
+		/* A name that only shares the sum (a server's crafted
+		 * collision) costs as much as a check. */
+		if (code != X509_OK) {
+			p->budget--;
+			continue;
+		}
+		code = signed_by(p, top, X509_CHAIN_CERTS, &a.pkey);
+		if (code == X509_OK && check_path(p, &a) == X509_OK)
 			return X509_OK;
 		if (code != X509_OK)
 			refuse(p, code, (int)p->len - 1);
@@ -642,8 +699,8 @@ extend(struct path *p) /* NOLINT(misc-no-recursion): bounded, see above */
 
 	if (p->steps-- <= 0)
 		return X509_E_UNTRUSTED;
-	if (try_anchors(p) == X509_OK)
-		return X509_OK;
+	if ((code = try_anchors(p)) != X509_E_UNTRUSTED)
+		return code;
 	if (p->len == X509_PATH_MAX) {
 		refuse(p, X509_E_PATH_TOO_LONG, (int)p->len - 1);
 		return X509_E_PATH_TOO_LONG;
@@ -662,8 +719,9 @@ extend(struct path *p) /* NOLINT(misc-no-recursion): bounded, see above */
 			continue;
 		}
 		p->at[p->len++] = j;
-		if (extend(p) == X509_OK)
-			return X509_OK;
+		code = extend(p);
+		if (code == X509_OK || code == X509_E_BUNDLE_CHANGED)
+			return code;
 		p->len--;
 	}
 	refuse(p, X509_E_UNTRUSTED, (int)p->len - 1);
@@ -675,6 +733,7 @@ x509_verify(const struct der *certs, size_t count,
     const struct x509_store *store, const struct x509_name *name, int64_t now,
     struct x509_leaf *leaf, struct x509_fail *fail)
 {
+	enum x509_code code;
 	struct path p;
 	size_t i;
 
@@ -701,9 +760,19 @@ x509_verify(const struct der *certs, size_t count,
 	p.budget = SIGNATURE_BUDGET;
 	p.steps = STEP_BUDGET;
 	p.len = 1;
-	if (extend(&p) == X509_OK) {
+	code = extend(&p);
+	/* The anchors read are public, but their pages need not stay: the
+	 * scratch is whole pages, so this writes nothing. */
+	if (store->scratch != NULL)
+		wipe(store->scratch, store->scratch_len);
+	if (code == X509_OK) {
 		*leaf = p.leaf;
 		return X509_OK;
+	}
+	/* No other refusal stands when the bundle itself was not read. */
+	if (code == X509_E_BUNDLE_CHANGED) {
+		fail_at(fail, code, -1, NULL);
+		return code;
 	}
 	*fail = p.best;
 	return fail->code;
@@ -778,6 +847,9 @@ static const struct {
 	{ X509_E_DISTRUSTED, BR_ERR_X509_NOT_TRUSTED,
 	    "a certificate on the path is refused for TLS servers by the "
 	    "CA bundle's OpenSSL trust settings" },
+	{ X509_E_BUNDLE_CHANGED, BR_ERR_X509_NOT_TRUSTED,
+	    "the CA bundle changed since it was loaded (rewritten in place): "
+	    "it is loaded again before the next exchange" },
 	{ X509_E_NAME_MISMATCH, BR_ERR_X509_BAD_SERVER_NAME,
 	    "the server's certificate does not name the host in EXCHANGE_URL "
 	    "(subjectAltName DNS names, or IP addresses for an IP host)" },

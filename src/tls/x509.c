@@ -289,6 +289,15 @@ read_tbs_head(struct der *tbs, struct x509_cert *c, struct der *inner_alg,
 	return 0;
 }
 
+unsigned
+x509_anchor_flags(const struct x509_cert *c)
+{
+	/* An issuer needs cA, and keyCertSign when it has key usage. */
+	return c->ca && (!c->has_ku || (c->ku & X509_KU_KEY_CERT_SIGN)) ?
+	    X509_ANCHOR_CA :
+	    0;
+}
+
 enum x509_code
 x509_cert_parse(const unsigned char *der, size_t len, struct x509_cert *c)
 {
@@ -789,6 +798,28 @@ ecdsa_sig_der(const struct der *sig)
 
 	return der_expect(&all, DER_SEQUENCE, &seq, NULL) == 0 && all.n == 0 &&
 	    strict_uint(&seq) && strict_uint(&seq) && seq.n == 0;
+}
+
+/*
+ * Each step is a bijection of the state for a given word and of the word
+ * for a given state, so bytes changed within one word always change the
+ * sum, and other changes miss it about once in 2^64.
+ */
+uint64_t
+x509_sum(const struct der *d)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15u;
+	uint64_t h = (uint64_t)d->n * k, w;
+	size_t i, n;
+
+	for (i = 0; i < d->n; i += 8) {
+		n = d->n - i < 8 ? d->n - i : 8;
+		w = 0;
+		memcpy(&w, d->p + i, n);
+		h ^= w;
+		h = (h << 31 | h >> 33) * k;
+	}
+	return h ^ h >> 29;
 }
 
 void

@@ -33,11 +33,15 @@
 
 /* The anchor may issue certificates (basicConstraints cA). */
 #define X509_ANCHOR_CA 0x01
+/* Its certificate lies in the bundle as a PEM block's base64 body (the
+ * bytes after the BEGIN line, up to the END line); else as DER. */
+#define X509_ANCHOR_PEM 0x02
 
 /*
  * A trust anchor with what validation needs beyond BearSSL's: its
- * validity, its name constraints and its path length limit. Every
- * pointer points into memory owned by the anchor's store (struct trust).
+ * validity, its name constraints and its path length limit. Made by
+ * x509_anchor_read() for one verification; every pointer points into the
+ * buffer it was read into.
  */
 struct x509_anchor {
 	br_x509_pkey pkey;
@@ -46,13 +50,30 @@ struct x509_anchor {
 	int64_t not_after;
 	struct der constraints; /* nameConstraints' value, or empty */
 	int path_len;           /* pathLenConstraint, or -1 for none */
-	unsigned flags;         /* X509_ANCHOR_* */
-	/* SHA-256 of the whole certificate (32 bytes), for a non-CA anchor:
-	 * a server may present it as its leaf (a pinned self-signed
-	 * certificate), but only byte for byte, as Go's pool compares
-	 * certificates. NULL for a CA, whose own certificate as a leaf is
-	 * checked by its signature instead; out of line, since most anchors
-	 * are CAs. */
+	unsigned flags;         /* X509_ANCHOR_CA or 0 */
+};
+
+/*
+ * What the store keeps of an anchor between verifications: enough to
+ * find the candidates for an issuer and to read and prove the anchor
+ * again, not the anchor itself (its name, key and constraints stay in
+ * the bundle file: with Debian's bundle, 76 KiB less per process).
+ */
+struct x509_anchor_ref {
+	/* x509_sum() of the subject Name, whole: a candidate for an issuer
+	 * is then read and its name compared byte for byte. */
+	uint64_t dn_sum;
+	/* x509_sum() of the whole certificate: a re-read is that
+	 * certificate or is refused. */
+	uint64_t sum;
+	uint32_t off; /* its bytes in the bundle: bundle[off..off+len) */
+	uint32_t len;
+	unsigned flags; /* X509_ANCHOR_* */
+	/* SHA-256 of the whole certificate, for a non-CA anchor: a server
+	 * may present it as its leaf (a pinned self-signed certificate),
+	 * but only byte for byte, as Go's pool compares certificates. NULL
+	 * for a CA, whose own certificate as a leaf is checked by its
+	 * signature instead. */
 	const unsigned char *cert_hash;
 };
 
@@ -127,14 +148,41 @@ void x509_name_text(struct der name, char *out, size_t cap);
 /*
  * What the CA bundle says: the anchors, and the keys its trust settings
  * refuse for TLS servers (no certificate for a distrusted key may
- * appear on any path), known by x509_key_id().
+ * appear on any path), known by x509_key_id(); and the bundle the
+ * anchors are read again from, as it was loaded. Filled by trust.c.
  */
 struct x509_store {
-	const struct x509_anchor *anchors;
+	const struct x509_anchor_ref *refs;
 	size_t count;
 	const unsigned char (*distrusted)[32];
 	size_t ndistrusted;
+	int fd;                   /* the bundle file, open since the load... */
+	const unsigned char *mem; /* ...or, when NULL, the caller's bytes */
+	size_t mem_len;
+	const char *name;       /* the bundle, for messages */
+	unsigned char *changed; /* set once a re-read found other bytes */
+	/* Where a verification reads its candidates, one at a time: whole
+	 * pages, as large as the largest anchor's bytes, resident only
+	 * while a verification runs (one runs at a time per store). */
+	unsigned char *scratch;
+	size_t scratch_len;
 };
+
+/*
+ * Read anchor `r` of `s` again into buf[0..cap) (cap at least r->len)
+ * and fill `a`, pointing into buf: by pread() from the descriptor kept
+ * since the load, so a ConfigMap's symlink swap does not matter, or from
+ * the caller's memory. Returns X509_OK, or X509_E_BUNDLE_CHANGED with
+ * *s->changed set when the bytes are not the certificate loaded (the
+ * file was rewritten in place) or cannot be read. In trust.c, which
+ * knows the bundle's forms.
+ */
+enum x509_code x509_anchor_read(const struct x509_store *s,
+    const struct x509_anchor_ref *r, unsigned char *buf, size_t cap,
+    struct x509_anchor *a);
+
+/* The X509_ANCHOR_CA flag a parsed certificate earns, or 0. */
+unsigned x509_anchor_flags(const struct x509_cert *c);
 
 /* The name the client asked for: a DNS name or an IP address. */
 struct x509_name {
@@ -168,7 +216,8 @@ enum x509_code {
 	X509_E_CONSTRAINT_WORK, /* more name comparisons than Go allows */
 	X509_E_NO_SAN,          /* a leaf without subjectAltName */
 	X509_E_NAME_MISMATCH,   /* the leaf does not name the server */
-	X509_E_DISTRUSTED       /* a certificate the bundle refuses */
+	X509_E_DISTRUSTED,      /* a certificate the bundle refuses */
+	X509_E_BUNDLE_CHANGED   /* the bundle is not the file loaded */
 };
 
 /* The outcome of a refusal: what, and on which certificate. */
@@ -196,7 +245,10 @@ int x509_name_set(struct x509_name *n, const char *host);
 /*
  * Judge `count` certificates as the server sent them (certs[0] is the
  * leaf, the others in any order, unrelated ones ignored) against the
- * anchors and distrusts of `store` for `name` at Unix time `now`.
+ * anchors and distrusts of `store` for `name` at Unix time `now`. The
+ * anchors named as the top certificate's issuer (or, for a leaf alone,
+ * equal to it) are read again one by one into the store's scratch, whose
+ * pages are given back before returning.
  * Returns X509_OK and fills
  * `leaf`, or the code of the refusal with `fail` filled. When several
  * paths exist, the first that passes every check wins; when none does,
@@ -205,6 +257,15 @@ int x509_name_set(struct x509_name *n, const char *host);
 enum x509_code x509_verify(const struct der *certs, size_t count,
     const struct x509_store *store, const struct x509_name *name, int64_t now,
     struct x509_leaf *leaf, struct x509_fail *fail);
+
+/*
+ * A 64-bit checksum of DER bytes, a twentieth of SHA-256's cost: what a
+ * store finds and proves its anchors by. Not collision-resistant, and
+ * not needed to be: only the bundle's writer chooses a certificate's
+ * bytes, and an issuer name a server makes collide with an anchor's only
+ * has that anchor read and its name compared.
+ */
+uint64_t x509_sum(const struct der *d);
 
 /* SHA-256 of DER bytes (a whole certificate, say). */
 void x509_hash(const struct der *d, unsigned char out[32]);

@@ -1,6 +1,7 @@
 /*
- * fuzz_trust.c: trust_load_mem on arbitrary bundles, and a second load over
- * the first, as a reload does.
+ * fuzz_trust.c: trust_load_mem on arbitrary bundles, every anchor of them
+ * read again (x509_anchor_read) as a verification does, and a second load
+ * over the first, as a reload does.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,15 +24,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	memset(&t, 0, sizeof t);
 	if (trust_load_mem(&t, copy, size, "fuzz", &err) == 0) {
-		if (t.store.count == 0 || t.store.anchors == NULL)
+		if (t.store.count == 0 || t.store.refs == NULL)
 			abort();
-		/* Every anchor is usable on its own: touch all its bytes. */
+		/* Every anchor reads again from the bundle as loaded, and is
+		 * usable on its own: touch all its bytes. */
 		for (size_t i = 0; i < t.store.count; i++) {
-			const struct x509_anchor *a = &t.store.anchors[i];
+			struct x509_anchor a;
 			volatile unsigned char sink = 0;
 
-			for (size_t j = 0; j < a->dn.n; j++)
-				sink ^= a->dn.p[j];
+			if (x509_anchor_read(&t.store, &t.store.refs[i],
+			        t.store.scratch, t.store.scratch_len,
+			        &a) != X509_OK)
+				abort();
+			for (size_t j = 0; j < a.dn.n; j++)
+				sink ^= a.dn.p[j];
 			(void)sink;
 		}
 		/* A failed reload keeps what was loaded. */

@@ -502,6 +502,71 @@ def test_ca_bundle_configmap_swap(sidecar, loops, pki):
     assert_token(sidecar, issuer.issued[-1].token)
 
 
+def test_ca_bundle_rewritten_in_place(sidecar, loops, pki):
+    """The bundle rewritten in place after the load, its size and mtime
+    kept (stat cannot tell): the next exchange is refused with one line
+    naming the bundle and saying it changed since it was loaded, and the
+    one after reloads it and succeeds."""
+    other = open(pki.untrusted_root_cert, "rb").read()
+    root = open(pki.ec.root_cert, "rb").read()
+    path = sidecar.tmp / "in-place.pem"
+    path.write_bytes(other + root)
+    srv = sidecar.server()
+    issuer = Issuer(srv, expires_in=4)
+    run = loops(sidecar, srv, env={"CA_BUNDLE_PATH": str(path)})
+    run.wait_msg(WRITTEN, timeout=10)
+    m = run.mark()
+    st = os.stat(path)
+    with open(path, "r+b") as f:            # same inode, same length
+        f.write(root + other)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    bad = run.wait_msg(FAILED, timeout=10, start=m)
+    assert "the CA bundle %s changed since it was loaded" % path in \
+        bad["_line"], bad["_line"]
+    ok = run.wait_msg("CA bundle reloaded", timeout=10, start=m)
+    assert ok["trust_anchors"] == "2", ok["_line"]
+    run.wait_msg(WRITTEN, timeout=10, start=m)
+    assert len(failures(run, m)) == 1, run
+    assert len(issuer.issued) == 2
+    stop_ok(run)
+
+
+def _bundle_fds(pid, directory):
+    """The descriptors of pid open on a file under directory, sampled
+    between refreshes, and how many descriptors it has in all."""
+    fds = sleeping_fd_targets(pid)
+    return [t for t in fds.values() if t.startswith(str(directory))], \
+        len(fds)
+
+
+def test_ca_bundle_swaps_keep_one_descriptor(sidecar, loops, pki):
+    """The store keeps the loaded bundle open to read anchors from: one
+    descriptor, on the version loaded, after any number of ConfigMap
+    swaps and reloads; and the process's descriptor count does not
+    grow."""
+    new = certs.make_chain(str(sidecar.tmp / "pki-new"), "ec", tag="fd-ca")
+    root = open(pki.ec.root_cert, "rb").read()
+    roots = [root, root + open(new.root_cert, "rb").read()]
+    ca = AtomicDir(sidecar.tmp / "configmap", ["ca.crt"])
+    ca.update({"ca.crt": roots[0]})
+    srv = sidecar.server()
+    Issuer(srv, expires_in=3600)
+    run = loops(sidecar, srv, env={"CA_BUNDLE_PATH": ca.file("ca.crt")})
+    run.wait_msg(WRITTEN, timeout=10)
+    held, count = _bundle_fds(run.pid, ca.path)
+    assert len(held) == 1, held
+    for i in range(1, 21):
+        m = run.mark()
+        ca.update({"ca.crt": roots[i % 2]})
+        run.signal(signal.SIGHUP)
+        run.wait_msg("CA bundle reloaded", timeout=5, start=m)
+        run.wait_msg(WRITTEN, timeout=5, start=m)
+        now, total = _bundle_fds(run.pid, ca.path)
+        assert now == [os.path.join(ca.current, "ca.crt")], (now, i)
+        assert total == count, (total, count, i)
+    stop_ok(run)
+
+
 # ------------------------------------------------------------------ 6
 
 

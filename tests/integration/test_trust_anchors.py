@@ -8,6 +8,8 @@ real binary in `once` mode against the exchange server.
 - An anchor that has expired refuses the chains that end at it, with a
   message that says the CA in the bundle expired.
 - Name constraints on the anchor itself bind every chain under it.
+- Anchors are found by the hash of their name: two with the same name
+  (another key) are both tried, in either order.
 
 The re-made roots keep the test root's key and name, so the server's
 chain (leaf, intermediate) still leads to them; only what the bundle
@@ -19,6 +21,7 @@ import subprocess
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from conftest import expect_failure, expect_success
 
@@ -153,3 +156,39 @@ def test_rejected_copy_wins_in_either_order(sidecar):
         assert srv.requests == [], str(res)
         reasons = [w["reason"] for w in res.warnings if "reason" in w]
         assert len(reasons) == 2, str(res)
+
+
+def impostor_root(sidecar, name):
+    """A root with the test root's name and extensions but another key:
+    the server's chain does not lead to it."""
+    cert, _ = _root(sidecar)
+    key = ec.generate_private_key(ec.SECP256R1())
+    b = (x509.CertificateBuilder().subject_name(cert.subject)
+         .issuer_name(cert.subject).public_key(key.public_key())
+         .serial_number(x509.random_serial_number())
+         .not_valid_before(cert.not_valid_before)
+         .not_valid_after(cert.not_valid_after))
+    for ext in cert.extensions:
+        if not isinstance(ext.value, (x509.SubjectKeyIdentifier,
+                                      x509.AuthorityKeyIdentifier)):
+            b = b.add_extension(ext.value, ext.critical)
+    path = sidecar.tmp / (name + ".pem")
+    path.write_bytes(b.sign(key, hashes.SHA256()).public_bytes(
+        serialization.Encoding.PEM))
+    return str(path)
+
+
+def test_same_name_anchors_both_tried(sidecar):
+    """Two anchors named alike: whichever comes first, the one whose key
+    signs the chain is found; the impostor alone refuses it."""
+    impostor = impostor_root(sidecar, "impostor")
+    real = sidecar.pki.ec.root_cert
+    srv, res = run_with(sidecar, bundle(sidecar, "impostor-only", impostor))
+    expect_failure(sidecar, res)
+    assert srv.requests == [], str(res)
+    assert "a signature in the chain does not verify" in \
+        res.errors[0]["_line"], str(res)
+    for order in ((impostor, real), (real, impostor)):
+        srv, res = run_with(sidecar, bundle(sidecar, "same-name", *order))
+        expect_success(sidecar, res, srv)
+        assert res.records[0]["trust_anchors"] == "2", str(res)

@@ -5,8 +5,7 @@
  * (CRLF, commentary, foreign PEM blocks, DER) and checks that every shape
  * yields the very same anchors as the plain one.
  */
-#include <sys/stat.h>
-#include <unistd.h>
+#include <dirent.h>
 
 #include "unit.h"
 
@@ -125,7 +124,17 @@ load_ok(struct trust *t, const struct buf *b, size_t want)
 	if (trust_load_mem(t, b->p, b->len, "test bundle", &err) != 0)
 		fail_msg("refused: %s", err.msg);
 	assert_int_equal(t->store.count, want);
-	assert_non_null(t->store.anchors);
+	assert_non_null(t->store.refs);
+}
+
+/* Anchor i of t, read again from the bundle into its scratch. */
+static void
+anchor_at(const struct trust *t, size_t i, struct x509_anchor *a)
+{
+	assert_true(i < t->store.count);
+	assert_int_equal(x509_anchor_read(&t->store, &t->store.refs[i],
+	                     t->store.scratch, t->store.scratch_len, a),
+	    X509_OK);
 }
 
 static void
@@ -138,7 +147,7 @@ load_fails(const void *data, size_t len)
 	    -1);
 	assert_err(&err, ERR_TRUST, "bad-bundle.pem");
 	assert_int_equal(t.store.count, 0);
-	assert_null(t.store.anchors);
+	assert_null(t.store.refs);
 }
 
 static void
@@ -152,11 +161,16 @@ assert_same_bytes(const unsigned char *a, size_t alen, const unsigned char *b,
 static void
 assert_same_anchors(const struct trust *a, const struct trust *b)
 {
+
 	assert_int_equal(a->store.count, b->store.count);
 	for (size_t i = 0; i < a->store.count; i++) {
-		const struct x509_anchor *x = &a->store.anchors[i],
-		                         *y = &b->store.anchors[i];
+		struct x509_anchor ax, ay;
+		const struct x509_anchor *x = &ax, *y = &ay;
 
+		anchor_at(a, i, &ax);
+		anchor_at(b, i, &ay);
+		assert_true(a->store.refs[i].sum == b->store.refs[i].sum);
+		assert_true(a->store.refs[i].dn_sum == b->store.refs[i].dn_sum);
 		assert_same_bytes(x->dn.p, x->dn.n, y->dn.p, y->dn.n);
 		assert_int_equal(x->flags, y->flags);
 		assert_int_equal(x->pkey.key_type, y->pkey.key_type);
@@ -176,16 +190,18 @@ assert_same_anchors(const struct trust *a, const struct trust *b)
 	}
 }
 
-/* The plain LF bundle of the fixtures, the reference for other shapes. */
+/*
+ * The plain LF bundle of the fixtures, the reference for other shapes,
+ * loaded from b: the store reads it until freed, so b is the caller's
+ * to free after trust_free().
+ */
 static void
-reference(struct trust *t)
+reference(struct trust *t, struct buf *b)
 {
-	struct buf b = { 0 };
-
+	memset(b, 0, sizeof *b);
 	for (int i = 0; i < NCERTS; i++)
-		put_str(&b, pem[i]);
-	load_ok(t, &b, NCERTS);
-	free(b.p);
+		put_str(b, pem[i]);
+	load_ok(t, b, NCERTS);
 }
 
 /* The bundle in b loads to the same anchors as the reference; frees b. */
@@ -193,12 +209,14 @@ static void
 expect_reference(struct buf *b)
 {
 	struct trust ref = { 0 }, t = { 0 };
+	struct buf rb;
 
-	reference(&ref);
+	reference(&ref, &rb);
 	load_ok(&t, b, NCERTS);
 	assert_same_anchors(&ref, &t);
 	trust_free(&t);
 	trust_free(&ref);
+	free(rb.p);
 	free(b->p);
 }
 
@@ -208,20 +226,27 @@ static void
 test_pem_lf(void **state)
 {
 	struct trust t = { 0 };
+	struct x509_anchor a;
+	struct buf b;
 
-	reference(&t);
+	reference(&t, &b);
 	assert_int_equal(t.skipped, 0);
+	assert_int_equal(t.store.fd, -1);
 	for (size_t i = 0; i < t.store.count; i++) {
 		/* Every root is a CA, so every anchor may sign. */
-		assert_true(t.store.anchors[i].flags & X509_ANCHOR_CA);
-		assert_true(t.store.anchors[i].dn.n > 0);
+		assert_true(t.store.refs[i].flags & X509_ANCHOR_CA);
+		assert_true(t.store.refs[i].flags & X509_ANCHOR_PEM);
+		anchor_at(&t, i, &a);
+		assert_true(a.flags & X509_ANCHOR_CA);
+		assert_true(a.dn.n > 0);
 	}
 	/* From memory: no file identity. */
 	assert_int_equal(t.ino, 0);
 	assert_int_equal(t.size, 0);
 	trust_free(&t);
+	free(b.p);
 	assert_int_equal(t.store.count, 0);
-	assert_null(t.store.anchors);
+	assert_null(t.store.refs);
 	assert_null(t.block);
 	/* Freeing an empty trust is harmless. */
 	trust_free(&t);
@@ -338,21 +363,27 @@ test_reload(void **state)
 {
 	struct trust t = { 0 };
 	struct err err = { 0 };
-	const struct x509_anchor *before;
+	const struct x509_anchor_ref *before;
+	struct x509_anchor a;
+	struct buf b;
 
-	reference(&t);
-	before = t.store.anchors;
+	reference(&t, &b);
+	before = t.store.refs;
 	assert_int_equal(trust_load_mem(&t, (const unsigned char *)"junk", 4,
 	                     "x", &err),
 	    -1);
 	assert_int_equal(err.kind, ERR_TRUST);
 	assert_int_equal(t.store.count, NCERTS);
-	assert_ptr_equal(t.store.anchors, before);
+	assert_ptr_equal(t.store.refs, before);
 	/* Still usable: no byte of it was freed. */
-	assert_true(t.store.anchors[NCERTS - 1].dn.n > 0);
+	anchor_at(&t, NCERTS - 1, &a);
+	assert_true(a.dn.n > 0);
 
 	load_ok(&t, &der[1], 1);
+	assert_false(t.store.refs[0].flags & X509_ANCHOR_PEM);
+	anchor_at(&t, 0, &a);
 	trust_free(&t);
+	free(b.p);
 }
 
 /*
@@ -365,14 +396,18 @@ static void
 test_reload_many(void **state)
 {
 	struct trust t = { 0 }, ref = { 0 };
+	struct buf rb, b[8];
 
-	reference(&ref);
+	reference(&ref, &rb);
 	for (int i = 0; i < 8; i++) {
-		reference(&t);
+		reference(&t, &b[i]);
 		assert_same_anchors(&ref, &t);
 	}
 	trust_free(&t);
 	trust_free(&ref);
+	for (int i = 0; i < 8; i++)
+		free(b[i].p);
+	free(rb.p);
 }
 
 /* The Debian bundle: every certificate in it is a usable anchor. */
@@ -503,6 +538,210 @@ test_size_limit(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * Resident kB of the mapping holding addr, from /proc/self/smaps: what
+ * the store costs the process.
+ */
+static size_t
+resident_kb(const void *addr)
+{
+	char line[256];
+	unsigned long lo, hi, kb;
+	size_t rss = 0;
+	int in = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+		else if (in && sscanf(line, "Rss: %lu kB", &kb) == 1)
+			rss = kb;
+	}
+	assert_int_equal(fclose(f), 0);
+	return rss;
+}
+
+/*
+ * The Debian bundle's store is the anchors' records only: 76 KiB
+ * resident when it held every name, key and constraint (issue 14), two
+ * pages now, and still after a verification. Reported for the issue's
+ * figures.
+ */
+static void
+test_store_memory(void **state)
+{
+	struct trust t = { 0 };
+	struct err err = { 0 };
+	struct x509_name name;
+	struct x509_leaf leaf;
+	struct x509_fail fail;
+	struct der chain;
+	size_t rss;
+
+	if (trust_load_file(&t, SYSTEM_BUNDLE, &err) != 0)
+		fail_msg("%s", err.msg);
+	rss = resident_kb(t.block);
+	print_message("trust store of %s: %zu anchors, block %zu bytes, "
+	              "Rss %zu kB\n",
+	    SYSTEM_BUNDLE, t.store.count, t.block_len, rss);
+	assert_true(rss > 0);
+	assert_true(rss <= 8);
+	assert_true(t.block_len <= 16384);
+	/* A verification reads the anchors a chain names into the store's
+	 * scratch and gives its pages back: a root sent as its own chain
+	 * names itself. */
+	chain.p = der[0].p;
+	chain.n = der[0].len;
+	assert_int_equal(x509_name_set(&name, "localhost"), 0);
+	assert_int_not_equal(x509_verify(&chain, 1, &t.store, &name, 1893456000,
+	                         &leaf, &fail),
+	    X509_E_BUNDLE_CHANGED);
+	assert_int_equal(resident_kb(t.block), rss);
+	trust_free(&t);
+}
+
+/* Open descriptors of this process. */
+static size_t
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	size_t n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	assert_int_equal(closedir(d), 0);
+	return n;
+}
+
+/* A ConfigMap volume: dir/..data -> ..vN, dir/ca.pem -> ..data/ca.pem. */
+static void
+configmap_put(const char *dir, int version, const char *pem_text)
+{
+	char ver[96], file[128], tmp[96], data[96];
+
+	snprintf(ver, sizeof ver, "%s/..v%d", dir, version);
+	snprintf(file, sizeof file, "%s/ca.pem", ver);
+	snprintf(tmp, sizeof tmp, "%s/..data_tmp", dir);
+	snprintf(data, sizeof data, "%s/..data", dir);
+	assert_int_equal(mkdir(ver, 0700), 0);
+	write_file(file, pem_text, strlen(pem_text));
+	assert_int_equal(symlink(ver + strlen(dir) + 1, tmp), 0);
+	assert_int_equal(rename(tmp, data), 0);
+	/* The kubelet then removes the old version. */
+	snprintf(ver, sizeof ver, "%s/..v%d", dir, version - 1);
+	snprintf(file, sizeof file, "%s/ca.pem", ver);
+	if (unlink(file) == 0)
+		assert_int_equal(rmdir(ver), 0);
+}
+
+/* Is t's only anchor certificate c? */
+static void
+assert_anchor_is(const struct trust *t, const struct buf *c)
+{
+	struct x509_anchor a;
+	struct x509_cert want;
+
+	assert_int_equal(t->store.count, 1);
+	assert_int_equal(x509_cert_parse(c->p, c->len, &want), X509_OK);
+	anchor_at(t, 0, &a);
+	assert_same_bytes(a.dn.p, a.dn.n, want.subject.p, want.subject.n);
+}
+
+/*
+ * A ConfigMap update swaps the ..data symlink and removes the old file:
+ * the store keeps reading the file it loaded (its descriptor holds the
+ * inode) until the reload, which closes it. No descriptor leaks over
+ * many reloads.
+ */
+static void
+test_configmap_swap(void **state)
+{
+	char dir[] = "/tmp/tb-trust-XXXXXX", path[64], data[64];
+	struct trust t = { 0 };
+	struct err err = { 0 };
+	size_t fds;
+	int v;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ca.pem", dir);
+	snprintf(data, sizeof data, "%s/..data/ca.pem", dir);
+	assert_int_equal(symlink("..data/ca.pem", path), 0);
+	configmap_put(dir, 1, pem[0]);
+	fds = open_fds();
+	assert_int_equal(trust_load_file(&t, path, &err), 0);
+	assert_int_equal(open_fds(), fds + 1);
+	assert_anchor_is(&t, &der[0]);
+	for (v = 2; v < 102; v++) {
+		configmap_put(dir, v, pem[(v - 1) % 2]);
+		/* The old file is gone from the volume, not from the store. */
+		assert_anchor_is(&t, &der[v % 2]);
+		assert_int_equal(trust_changed(&t, path), 1);
+		assert_int_equal(trust_load_file(&t, path, &err), 0);
+		assert_int_equal(trust_changed(&t, path), 0);
+		assert_anchor_is(&t, &der[(v - 1) % 2]);
+		assert_int_equal(open_fds(), fds + 1);
+	}
+	trust_free(&t);
+	assert_int_equal(open_fds(), fds);
+	assert_int_equal(unlink(data), 0);
+	snprintf(data, sizeof data, "%s/..v%d", dir, v - 1);
+	assert_int_equal(rmdir(data), 0);
+	snprintf(data, sizeof data, "%s/..data", dir);
+	assert_int_equal(unlink(data), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/*
+ * A bundle rewritten in place after the load: an anchor read from it is
+ * refused as changed, and trust_changed() then says so even though
+ * stat() sees the same file; the reload reads the new bytes. Truncated,
+ * it is refused too (a mapping of it would have raised SIGBUS).
+ */
+static void
+test_rewritten_in_place(void **state)
+{
+	char dir[] = "/tmp/tb-trust-XXXXXX", path[64];
+	struct trust t = { 0 };
+	struct err err = { 0 };
+	struct x509_anchor a;
+	struct buf ab = { 0 }, ba = { 0 };
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ca.pem", dir);
+	put_str(&ab, pem[0]);
+	put_str(&ab, pem[1]);
+	put_str(&ba, pem[1]);
+	put_str(&ba, pem[0]);
+	write_file(path, ab.p, ab.len);
+	assert_int_equal(trust_load_file(&t, path, &err), 0);
+	anchor_at(&t, 0, &a);
+
+	rewrite_in_place(path, ba.p, ba.len);
+	assert_int_equal(trust_changed(&t, path), 0);
+	assert_int_equal(x509_anchor_read(&t.store, &t.store.refs[0],
+	                     t.store.scratch, t.store.scratch_len, &a),
+	    X509_E_BUNDLE_CHANGED);
+	assert_int_equal(trust_changed(&t, path), 1);
+	assert_int_equal(trust_load_file(&t, path, &err), 0);
+	assert_int_equal(trust_changed(&t, path), 0);
+	anchor_at(&t, 1, &a);
+
+	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(x509_anchor_read(&t.store, &t.store.refs[1],
+	                     t.store.scratch, t.store.scratch_len, &a),
+	    X509_E_BUNDLE_CHANGED);
+	assert_int_equal(trust_changed(&t, path), 1);
+
+	trust_free(&t);
+	free(ab.p);
+	free(ba.p);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -520,6 +759,9 @@ main(void)
 		cmocka_unit_test(test_window_grows),
 		cmocka_unit_test(test_system_bundle),
 		cmocka_unit_test(test_file_identity),
+		cmocka_unit_test(test_store_memory),
+		cmocka_unit_test(test_configmap_swap),
+		cmocka_unit_test(test_rewritten_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, load_fixtures, free_fixtures);

@@ -17,6 +17,7 @@
 struct seed {
 	unsigned char data[8192];
 	size_t len;
+	unsigned char bundle[8192]; /* the trust's bytes: they must stay */
 	struct der rec[RECORDS];
 	size_t count, nbundle;
 	struct trust trust;
@@ -27,7 +28,6 @@ static void
 seed_load(struct seed *s, const char *name)
 {
 	char path[512];
-	unsigned char bundle[8192];
 	size_t off = 1, n, blen = 0, i;
 	struct err err = { 0 };
 	FILE *f;
@@ -46,10 +46,10 @@ seed_load(struct seed *s, const char *name)
 	}
 	s->nbundle = s->data[0] & 3;
 	for (i = s->count - s->nbundle; i < s->count; i++) {
-		memcpy(bundle + blen, s->rec[i].p, s->rec[i].n);
+		memcpy(s->bundle + blen, s->rec[i].p, s->rec[i].n);
 		blen += s->rec[i].n;
 	}
-	if (trust_load_mem(&s->trust, bundle, blen, name, &err) != 0)
+	if (trust_load_mem(&s->trust, s->bundle, blen, name, &err) != 0)
 		fail_msg("%s: %s", name, err.msg);
 }
 
@@ -257,7 +257,7 @@ test_many_candidates(void **state)
 	struct x509_name name;
 	struct x509_leaf leaf;
 	struct x509_fail f;
-	struct x509_store empty = { NULL, 0, NULL, 0 };
+	struct x509_store empty = { .fd = -1, .name = "empty" };
 	struct seed s;
 	size_t i;
 
@@ -276,6 +276,92 @@ test_many_candidates(void **state)
 	trust_free(&s.trust);
 }
 
+/*
+ * The bundle rewritten in place between the load and the handshake (its
+ * mtime kept, so only the bytes tell): the chain is refused as the
+ * bundle having changed, trust_changed() says to reload, and the reload
+ * trusts the chain again.
+ */
+static void
+test_bundle_rewritten(void **state)
+{
+	char dir[] = "/tmp/tb-x509-XXXXXX", path[64];
+	unsigned char other[8192];
+	struct err err = { 0 };
+	struct x509_fail f;
+	struct seed s;
+	size_t blen = 0, i;
+
+	seed_load(&s, "ec-in-order");
+	for (i = s.count - s.nbundle; i < s.count; i++)
+		blen += s.rec[i].n;
+	trust_free(&s.trust);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ca.der", dir);
+	write_file(path, s.bundle, blen);
+	assert_int_equal(trust_load_file(&s.trust, path, &err), 0);
+	assert_int_equal(verify(&s, "localhost", NOW, &f), X509_OK);
+
+	/* Same length, other bytes, same mtime. */
+	memcpy(other, s.bundle, blen);
+	other[blen / 2] ^= 0x01;
+	rewrite_in_place(path, other, blen);
+	assert_int_equal(trust_changed(&s.trust, path), 0);
+	assert_int_equal(verify(&s, "localhost", NOW, &f),
+	    X509_E_BUNDLE_CHANGED);
+	assert_int_equal(f.code, X509_E_BUNDLE_CHANGED);
+	assert_int_equal(trust_changed(&s.trust, path), 1);
+
+	write_file(path, s.bundle, blen);
+	assert_int_equal(trust_load_file(&s.trust, path, &err), 0);
+	assert_int_equal(verify(&s, "localhost", NOW, &f), X509_OK);
+	trust_free(&s.trust);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/*
+ * An anchor whose name's sum equals the issuer's but whose name differs
+ * (a collision a server could craft) is read, compared and passed over:
+ * the chain is refused without it and found with the real root after
+ * it.
+ */
+static void
+test_sum_collision(void **state)
+{
+	struct seed s, other;
+	struct x509_fail f;
+	struct x509_anchor_ref *fake;
+	size_t blen = 0, olen = 0, i;
+	struct err err = { 0 };
+	unsigned char both[2 * sizeof s.bundle];
+
+	seed_load(&other, "rsa-pss");
+	seed_load(&s, "ec-in-order");
+	for (i = other.count - other.nbundle; i < other.count; i++)
+		olen += other.rec[i].n;
+	for (i = s.count - s.nbundle; i < s.count; i++)
+		blen += s.rec[i].n;
+	trust_free(&other.trust);
+	trust_free(&s.trust);
+	/* The unrelated root first, then the chain's. */
+	memcpy(both, other.bundle, olen);
+	memcpy(both + olen, s.bundle, blen);
+	assert_int_equal(trust_load_mem(&s.trust, both, olen + blen, "both",
+	                     &err),
+	    0);
+	assert_int_equal(s.trust.store.count, 2);
+	fake = (struct x509_anchor_ref *)(uintptr_t)&s.trust.store.refs[0];
+	assert_true(fake->dn_sum != s.trust.store.refs[1].dn_sum);
+	fake->dn_sum = s.trust.store.refs[1].dn_sum;
+	assert_int_equal(verify(&s, "localhost", NOW, &f), X509_OK);
+	/* The fake alone. */
+	s.trust.store.count = 1;
+	assert_int_equal(verify(&s, "localhost", NOW, &f), X509_E_UNTRUSTED);
+	s.trust.store.count = 2;
+	trust_free(&s.trust);
+}
+
 int
 main(void)
 {
@@ -288,6 +374,8 @@ main(void)
 		cmocka_unit_test(test_class_accepts),
 		cmocka_unit_test(test_class_oversized),
 		cmocka_unit_test(test_many_candidates),
+		cmocka_unit_test(test_bundle_rewritten),
+		cmocka_unit_test(test_sum_collision),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

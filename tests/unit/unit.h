@@ -7,6 +7,7 @@
 #ifndef TB_UNIT_H
 #define TB_UNIT_H
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -49,6 +52,27 @@ write_file(const char *path, const void *data, size_t len)
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Rewrite the file at path in place (same inode) with data[0..len),
+ * keeping its times: only the bytes tell the change, as when a rewrite
+ * falls within the file system's timestamp granularity.
+ */
+static inline void
+rewrite_in_place(const char *path, const void *data, size_t len)
+{
+	struct stat st;
+	struct timespec times[2];
+	int fd;
+
+	assert_int_equal(stat(path, &st), 0);
+	write_file(path, data, len);
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	assert_true((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0);
+	assert_int_equal(futimens(fd, times), 0);
+	assert_int_equal(close(fd), 0);
 }
 
 /* The error is of `kind` and its message names `what`. */
