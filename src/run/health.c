@@ -15,11 +15,12 @@
 
 /*
  * Connections accepted per wakeup: a flood cannot keep the loop here, and
- * one wakeup can turn the whole ring over. The backlog is the system's
- * largest, so that a flood fills it and a probe's SYN is queued, not
- * dropped into a one-second retransmission.
+ * a quarter of the ring, so that a connection accepted in one wakeup is
+ * still in the ring at the next three polls, where its request is seen.
+ * The backlog is the system's largest, so that a flood fills it and a
+ * probe's SYN is queued, not dropped into a one-second retransmission.
  */
-#define ACCEPT_PER_STEP HEALTH_PENDING_MAX
+#define ACCEPT_PER_STEP (HEALTH_PENDING_MAX / 2)
 /* Room kept ahead of a body for the status line and headers. */
 #define HEAD_ROOM 256u
 
@@ -448,32 +449,6 @@ slot(struct health *h)
 	return oldest;
 }
 
-/*
- * A new connection waits in the ring of silent ones until it sends a
- * byte; a full ring closes its oldest. A flood of connections that say
- * nothing only turns the ring over, and never takes the slot of a client
- * that has sent its request.
- */
-static void
-accept_clients(struct health *h)
-{
-	struct health_pending *p;
-	size_t k;
-	int fd;
-
-	for (k = 0; k < ACCEPT_PER_STEP; k++) {
-		fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1)
-			return;
-		p = &h->pend[h->pend_next];
-		h->pend_next = (h->pend_next + 1) % HEALTH_PENDING_MAX;
-		if (p->fd != -1)
-			close(p->fd);
-		p->fd = fd;
-		p->deadline = event_now() + HEALTH_CLIENT_MS;
-	}
-}
-
 static void
 client_read(const struct health *h, struct health_client *c)
 {
@@ -536,6 +511,38 @@ promote(struct health *h, struct health_pending *p)
 	client_read(h, c);
 	if (c->fd != -1 && c->out_len > 0)
 		client_write(c);
+}
+
+/*
+ * A new connection waits in the ring of silent ones until it sends a
+ * byte; a full ring closes its oldest. A flood of connections that say
+ * nothing only turns the ring over, and never takes the slot of a client
+ * that has sent its request.
+ */
+static void
+accept_clients(struct health *h)
+{
+	struct health_pending *p;
+	size_t k;
+	char b;
+	int fd;
+
+	for (k = 0; k < ACCEPT_PER_STEP; k++) {
+		fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1)
+			return;
+		p = &h->pend[h->pend_next];
+		h->pend_next = (h->pend_next + 1) % HEALTH_PENDING_MAX;
+		if (p->fd != -1)
+			close(p->fd);
+		p->fd = fd;
+		p->deadline = event_now() + HEALTH_CLIENT_MS;
+		/* A probe sends its request with the connection: when it is
+		 * here already, it is served now, before the rest of a flood
+		 * can turn the ring over. */
+		if (recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+			promote(h, p);
+	}
 }
 
 /* Serve the clients in slots: read, answer, write, or drop at the

@@ -34,7 +34,7 @@
 #define HEALTH_RESPONSE_MAX 49152 /* /metrics of 8 tokens: 44.2 KB at most */
 #define HEALTH_CLIENT_MS 2000
 /* Connections accepted that have not sent a byte yet. */
-#define HEALTH_PENDING_MAX 32
+#define HEALTH_PENDING_MAX 64
 /* Poll slots health_want() fills: the listener, every client, every
  * silent connection. */
 #define HEALTH_FDS (1 + HEALTH_CLIENTS_MAX + HEALTH_PENDING_MAX)
