@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "resolver.h"
 #include "url.h"
 
@@ -51,21 +52,6 @@ struct resolver_state {
 	struct worker w[WORKERS_MAX];
 };
 
-/* The port in decimal, for getaddrinfo's service argument. */
-static void
-port_text(uint16_t port, char out[6])
-{
-	char digits[6];
-	size_t n = 0, i;
-
-	do
-		digits[n++] = (char)('0' + port % 10);
-	while ((port /= 10) != 0);
-	for (i = 0; i < n; i++)
-		out[i] = digits[n - 1 - i];
-	out[n] = '\0';
-}
-
 /*
  * The worker's lookup. No freeaddrinfo(): the worker writes the answer
  * and _exit()s at once, so the list dies with the process, and the binary
@@ -82,7 +68,7 @@ lookup(const char *host, uint16_t port, struct net_answer *a)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	port_text(port, service);
+	(void)fmt_snprintf(service, sizeof service, "%u", (unsigned)port);
 	a->gai_error = getaddrinfo(host, service, &hints, &res);
 	if (a->gai_error != 0) {
 		a->sys_errno = errno;

@@ -2,11 +2,7 @@
  * check.c: is the token file usable?
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base64.h"
 #include "check.h"
@@ -46,63 +42,6 @@ check_jwt_exp(const char *token, size_t len,
 	return exp == (uint64_t)-1 ? -1 : (int64_t)exp;
 }
 
-/* "/proc/self/fd/N": the file an open descriptor names. */
-static void
-fd_path(int fd, char out[CHECK_FD_PATH_MAX])
-{
-	static const char prefix[] = "/proc/self/fd/";
-	char digits[12];
-	size_t n = 0;
-	unsigned v = (unsigned)fd;
-
-	do
-		digits[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	memcpy(out, prefix, sizeof prefix - 1);
-	out += sizeof prefix - 1;
-	while (n > 0)
-		*out++ = digits[--n];
-	*out = '\0';
-}
-
-/*
- * tokenfile_read_small(), deciding the file's type before anything is
- * opened for reading: opening a device node planted at the path can act
- * by itself (a tape rewinds, a terminal or modem line hangs up), and the
- * probe runs often. O_PATH opens no file, follows symlinks (the
- * atomic-writer volumes of Secrets and projected tokens are made of them)
- * and fstat() tells the type; the regular file is then read through
- * /proc/self/fd/N, which names that very inode, whatever the path names by
- * then. Without /proc the path is read again; tokenfile_read_small()
- * refuses whatever is not a regular file by then, as it always did.
- * Returns the length, or -1 with errno set (EINVAL: not a regular file).
- */
-static long
-read_regular(const char *path, char *buf, size_t cap)
-{
-	char self[CHECK_FD_PATH_MAX];
-	struct stat st;
-	long n = -1;
-	int fd, saved;
-
-	if ((fd = open(path, O_PATH | O_CLOEXEC)) == -1)
-		return -1;
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-	} else if (!S_ISREG(st.st_mode)) {
-		saved = EINVAL;
-	} else {
-		fd_path(fd, self);
-		if ((n = tokenfile_read_small(self, buf, cap)) == -1 &&
-		    errno == ENOENT)
-			n = tokenfile_read_small(path, buf, cap);
-		saved = errno;
-	}
-	(void)close(fd);
-	errno = saved;
-	return n;
-}
-
 /* The expiry recorded next to the token; -1 when there is none. */
 static int64_t
 recorded_expiry(const char *path)
@@ -113,7 +52,7 @@ recorded_expiry(const char *path)
 	long n;
 
 	if (tokenfile_expiry_path(path, meta, sizeof meta) == -1 ||
-	    (n = read_regular(meta, text, sizeof text)) <= 0)
+	    (n = tokenfile_read_small(meta, text, sizeof text)) <= 0)
 		return -1;
 	for (i = 0; i < (size_t)n && text[i] >= '0' && text[i] <= '9'; i++)
 		v = v * 10 + (uint64_t)(text[i] - '0');
@@ -131,7 +70,7 @@ check_token_file(struct check_buf *b, const char *path, int64_t now,
 	long n;
 
 	*expires_at = 0;
-	if ((n = read_regular(path, token, sizeof b->token)) == -1) {
+	if ((n = tokenfile_read_small(path, token, sizeof b->token)) == -1) {
 		if (errno == ENOENT)
 			return err_set(err, ERR_FILE, "no token at %s yet",
 			    path);

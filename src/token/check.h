@@ -12,9 +12,6 @@
 
 #include "exchange.h"
 
-/* "/proc/self/fd/" and a descriptor's number. */
-#define CHECK_FD_PATH_MAX 32
-
 /* A JWT payload worth reading is far smaller than the token limit. */
 #define CHECK_PAYLOAD_MAX 8192
 

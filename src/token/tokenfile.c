@@ -59,6 +59,59 @@ regular(int fd)
 	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/*
+ * The regular file behind `at`, an O_PATH descriptor of `path`, opened for
+ * reading: through /proc/self/fd/N, which names that very inode whatever
+ * the path names by now; without /proc, the path once more, never waiting
+ * (O_NONBLOCK) and its type checked again. Returns 0 with *fd set, or an
+ * errno value (EINVAL: no longer a regular file).
+ */
+static int
+reopen(int at, const char *path, int *fd)
+{
+	const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	char self[32];
+
+	(void)fmt_snprintf(self, sizeof self, "/proc/self/fd/%d", at);
+	if ((*fd = open(self, flags)) != -1)
+		return 0;
+	if (errno != ENOENT || (*fd = open(path, flags)) == -1)
+		return errno;
+	if (regular(*fd))
+		return 0;
+	(void)close(*fd);
+	*fd = -1;
+	return EINVAL;
+}
+
+/*
+ * Open `path` for reading only if it is a regular file, deciding its type
+ * before anything is opened: opening a device node planted at the path
+ * can act by itself (a tape rewinds, a terminal or modem line hangs up),
+ * and a FIFO would block the event loop. O_PATH opens no file and follows
+ * symlinks (the atomic-writer volumes of Secrets and projected tokens are
+ * made of them); fstat() tells the type. Returns the descriptor, or -1
+ * with errno set (EINVAL: not a regular file).
+ */
+static int
+open_regular(const char *path)
+{
+	struct stat st;
+	int at, fd = -1, saved;
+
+	if ((at = open(path, O_PATH | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(at, &st) == -1)
+		saved = errno;
+	else if (!S_ISREG(st.st_mode))
+		saved = EINVAL;
+	else
+		saved = reopen(at, path, &fd);
+	(void)close(at);
+	errno = saved;
+	return fd;
+}
+
 int
 tokenfile_read_secret(const char *what, const char *path, char *buf, size_t cap,
     size_t *len, struct err *err)
@@ -70,16 +123,13 @@ tokenfile_read_secret(const char *what, const char *path, char *buf, size_t cap,
 
 	/* Never wait on a FIFO put in the file's place: the event loop
 	 * reads this (and the client secret, and the actor token). */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1)
-		return err_set(err, ERR_FILE, "reading %s %s: %s", what, path,
-		    strerror(errno));
-	if (!regular(fd)) {
-		close(fd);
-		return err_set(err, ERR_FILE,
-		    "%s %s is not a regular file: mount it as a file", what,
-		    path);
-	}
+	if ((fd = open_regular(path)) == -1)
+		return errno == EINVAL ?
+		    err_set(err, ERR_FILE,
+		        "%s %s is not a regular file: mount it as a file", what,
+		        path) :
+		    err_set(err, ERR_FILE, "reading %s %s: %s", what, path,
+		        strerror(errno));
 	/* Fill the buffer, then probe for one byte more: a longer file is
 	 * refused, never silently cut. */
 	for (;;) {
@@ -418,24 +468,14 @@ tokenfile_expiry_path(const char *path, char *out, size_t cap)
 long
 tokenfile_read_small(const char *path, char *buf, size_t cap)
 {
-	struct stat st;
 	size_t n = 0;
 	ssize_t r;
 	int fd, saved;
 
-	/* Never wait on a FIFO or device put in the file's place: the
-	 * event loop's listener reads this too. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1)
+	/* Never open a FIFO or device put in the file's place: the event
+	 * loop's listener reads this too. */
+	if ((fd = open_regular(path)) == -1)
 		return -1;
-	saved = fstat(fd, &st) == -1 ? errno :
-	    !S_ISREG(st.st_mode)     ? EINVAL :
-	                               0;
-	if (saved != 0) {
-		close(fd);
-		errno = saved;
-		return -1;
-	}
 	while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) != 0) {
 		if (r == -1) {
 			if (errno == EINTR)

@@ -3,10 +3,12 @@
  * token file atomically, in a fresh directory per test.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -221,6 +223,50 @@ test_read_missing(void **state)
 	                     d->path, buf, sizeof buf, &len, &err),
 	    -1);
 	assert_err(&err, ERR_FILE, d->path);
+}
+
+/* Planted at the token's path: refused before it is opened (a device
+ * with no driver would fail to open with ENXIO and say so). */
+static void
+read_planted(struct dir *d, mode_t mode, dev_t dev)
+{
+	char buf[64];
+	size_t len;
+	struct err err = { 0 };
+
+	if (mknod(d->file, mode | 0600, dev) == -1)
+		skip(); /* not root, or no CAP_MKNOD */
+	assert_int_equal(tokenfile_read_secret("the ServiceAccount token",
+	                     d->file, buf, sizeof buf, &len, &err),
+	    -1);
+	assert_err(&err, ERR_FILE, d->file);
+	assert_non_null(strstr(err.msg, "is not a regular file"));
+	assert_int_equal(tokenfile_read_small(d->file, buf, sizeof buf), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(unlink(d->file), 0);
+}
+
+static void
+test_read_only_regular_files(void **state)
+{
+	struct dir *d = *state;
+	char link[96], buf[64];
+	size_t len = 0;
+	struct err err = { 0 };
+
+	read_planted(d, S_IFIFO, 0);
+	read_planted(d, S_IFCHR, makedev(1, 3));   /* /dev/null's numbers */
+	read_planted(d, S_IFCHR, makedev(240, 0)); /* local use: no driver */
+	/* Symlinks are followed, as Secret volumes need. */
+	snprintf(link, sizeof link, "%s.real", d->file);
+	write_file(link, "opaque\n", 7);
+	assert_int_equal(symlink(link, d->file), 0);
+	assert_int_equal(tokenfile_read_secret("the ServiceAccount token",
+	                     d->file, buf, sizeof buf, &len, &err),
+	    0);
+	assert_string_equal(buf, "opaque");
+	assert_int_equal(unlink(d->file), 0);
+	assert_int_equal(unlink(link), 0);
 }
 
 /* ---- tokenfile_write ---- */
@@ -656,6 +702,7 @@ main(void)
 		T(test_read_trims),
 		T(test_read_rejects),
 		T(test_read_size),
+		T(test_read_only_regular_files),
 		T(test_read_missing),
 		T(test_write_new),
 		T(test_write_replaces),
