@@ -2,13 +2,12 @@
  * configfile.c: several tokens from one sidecar (CONFIG_PATH).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "configfile.h"
 #include "log.h"
+#include "regular.h"
 
 _Static_assert(CONFIG_TOKENS_MAX <= LOG_JOBS,
     "every token has its own row of log secrets");
@@ -319,24 +318,19 @@ int
 configfile_read(struct configfile *f, const char *path, config_lookup_fn env,
     struct err *err)
 {
-	struct stat st;
 	size_t len = 0;
 	ssize_t n = 1;
 	int fd, saved;
 
-	/* A ConfigMap's file is a symlink into its current version.
-	 * O_NONBLOCK: a FIFO with no writer is refused, not waited on. */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
-		return err_set(err, ERR_CONFIG,
-		    "CONFIG_PATH=%.100s cannot be opened: %s", path,
-		    strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		saved = errno;
-		(void)close(fd);
-		return err_set(err, ERR_CONFIG,
-		    "CONFIG_PATH=%.100s is not a regular file%s%s", path,
-		    saved != 0 ? ": " : "", saved != 0 ? strerror(saved) : "");
-	}
+	/* A ConfigMap's file is a symlink into its current version; a FIFO
+	 * or device is refused unopened. */
+	if ((fd = regular_open(path)) == -1)
+		return errno == EINVAL ?
+		    err_set(err, ERR_CONFIG,
+		        "CONFIG_PATH=%.100s is not a regular file", path) :
+		    err_set(err, ERR_CONFIG,
+		        "CONFIG_PATH=%.100s cannot be opened: %s", path,
+		        strerror(errno));
 	while (len < sizeof f->text && n > 0) {
 		n = read(fd, f->text + len, sizeof f->text - len);
 		if (n == -1 && errno == EINTR)

@@ -7,13 +7,12 @@
  * bytes pass through small buffers on the stack, wiped before returning.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fmt.h"
 #include "keyfile.h"
+#include "regular.h"
 #include "x509.h"
 #include "wipe.h"
 
@@ -167,21 +166,18 @@ walk_fd(struct walk *w, int fd, const char *kind)
 static int
 walk_file(struct walk *w, const char *path, const char *kind)
 {
-	struct stat st;
 	int fd, rc;
 
-	/* O_NONBLOCK: a FIFO put in the file's place must not stop the
-	 * event loop, which reloads keys; fstat then refuses it. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1)
-		return err_set(w->err, ERR_FILE, "%s: cannot open: %s", w->what,
-		    strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
-		rc = err_set(w->err, ERR_FILE,
-		    "%s: not a regular file: mount the %s as a file", w->what,
-		    kind);
-	else
-		rc = walk_fd(w, fd, kind);
+	/* The event loop reloads keys: a FIFO or device put in the file's
+	 * place is refused unopened. */
+	if ((fd = regular_open(path)) == -1)
+		return errno == EINVAL ?
+		    err_set(w->err, ERR_FILE,
+		        "%s: not a regular file: mount the %s as a file",
+		        w->what, kind) :
+		    err_set(w->err, ERR_FILE, "%s: cannot open: %s", w->what,
+		        strerror(errno));
+	rc = walk_fd(w, fd, kind);
 	(void)close(fd);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "regular.h"
 #include "tokenfile.h"
 
 static int
@@ -50,68 +51,6 @@ secret_check(const char *what, const char *path, const char *buf, size_t cap,
 	return 0;
 }
 
-/* Is the open descriptor a regular file? */
-static bool
-regular(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/*
- * The regular file behind `at`, an O_PATH descriptor of `path`, opened for
- * reading: through /proc/self/fd/N, which names that very inode whatever
- * the path names by now; without /proc, the path once more, never waiting
- * (O_NONBLOCK) and its type checked again. Returns 0 with *fd set, or an
- * errno value (EINVAL: no longer a regular file).
- */
-static int
-reopen(int at, const char *path, int *fd)
-{
-	const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-	char self[32];
-
-	(void)fmt_snprintf(self, sizeof self, "/proc/self/fd/%d", at);
-	if ((*fd = open(self, flags)) != -1)
-		return 0;
-	if (errno != ENOENT || (*fd = open(path, flags)) == -1)
-		return errno;
-	if (regular(*fd))
-		return 0;
-	(void)close(*fd);
-	*fd = -1;
-	return EINVAL;
-}
-
-/*
- * Open `path` for reading only if it is a regular file, deciding its type
- * before anything is opened: opening a device node planted at the path
- * can act by itself (a tape rewinds, a terminal or modem line hangs up),
- * and a FIFO would block the event loop. O_PATH opens no file and follows
- * symlinks (the atomic-writer volumes of Secrets and projected tokens are
- * made of them); fstat() tells the type. Returns the descriptor, or -1
- * with errno set (EINVAL: not a regular file).
- */
-static int
-open_regular(const char *path)
-{
-	struct stat st;
-	int at, fd = -1, saved;
-
-	if ((at = open(path, O_PATH | O_CLOEXEC)) == -1)
-		return -1;
-	if (fstat(at, &st) == -1)
-		saved = errno;
-	else if (!S_ISREG(st.st_mode))
-		saved = EINVAL;
-	else
-		saved = reopen(at, path, &fd);
-	(void)close(at);
-	errno = saved;
-	return fd;
-}
-
 int
 tokenfile_read_secret(const char *what, const char *path, char *buf, size_t cap,
     size_t *len, struct err *err)
@@ -123,7 +62,7 @@ tokenfile_read_secret(const char *what, const char *path, char *buf, size_t cap,
 
 	/* Never wait on a FIFO put in the file's place: the event loop
 	 * reads this (and the client secret, and the actor token). */
-	if ((fd = open_regular(path)) == -1)
+	if ((fd = regular_open(path)) == -1)
 		return errno == EINVAL ?
 		    err_set(err, ERR_FILE,
 		        "%s %s is not a regular file: mount it as a file", what,
@@ -474,7 +413,7 @@ tokenfile_read_small(const char *path, char *buf, size_t cap)
 
 	/* Never open a FIFO or device put in the file's place: the event
 	 * loop's listener reads this too. */
-	if ((fd = open_regular(path)) == -1)
+	if ((fd = regular_open(path)) == -1)
 		return -1;
 	while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) != 0) {
 		if (r == -1) {

@@ -225,7 +225,7 @@ def _ptrace(request, pid, data=0):
         raise OSError(err, "ptrace(%d): %s" % (request, os.strerror(err)))
 
 
-def memory_at_exit(cmd):
+def memory_at_exit(cmd, peak_only=False):
     """Run cmd under ptrace; its Memory at the moment it exits, with the
     exact peak Rss: resident memory grows by page faults but shrinks only
     in a system call (munmap, brk, madvise...), so the largest Rss seen at
@@ -265,6 +265,11 @@ def memory_at_exit(cmd):
         else:                               # a signal: pass it on
             deliver = os.WSTOPSIG(status)
     finish(cmd, os.waitstatus_to_exitcode(status))
+    if memory is None and peak_only:
+        # A multi-threaded program (Go's runtime) may end from a thread
+        # that is not traced, so that the traced one gets no exit stop:
+        # the peak seen at its system calls is all there is.
+        memory = Memory(0, 0, peak, 0, 0)
     if memory is None:
         raise BenchError("%s ended without an exit stop" % cmd.argv[0])
     memory.peak = max(peak, memory.rss)
@@ -818,7 +823,7 @@ def go_section(bench, runs):
                      fmt_ms(med["go"]), fmt_ms(med["sidecar"]),
                      "%s; curl %s" % (fmt_ratio(med["go"] / med["sidecar"]),
                                       fmt_ms(med["curl"]))])
-        go_mem = memory_at_exit(cmds["go"])
+        go_mem = memory_at_exit(cmds["go"], peak_only=True)
         sc_mem = memory_at_exit(cmds["sidecar"])
         rows.append(["peak Rss, %s chain" % ep.name,
                      "%s KiB" % fmt_int(go_mem.peak),
