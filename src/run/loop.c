@@ -1,11 +1,15 @@
 /*
  * loop.c: run mode's one event loop.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "event.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
+#include "wipe.h"
 
 /* The poll slots: the two clocks, the resolver's socket (it hangs up
  * when the resolver ends), each job, then the listener. */
@@ -52,14 +56,29 @@ prepare(struct refresh *r, struct loop_job *lj, size_t n, struct health *h,
 
 /* Idle, a job only compares clocks; in flight, it moves when its socket
  * is ready or its time has come. */
+/*
+ * Step every job that is due. Then, if an exchange is in flight or ended
+ * (its outcome counted, a failure at its start included), clear the stack
+ * below: its frames held the tokens, the secret and the keys' work, and
+ * this is the shallowest frame below which nothing is live. Idle steps
+ * make no system call.
+ */
 static void
 step_jobs(struct refresh *r, const struct loop_job *lj, size_t n)
 {
+	bool exchanged = false;
+	uint64_t before;
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		before = r[i].metrics->attempts;
 		if (!r[i].busy || lj[i].revents != 0 || event_now() >= lj[i].at)
 			refresh_step(&r[i], lj[i].revents);
+		if (r[i].busy || r[i].metrics->attempts != before)
+			exchanged = true;
+	}
+	if (exchanged)
+		wipe_stack();
 }
 
 int

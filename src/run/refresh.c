@@ -305,8 +305,8 @@ refresh_want(const struct refresh *r, int *fd, short *events, int64_t *at,
 }
 
 /* Once the outcome is logged: wipe both tokens from memory and from the
- * logger, and the dead frames of the exchange below this one. The access
- * token lives on disk only. */
+ * logger (the loop wipes the dead frames). The access token lives on disk
+ * only. */
 static void
 forget(struct refresh *r)
 {
@@ -318,7 +318,6 @@ forget(struct refresh *r)
 	r->subject_len = r->rendered_len = 0;
 	r->res.access_token_len = 0;
 	credentials_forget(&r->creds);
-	wipe_stack();
 }
 
 /* Read the subject token anew and start its exchange. */

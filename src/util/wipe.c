@@ -37,12 +37,26 @@ wipe(void *p, size_t n)
 }
 
 /*
+ * The margin wipe_stack() keeps out of madvise (its own frame and
+ * madvise()'s live there), cleared from a frame of its own just below
+ * the caller's: dead frames left bytes there too. Three pages, more than
+ * the margin's two at most.
+ */
+static __attribute__((noinline)) void
+clear_margin(void)
+{
+	unsigned char pad[3 * 4096];
+
+	explicit_bzero(pad, sizeof pad);
+}
+
+/*
  * Not inlined, so that every live frame (the caller's locals included)
- * lies above this one; one page of margin below it holds this frame's
- * few bytes and madvise()'s. The range may reach below the stack's
- * mapping (madvise then fails with ENOMEM after releasing what is
- * mapped), never into another mapping: the kernel keeps a guard gap of
- * at least 1 MiB below a growing stack.
+ * lies above this one; the page of margin below it, which holds this
+ * frame's few bytes and madvise()'s, is cleared instead. The range may
+ * reach below the stack's mapping (madvise then fails with ENOMEM after
+ * releasing what is mapped), never into another mapping: the kernel
+ * keeps a guard gap of at least 1 MiB below a growing stack.
  */
 __attribute__((noinline)) void
 wipe_stack(void)
@@ -51,6 +65,7 @@ wipe_stack(void)
 	uintptr_t hi = ((uintptr_t)__builtin_frame_address(0) - page) &
 	    ~(page - 1);
 
+	clear_margin();
 	(void)madvise((void *)(hi - WIPE_STACK_DEPTH), WIPE_STACK_DEPTH,
 	    MADV_DONTNEED);
 }

@@ -29,12 +29,14 @@ void wipe(void *p, size_t n);
 #define WIPE_STACK_DEPTH ((size_t)256 * 1024)
 
 /*
- * Give back the stack below the caller's frame, down to WIPE_STACK_DEPTH:
- * after an exchange those pages are dead frames that held the key, the
- * assertion, the form and the parsed answer, and stay resident at the
- * deepest call's size for the life of the process. Called where nothing
- * below is live; signal handlers must not run on this stack meanwhile
- * (the loop unblocks signals only inside ppoll).
+ * Clear the stack below the caller's frame, down to WIPE_STACK_DEPTH, and
+ * give its pages back: during and after an exchange those are dead frames
+ * that held the key, the assertion, the form and the parsed answer, and
+ * they would stay resident at the deepest call's size for the life of the
+ * process. Called where nothing below is live, from a frame as shallow as
+ * the work it follows (the loop's, once the jobs have stepped), since the
+ * unused slots of live frames keep bytes too; signal handlers must not
+ * run on this stack meanwhile (the loop unblocks signals only in ppoll).
  */
 void wipe_stack(void);
 

@@ -305,8 +305,6 @@ def test_private_key_jwt_failure_and_rotation_leave_nothing(sidecar):
     assert not after_rotation, "after the key's rotation: %r" % after_rotation
 
 
-@pytest.mark.xfail(strict=True, reason="review19 finding: wipe_stack() skips "
-                   "the page below forget() and the frames above it")
 def test_failed_exchange_leaves_no_secret_asan_layout(sidecar):
     """The same failed exchange in the ASan build, whose frames are
     larger: the client secret and the actor token survive on the main
