@@ -11,6 +11,7 @@
 
 #include "base64.h"
 #include "der.h"
+#include "regular.h"
 #include "trust.h"
 #include "x509.h"
 
@@ -761,15 +762,24 @@ trust_load_file(struct trust *t, const char *path, struct err *err)
 	struct source src = { -1, NULL, 0, 0 };
 	struct stat st;
 
-	if ((src.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		return err_set(err, ERR_TRUST,
-		    "opening the CA bundle %s: %s "
-		    "(set CA_BUNDLE_PATH to the mounted bundle)",
-		    path, strerror(errno));
-	if (fstat(src.fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(src.fd);
-		return err_set(err, ERR_TRUST,
-		    "the CA bundle %s is not a regular file", path);
+	/* Its type is known before it is opened: a FIFO put at the path
+	 * would block the event loop in open(). O_NONBLOCK does not change
+	 * how a regular file reads. */
+	if ((src.fd = regular_open(path)) == -1)
+		return errno == EINVAL ?
+		    err_set(err, ERR_TRUST,
+		        "the CA bundle %s is not a regular file (set "
+		        "CA_BUNDLE_PATH to the mounted bundle)",
+		        path) :
+		    err_set(err, ERR_TRUST,
+		        "opening the CA bundle %s: %s "
+		        "(set CA_BUNDLE_PATH to the mounted bundle)",
+		        path, strerror(errno));
+	if (fstat(src.fd, &st) == -1) {
+		err_set(err, ERR_TRUST, "reading the CA bundle %s: %s", path,
+		    strerror(errno));
+		(void)close(src.fd);
+		return -1;
 	}
 	/* On success the store keeps the descriptor, to read anchors. */
 	if (load_source(t, &src, path, err) == -1) {

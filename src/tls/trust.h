@@ -64,7 +64,9 @@ struct trust {
 /*
  * Load the bundle at `path` into `t`. On success any anchors `t` held are
  * freed (their descriptor closed) and replaced, and the file stays open
- * (O_RDONLY | O_CLOEXEC) for reading anchors: a ConfigMap's symlink swap
+ * for reading anchors (regular_open(): a path that is not a regular
+ * file, a FIFO say, is refused before it is opened, so the event loop
+ * never blocks in open()): a ConfigMap's symlink swap
  * leaves `t` reading the file it loaded until trust_changed() says to
  * load again. On failure `t` is left as it was. A bundle without a single
  * usable certificate is an error. Returns 0 or -1 with err set (kind

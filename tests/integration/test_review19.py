@@ -175,8 +175,6 @@ def livez(port):
         return s.recv(100)
 
 
-@pytest.mark.xfail(strict=True, reason="review19 finding: trust_load_file "
-                   "opens a FIFO without O_NONBLOCK")
 def test_bundle_swapped_for_a_fifo_does_not_hang_the_loop(sidecar):
     """The bundle's path renamed over by a FIFO (whoever writes the shared
     volume): the reload's open() blocks for a writer, in the event loop."""

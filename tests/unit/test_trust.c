@@ -762,6 +762,31 @@ test_rewritten_in_place(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * A FIFO at the bundle's path is refused without being opened: open()
+ * would wait for a writer, in the event loop. The store is kept.
+ */
+static void
+test_fifo_refused(void **state)
+{
+	char dir[] = "/tmp/tb-trust-XXXXXX", path[64];
+	struct trust t = { 0 };
+	struct err err = { 0 };
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ca.pem", dir);
+	write_file(path, pem[0], strlen(pem[0]));
+	assert_int_equal(trust_load_file(&t, path, &err), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(trust_load_file(&t, path, &err), -1);
+	assert_err(&err, ERR_TRUST, "is not a regular file");
+	assert_anchor_is(&t, &der[0]);
+	trust_free(&t);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* Is p inside the cache's bytes? */
 static int
 in_cache(const struct x509_anchor_cache *c, const unsigned char *p)
@@ -857,6 +882,7 @@ main(void)
 		cmocka_unit_test(test_configmap_swap),
 		cmocka_unit_test(test_rewritten_in_place),
 		cmocka_unit_test(test_anchor_cache),
+		cmocka_unit_test(test_fifo_refused),
 	};
 
 	return cmocka_run_group_tests(tests, load_fixtures, free_fixtures);
