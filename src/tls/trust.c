@@ -539,25 +539,32 @@ pack(struct builder *b)
 	return (struct x509_anchor_ref *)(void *)(b->block + at);
 }
 
+/* len rounded up to whole pages. */
+static size_t
+whole_pages(size_t len)
+{
+	size_t page = (size_t)getauxval(AT_PAGESZ);
+
+	return (len + page - 1) / page * page;
+}
+
 /*
- * Whole pages of the store, at least len bytes, never written but by a
- * verification: resident only once it does. Returns them and sets *got
- * to their length, or NULL when the store is full.
+ * `len` bytes (whole pages) of the store, page-aligned, never written but
+ * by a verification: resident only once it does. Returns them, or NULL
+ * when the store is full.
  */
 static unsigned char *
-store_pages(struct builder *b, size_t len, size_t *got)
+store_pages(struct builder *b, size_t len)
 {
 	size_t page = (size_t)getauxval(AT_PAGESZ);
 	size_t low = b->count * sizeof(struct x509_anchor_ref);
 	size_t top = b->top / page * page;
 
-	len = (len + page - 1) / page * page;
 	if (b->oom || top < low || len > top - low) {
 		b->oom = 1;
 		return NULL;
 	}
 	b->top = top - len;
-	*got = len;
 	return b->block + b->top;
 }
 
@@ -570,11 +577,10 @@ store_pages(struct builder *b, size_t len, size_t *got)
 static void
 store_tail(struct builder *b, const char *name, struct x509_store *s)
 {
-	size_t len;
-
 	s->cache = (struct x509_anchor_cache *)(void *)store_pages(b,
-	    sizeof *s->cache, &len);
-	s->scratch = store_pages(b, b->largest, &s->scratch_len);
+	    whole_pages(sizeof *s->cache));
+	s->scratch_len = whole_pages(b->largest);
+	s->scratch = store_pages(b, s->scratch_len);
 	s->name = (const char *)store(b, name, strlen(name) + 1);
 	/* A fresh mapping's byte is zero: not changed. */
 	s->changed = reserve(b, 1);
@@ -922,8 +928,8 @@ cache_find(const struct x509_anchor_cache *c, const struct x509_anchor_ref *r)
 /*
  * Keep r's certificate, just read and proved (`whole`), in the cache
  * when it has room: parsed again from the copy, so the anchor points
- * into the cache. A full cache keeps what it has: each anchor in it has
- * served a verification already.
+ * into the cache. A full cache keeps what it has: each anchor in it was
+ * named by a chain already, and the next chain most likely names it too.
  */
 static void
 cache_put(struct x509_anchor_cache *c, const struct x509_anchor_ref *r,

@@ -11,14 +11,14 @@
  * keeps of an anchor only what finds and proves it (x509.h's struct
  * x509_anchor_ref: checksums of its name and certificate, and where it
  * lies in the bundle); a chain's verification reads the few anchors it names
- * again, by pread() on the descriptor opened for the load, and keeps
- * the first few it read in the store (x509.h's struct x509_anchor_cache):
+ * again, by pread() on the descriptor opened for the load, and keeps the
+ * first few it read in the store (x509.h's struct x509_anchor_cache):
  * the next handshakes use them without a read, and a bundle broken in
- * place later (a failed reload keeps the old store) does not affect them. The
- * records live in one private mapping owned by struct trust, built in place, so
- * a reload swaps one pointer and unmaps one block, and its pages leave
- * the process. The bundle is not mapped: a file truncated in place
- * would make reading the mapping a SIGBUS.
+ * place later (a failed reload keeps the old store) does not affect
+ * them. The records live in one private mapping owned by struct trust,
+ * built in place, so a reload swaps one pointer and unmaps one block,
+ * and its pages leave the process. The bundle is not mapped: a file
+ * truncated in place would make reading the mapping a SIGBUS.
  */
 #ifndef TB_TRUST_H
 #define TB_TRUST_H

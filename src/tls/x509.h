@@ -271,7 +271,7 @@ int x509_name_set(struct x509_name *n, const char *host);
  * anchors and distrusts of `store` for `name` at Unix time `now`. The
  * anchors named as the top certificate's issuer (or, for a leaf alone,
  * equal to it) are read again one by one into the store's scratch, whose
- * pages are given back before returning.
+ * pages are given back before returning, or taken from its cache.
  * Returns X509_OK and fills
  * `leaf`, or the code of the refusal with `fail` filled. When several
  * paths exist, the first that passes every check wins; when none does,
