@@ -156,8 +156,14 @@ reload_trust(struct refresh *r, bool force)
 	shared->pending = false;
 	if (trust_load_file(t, cfg->ca_bundle_path, &err) == -1) {
 		r->metrics->bundle_reload_failures++;
+		/* The old store reads anchors it has not used yet from a
+		 * file that may have been broken in place. */
 		log_event(LOG_ERROR,
-		    "CA bundle reload failed: keeping the previous one",
+		    trust_stale(t) ?
+		        "CA bundle reload failed: keeping the previous one, "
+		        "but its file was rewritten in place: only the "
+		        "anchors already used still verify; fix the bundle" :
+		        "CA bundle reload failed: keeping the previous one",
 		    "error", err.msg, (char *)NULL);
 		return;
 	}

@@ -11,6 +11,7 @@
 
 #include "base64.h"
 #include "der.h"
+#include "regular.h"
 #include "trust.h"
 #include "x509.h"
 
@@ -538,32 +539,48 @@ pack(struct builder *b)
 	return (struct x509_anchor_ref *)(void *)(b->block + at);
 }
 
-/*
- * Whole pages for the largest record, in the store: never written but
- * by a verification, which gives them back (wipe()) when it ends.
- */
-static void
-store_scratch(struct builder *b, struct x509_store *s)
+/* len rounded up to whole pages. */
+static size_t
+whole_pages(size_t len)
 {
 	size_t page = (size_t)getauxval(AT_PAGESZ);
-	size_t len = (b->largest + page - 1) / page * page;
+
+	return (len + page - 1) / page * page;
+}
+
+/*
+ * `len` bytes (whole pages) of the store, page-aligned, never written but
+ * by a verification: resident only once it does. Returns them, or NULL
+ * when the store is full.
+ */
+static unsigned char *
+store_pages(struct builder *b, size_t len)
+{
+	size_t page = (size_t)getauxval(AT_PAGESZ);
 	size_t low = b->count * sizeof(struct x509_anchor_ref);
 	size_t top = b->top / page * page;
 
 	if (b->oom || top < low || len > top - low) {
 		b->oom = 1;
-		return;
+		return NULL;
 	}
 	b->top = top - len;
-	s->scratch = b->block + b->top;
-	s->scratch_len = len;
+	return b->block + b->top;
 }
 
-/* The bundle's name and the distrusted key ids into the store. */
+/*
+ * The bundle's name, the distrusted key ids, the scratch for the largest
+ * record (its pages given back by wipe() after each verification) and
+ * the anchor cache (a fresh mapping's bytes are zero: empty) into the
+ * store.
+ */
 static void
 store_tail(struct builder *b, const char *name, struct x509_store *s)
 {
-	store_scratch(b, s);
+	s->cache = (struct x509_anchor_cache *)(void *)store_pages(b,
+	    whole_pages(sizeof *s->cache));
+	s->scratch_len = whole_pages(b->largest);
+	s->scratch = store_pages(b, s->scratch_len);
 	s->name = (const char *)store(b, name, strlen(name) + 1);
 	/* A fresh mapping's byte is zero: not changed. */
 	s->changed = reserve(b, 1);
@@ -751,15 +768,24 @@ trust_load_file(struct trust *t, const char *path, struct err *err)
 	struct source src = { -1, NULL, 0, 0 };
 	struct stat st;
 
-	if ((src.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		return err_set(err, ERR_TRUST,
-		    "opening the CA bundle %s: %s "
-		    "(set CA_BUNDLE_PATH to the mounted bundle)",
-		    path, strerror(errno));
-	if (fstat(src.fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(src.fd);
-		return err_set(err, ERR_TRUST,
-		    "the CA bundle %s is not a regular file", path);
+	/* Its type is known before it is opened: a FIFO put at the path
+	 * would block the event loop in open(). O_NONBLOCK does not change
+	 * how a regular file reads. */
+	if ((src.fd = regular_open(path)) == -1)
+		return errno == EINVAL ?
+		    err_set(err, ERR_TRUST,
+		        "the CA bundle %s is not a regular file (set "
+		        "CA_BUNDLE_PATH to the mounted bundle)",
+		        path) :
+		    err_set(err, ERR_TRUST,
+		        "opening the CA bundle %s: %s "
+		        "(set CA_BUNDLE_PATH to the mounted bundle)",
+		        path, strerror(errno));
+	if (fstat(src.fd, &st) == -1) {
+		err_set(err, ERR_TRUST, "reading the CA bundle %s: %s", path,
+		    strerror(errno));
+		(void)close(src.fd);
+		return -1;
 	}
 	/* On success the store keeps the descriptor, to read anchors. */
 	if (load_source(t, &src, path, err) == -1) {
@@ -773,6 +799,14 @@ trust_load_file(struct trust *t, const char *path, struct err *err)
 	return 0;
 }
 
+/* Is st another file than the one loaded into t, or the same changed? */
+static int
+differs(const struct trust *t, const struct stat *st)
+{
+	return st->st_dev != t->dev || st->st_ino != t->ino ||
+	    st->st_size != t->size || mtime_ns(st) != t->mtime_ns;
+}
+
 int
 trust_changed(const struct trust *t, const char *path)
 {
@@ -782,8 +816,19 @@ trust_changed(const struct trust *t, const char *path)
 		return 1;
 	if (stat(path, &st) == -1)
 		return 1;
-	return st.st_dev != t->dev || st.st_ino != t->ino ||
-	    st.st_size != t->size || mtime_ns(&st) != t->mtime_ns;
+	return differs(t, &st);
+}
+
+int
+trust_stale(const struct trust *t)
+{
+	struct stat st;
+
+	if (t->block == NULL || t->store.fd == -1)
+		return 0;
+	if (t->store.changed != NULL && *t->store.changed)
+		return 1;
+	return fstat(t->store.fd, &st) == -1 || differs(t, &st);
 }
 
 void
@@ -848,30 +893,83 @@ anchor_der(const struct x509_store *s, const struct x509_anchor_ref *r,
 	return d;
 }
 
+/* An anchor's fields from its certificate's DER, pointing into it. */
+static enum x509_code
+anchor_parse(const unsigned char *der, size_t len, unsigned flags,
+    struct x509_anchor *a)
+{
+	struct x509_cert c;
+	enum x509_code code;
+
+	if ((code = x509_cert_parse(der, len, &c)) != X509_OK ||
+	    (code = x509_spki_key(c.spki, &a->pkey)) != X509_OK)
+		return code;
+	a->dn = c.subject;
+	a->not_before = c.not_before;
+	a->not_after = c.not_after;
+	a->constraints = c.constraints;
+	a->path_len = c.path_len;
+	a->flags = flags & X509_ANCHOR_CA;
+	return X509_OK;
+}
+
+/* r's anchor in the cache, or NULL. */
+static const struct x509_anchor *
+cache_find(const struct x509_anchor_cache *c, const struct x509_anchor_ref *r)
+{
+	size_t i;
+
+	for (i = 0; c != NULL && i < c->count; i++)
+		if (c->ref[i] == r)
+			return &c->anchor[i];
+	return NULL;
+}
+
+/*
+ * Keep r's certificate, just read and proved (`whole`), in the cache
+ * when it has room: parsed again from the copy, so the anchor points
+ * into the cache. A full cache keeps what it has: each anchor in it was
+ * named by a chain already, and the next chain most likely names it too.
+ */
+static void
+cache_put(struct x509_anchor_cache *c, const struct x509_anchor_ref *r,
+    const struct der *whole)
+{
+	unsigned char *copy;
+
+	if (c == NULL || c->count == X509_CACHE_ANCHORS ||
+	    whole->n > X509_CACHE_BYTES - c->used)
+		return;
+	copy = c->bytes + c->used;
+	memcpy(copy, whole->p, whole->n);
+	if (anchor_parse(copy, whole->n, r->flags, &c->anchor[c->count]) !=
+	    X509_OK)
+		return;
+	c->ref[c->count++] = r;
+	c->used += whole->n;
+}
+
 enum x509_code
 x509_anchor_read(const struct x509_store *s, const struct x509_anchor_ref *r,
     unsigned char *buf, size_t cap, struct x509_anchor *a)
 {
+	const struct x509_anchor *kept = cache_find(s->cache, r);
 	struct der all, content, whole;
-	struct x509_cert c;
 	unsigned tag;
 
+	if (kept != NULL) {
+		*a = *kept;
+		return X509_OK;
+	}
 	/* The certificate is the first element: a TRUSTED CERTIFICATE's
 	 * trust settings follow it. The same bytes as at the load parse as
 	 * they did then; anything else is another file. */
 	if (r->len <= cap && (all = anchor_der(s, r, buf)).n > 0 &&
-	    der_take(&all, &tag, &content, &whole) == 0) {
-		if (x509_sum(&whole) == r->sum &&
-		    x509_cert_parse(whole.p, whole.n, &c) == X509_OK &&
-		    x509_spki_key(c.spki, &a->pkey) == X509_OK) {
-			a->dn = c.subject;
-			a->not_before = c.not_before;
-			a->not_after = c.not_after;
-			a->constraints = c.constraints;
-			a->path_len = c.path_len;
-			a->flags = r->flags & X509_ANCHOR_CA;
-			return X509_OK;
-		}
+	    der_take(&all, &tag, &content, &whole) == 0 &&
+	    x509_sum(&whole) == r->sum &&
+	    anchor_parse(whole.p, whole.n, r->flags, a) == X509_OK) {
+		cache_put(s->cache, r, &whole);
+		return X509_OK;
 	}
 	if (s->changed != NULL)
 		*s->changed = 1;

@@ -11,11 +11,14 @@
  * keeps of an anchor only what finds and proves it (x509.h's struct
  * x509_anchor_ref: checksums of its name and certificate, and where it
  * lies in the bundle); a chain's verification reads the few anchors it names
- * again, by pread() on the descriptor opened for the load. The records
- * live in one private mapping owned by struct trust, built in place, so
- * a reload swaps one pointer and unmaps one block, and its pages leave
- * the process. The bundle is not mapped: a file truncated in place
- * would make reading the mapping a SIGBUS.
+ * again, by pread() on the descriptor opened for the load, and keeps the
+ * first few it read in the store (x509.h's struct x509_anchor_cache):
+ * the next handshakes use them without a read, and a bundle broken in
+ * place later (a failed reload keeps the old store) does not affect
+ * them. The records live in one private mapping owned by struct trust,
+ * built in place, so a reload swaps one pointer and unmaps one block,
+ * and its pages leave the process. The bundle is not mapped: a file
+ * truncated in place would make reading the mapping a SIGBUS.
  */
 #ifndef TB_TRUST_H
 #define TB_TRUST_H
@@ -61,7 +64,9 @@ struct trust {
 /*
  * Load the bundle at `path` into `t`. On success any anchors `t` held are
  * freed (their descriptor closed) and replaced, and the file stays open
- * (O_RDONLY | O_CLOEXEC) for reading anchors: a ConfigMap's symlink swap
+ * for reading anchors (regular_open(): a path that is not a regular
+ * file, a FIFO say, is refused before it is opened, so the event loop
+ * never blocks in open()): a ConfigMap's symlink swap
  * leaves `t` reading the file it loaded until trust_changed() says to
  * load again. On failure `t` is left as it was. A bundle without a single
  * usable certificate is an error. Returns 0 or -1 with err set (kind
@@ -86,6 +91,14 @@ int trust_load_mem(struct trust *t, const unsigned char *data, size_t len,
  * read is reported as changed, so the reload names the problem.
  */
 int trust_changed(const struct trust *t, const char *path);
+
+/*
+ * Returns 1 when the file `t` reads its anchors from no longer holds the
+ * bytes loaded (rewritten in place, or a read found other bytes): the
+ * anchors in its cache still verify, the others can no longer be read
+ * until a good bundle is loaded. Else, and for a store from memory, 0.
+ */
+int trust_stale(const struct trust *t);
 
 /* Free the anchors and close the bundle; `t` is then empty and may be
  * loaded again. */

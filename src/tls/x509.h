@@ -146,6 +146,25 @@ enum x509_code x509_check_signature(const struct x509_cert *c,
 void x509_name_text(struct der name, char *out, size_t cap);
 
 /*
+ * The anchors verifications have read, kept in the store's own memory:
+ * a server's chain almost always ends at the same root, which is then
+ * used without reading the bundle again, so a bundle broken in place
+ * after that (a reload that failed keeps the old store) does not matter
+ * to it. Bounded: an RSA-4096 root is about 1.5 KB of DER; once full,
+ * other anchors are read from the bundle each time, as before.
+ */
+#define X509_CACHE_ANCHORS 4
+#define X509_CACHE_BYTES 8192u
+
+struct x509_anchor_cache {
+	size_t count; /* anchors kept */
+	size_t used;  /* bytes[0..used) hold their certificates */
+	const struct x509_anchor_ref *ref[X509_CACHE_ANCHORS];
+	struct x509_anchor anchor[X509_CACHE_ANCHORS]; /* into bytes */
+	unsigned char bytes[X509_CACHE_BYTES];
+};
+
+/*
  * What the CA bundle says: the anchors, and the keys its trust settings
  * refuse for TLS servers (no certificate for a distrusted key may
  * appear on any path), known by x509_key_id(); and the bundle the
@@ -166,13 +185,17 @@ struct x509_store {
 	 * while a verification runs (one runs at a time per store). */
 	unsigned char *scratch;
 	size_t scratch_len;
+	/* The anchors verifications have read, or NULL: none kept. */
+	struct x509_anchor_cache *cache;
 };
 
 /*
  * Read anchor `r` of `s` again into buf[0..cap) (cap at least r->len)
  * and fill `a`, pointing into buf: by pread() from the descriptor kept
  * since the load, so a ConfigMap's symlink swap does not matter, or from
- * the caller's memory. Returns X509_OK, or X509_E_BUNDLE_CHANGED with
+ * the caller's memory. An anchor in s->cache is not read: `a` points
+ * into the cache; one read while the cache has room is kept there.
+ * Returns X509_OK, or X509_E_BUNDLE_CHANGED with
  * *s->changed set when the bytes are not the certificate loaded (the
  * file was rewritten in place) or cannot be read. In trust.c, which
  * knows the bundle's forms.
@@ -248,7 +271,7 @@ int x509_name_set(struct x509_name *n, const char *host);
  * anchors and distrusts of `store` for `name` at Unix time `now`. The
  * anchors named as the top certificate's issuer (or, for a leaf alone,
  * equal to it) are read again one by one into the store's scratch, whose
- * pages are given back before returning.
+ * pages are given back before returning, or taken from its cache.
  * Returns X509_OK and fills
  * `leaf`, or the code of the refusal with `fail` filled. When several
  * paths exist, the first that passes every check wins; when none does,

@@ -1,7 +1,8 @@
 /*
  * fuzz_trust.c: trust_load_mem on arbitrary bundles, every anchor of them
- * read again (x509_anchor_read) as a verification does, and a second load
- * over the first, as a reload does.
+ * read again (x509_anchor_read) as a verification does, twice (the second
+ * from the anchor cache when it was kept there), and a second load over
+ * the first, as a reload does.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Every anchor reads again from the bundle as loaded, and is
 		 * usable on its own: touch all its bytes. */
 		for (size_t i = 0; i < t.store.count; i++) {
-			struct x509_anchor a;
+			struct x509_anchor a, b;
 			volatile unsigned char sink = 0;
 
 			if (x509_anchor_read(&t.store, &t.store.refs[i],
@@ -39,7 +40,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t j = 0; j < a.dn.n; j++)
 				sink ^= a.dn.p[j];
 			(void)sink;
+			/* The first read is in the scratch, a kept copy in
+			 * the cache: the same anchor either way. */
+			if (x509_anchor_read(&t.store, &t.store.refs[i],
+			        t.store.scratch, t.store.scratch_len,
+			        &b) != X509_OK ||
+			    a.dn.n != b.dn.n ||
+			    memcmp(a.dn.p, b.dn.p, a.dn.n) != 0)
+				abort();
 		}
+		if (t.store.cache->count > X509_CACHE_ANCHORS ||
+		    t.store.cache->used > X509_CACHE_BYTES)
+			abort();
 		/* A failed reload keeps what was loaded. */
 		count = t.store.count;
 		if (trust_load_mem(&t, (const unsigned char *)"", 0, "fuzz",

@@ -504,10 +504,12 @@ def test_ca_bundle_configmap_swap(sidecar, loops, pki):
 
 def test_ca_bundle_rewritten_in_place(sidecar, loops, pki):
     """The bundle rewritten in place after the load, its size and mtime
-    kept (stat cannot tell): the next exchange is refused with one line
-    naming the bundle and saying it changed since it was loaded, and the
-    one after reloads it and succeeds."""
-    other = open(pki.untrusted_root_cert, "rb").read()
+    kept (stat cannot tell). The root the first exchange used is kept by
+    the store; the server then sends a chain to the other root, which is
+    read from the file: that exchange is refused with one line naming the
+    bundle and saying it changed since it was loaded, and the one after
+    reloads it and succeeds."""
+    other = open(pki.rsa.root_cert, "rb").read()
     root = open(pki.ec.root_cert, "rb").read()
     path = sidecar.tmp / "in-place.pem"
     path.write_bytes(other + root)
@@ -520,6 +522,7 @@ def test_ca_bundle_rewritten_in_place(sidecar, loops, pki):
     with open(path, "r+b") as f:            # same inode, same length
         f.write(root + other)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    switch_cert(srv, pki.rsa.leaf.chain, pki.rsa.leaf.key)
     bad = run.wait_msg(FAILED, timeout=10, start=m)
     assert "the CA bundle %s changed since it was loaded" % path in \
         bad["_line"], bad["_line"]
