@@ -953,11 +953,21 @@ enum x509_code
 x509_anchor_read(const struct x509_store *s, const struct x509_anchor_ref *r,
     unsigned char *buf, size_t cap, struct x509_anchor *a)
 {
+	return x509_anchor_named(s, r, NULL, buf, cap, a);
+}
+
+enum x509_code
+x509_anchor_named(const struct x509_store *s, const struct x509_anchor_ref *r,
+    const struct der *name, unsigned char *buf, size_t cap,
+    struct x509_anchor *a)
+{
 	const struct x509_anchor *kept = cache_find(s->cache, r);
 	struct der all, content, whole;
 	unsigned tag;
 
 	if (kept != NULL) {
+		if (name != NULL && !der_is(name, kept->dn.p, kept->dn.n))
+			return X509_E_UNTRUSTED;
 		*a = *kept;
 		return X509_OK;
 	}
@@ -968,6 +978,10 @@ x509_anchor_read(const struct x509_store *s, const struct x509_anchor_ref *r,
 	    der_take(&all, &tag, &content, &whole) == 0 &&
 	    x509_sum(&whole) == r->sum &&
 	    anchor_parse(whole.p, whole.n, r->flags, a) == X509_OK) {
+		/* Only the name wanted is kept: names that merely share its
+		 * sum, which a server can craft, must not fill the cache. */
+		if (name != NULL && !der_is(name, a->dn.p, a->dn.n))
+			return X509_E_UNTRUSTED;
 		cache_put(s->cache, r, &whole);
 		return X509_OK;
 	}

@@ -601,14 +601,8 @@ static enum x509_code
 candidate(struct path *p, const struct x509_anchor_ref *r,
     const struct der *issuer, struct x509_anchor *a)
 {
-	enum x509_code code = x509_anchor_read(p->store, r, p->store->scratch,
+	return x509_anchor_named(p->store, r, issuer, p->store->scratch,
 	    p->store->scratch_len, a);
-
-	if (code != X509_OK)
-		return code;
-	return issuer == NULL || der_is(issuer, a->dn.p, a->dn.n) ?
-	    X509_OK :
-	    X509_E_UNTRUSTED;
 }
 
 /*

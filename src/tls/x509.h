@@ -204,6 +204,17 @@ enum x509_code x509_anchor_read(const struct x509_store *s,
     const struct x509_anchor_ref *r, unsigned char *buf, size_t cap,
     struct x509_anchor *a);
 
+/*
+ * The same for a chain that names `name` (a Name, whole element; NULL
+ * for none): an anchor whose subject is not `name` byte for byte, which
+ * only shares the sum its ref was found by, is refused with
+ * X509_E_UNTRUSTED and never kept in the cache, so that crafted names
+ * cannot crowd out the anchors in use.
+ */
+enum x509_code x509_anchor_named(const struct x509_store *s,
+    const struct x509_anchor_ref *r, const struct der *name, unsigned char *buf,
+    size_t cap, struct x509_anchor *a);
+
 /* The X509_ANCHOR_CA flag a parsed certificate earns, or 0. */
 unsigned x509_anchor_flags(const struct x509_cert *c);
 

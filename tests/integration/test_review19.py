@@ -7,7 +7,6 @@ import os
 import signal
 import time
 
-import pytest
 
 import certs
 from conftest import free_port, wait_for

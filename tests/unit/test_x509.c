@@ -358,6 +358,11 @@ test_sum_collision(void **state)
 	assert_true(fake->dn_sum != s.trust.store.refs[1].dn_sum);
 	fake->dn_sum = s.trust.store.refs[1].dn_sum;
 	assert_int_equal(verify(&s, "localhost", NOW, &f), X509_OK);
+	/* Only the real root is kept: crafted names cannot fill the cache
+	 * and crowd out the anchors in use. */
+	assert_non_null(s.trust.store.cache);
+	assert_int_equal(s.trust.store.cache->count, 1);
+	assert_ptr_equal(s.trust.store.cache->ref[0], &s.trust.store.refs[1]);
 	/* The fake alone. */
 	s.trust.store.count = 1;
 	assert_int_equal(verify(&s, "localhost", NOW, &f), X509_E_UNTRUSTED);
