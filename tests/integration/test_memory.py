@@ -3,54 +3,37 @@
 After an exchange the sidecar wipes the SA token, the client secret, the
 actor token, the access token and every buffer that carried them (the
 form, the request, the TLS record buffer, the response). The test stops
-the process between refreshes and reads every writable mapping through
-/proc/PID/mem, as a debugger or a core dump would see it, looking for
+the process between refreshes and reads every readable mapping through
+/proc/PID/mem (test_resolver's reader, which skips ASan's huge
+reservations), as a debugger or a core dump would see it, looking for
 any 20-byte piece of each secret.
 """
 
 import os
-import re
 import signal
 import time
 
 from conftest import free_port, wait_for
 from exchange_server import random_token
+from test_resolver import memory
 
 WINDOW = 20
 
 
-def writable_memory(pid):
-    """The bytes of every writable mapping of pid, which must be stopped."""
-    chunks = []
-    with open("/proc/%d/maps" % pid) as maps, \
-            open("/proc/%d/mem" % pid, "rb", buffering=0) as mem:
-        for line in maps:
-            m = re.match(r"([0-9a-f]+)-([0-9a-f]+) (\S+)", line)
-            if not m or "w" not in m.group(3) or "[vvar" in line:
-                continue
-            lo, hi = int(m.group(1), 16), int(m.group(2), 16)
-            mem.seek(lo)
-            try:
-                chunks.append(mem.read(hi - lo))
-            except OSError:
-                continue
-    return b"".join(chunks)
-
-
-def pieces_found(memory, secret):
+def pieces_found(image, secret):
     data = secret.encode()
     return [data[i:i + WINDOW] for i in range(0, len(data) - WINDOW + 1)
-            if memory.find(data[i:i + WINDOW]) != -1]
+            if image.find(data[i:i + WINDOW]) != -1]
 
 
 def scan(pid, secrets):
     os.kill(pid, signal.SIGSTOP)
     try:
-        memory = writable_memory(pid)
+        image = memory(pid)
     finally:
         os.kill(pid, signal.SIGCONT)
-    assert len(memory) > 100000, "read only %d bytes of memory" % len(memory)
-    found = {name: len(pieces_found(memory, value))
+    assert len(image) > 100000, "read only %d bytes of memory" % len(image)
+    found = {name: len(pieces_found(image, value))
              for name, value in secrets.items()}
     return {name: n for name, n in found.items() if n}
 
