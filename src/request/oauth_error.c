@@ -10,8 +10,9 @@
 
 static const char *const fields[] = { "error", "error_description", "title",
 	"detail", "message" };
-/* Members of an "error" object, named as logged: the key after "error.". */
-static const char *const nested[] = { "error.status", "error.message" };
+/* Members of an "error" object, named as logged: the key after NESTED. */
+#define NESTED "error."
+static const char *const nested[] = { NESTED "status", NESTED "message" };
 
 /* An output line being appended to; stops quietly when full. */
 struct line {
@@ -162,7 +163,7 @@ from_json(struct line *l, const char *body, size_t len)
 	 */
 	t = json_member(&d, "error");
 	for (i = 0; t >= 0 && i < sizeof nested / sizeof nested[0]; i++) {
-		m = json_member_of(&d, t, nested[i] + 6);
+		m = json_member_of(&d, t, nested[i] + sizeof NESTED - 1);
 		if (m < 0 || json_string_prefix(&d, m, v, sizeof v, &n) == -1)
 			continue;
 		quote(l, nested[i], v, n);

@@ -15,8 +15,8 @@
 
 /*
  * Connections accepted per wakeup: a flood cannot keep the loop here, and
- * a quarter of the ring, so that a connection accepted in one wakeup is
- * still in the ring at the next three polls, where its request is seen.
+ * half the ring, so that a connection accepted in one wakeup is still in
+ * the ring at the next poll, where its request is seen.
  * The backlog is the system's largest, so that a flood fills it and a
  * probe's SYN is queued, not dropped into a one-second retransmission.
  */

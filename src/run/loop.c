@@ -54,14 +54,13 @@ prepare(struct refresh *r, struct loop_job *lj, size_t n, struct health *h,
 	return SLOT_JOBS + n + used;
 }
 
-/* Idle, a job only compares clocks; in flight, it moves when its socket
- * is ready or its time has come. */
 /*
- * Step every job that is due. Then, if an exchange is in flight or ended
- * (its outcome counted, a failure at its start included), clear the stack
- * below: its frames held the tokens, the secret and the keys' work, and
- * this is the shallowest frame below which nothing is live. Idle steps
- * make no system call.
+ * Step every job that is due: idle, a job only compares clocks; in
+ * flight, it moves when its socket is ready or its time has come. Then, if an
+ * exchange is in flight or ended (its outcome counted, a failure at its start
+ * included), clear the stack below: its frames held the tokens, the secret and
+ * the keys' work, and this is the shallowest frame below which nothing is live.
+ * Idle steps make no system call.
  */
 static void
 step_jobs(struct refresh *r, const struct loop_job *lj, size_t n)

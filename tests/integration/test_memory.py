@@ -15,27 +15,7 @@ import time
 
 from conftest import free_port, wait_for
 from exchange_server import random_token
-from test_resolver import memory
-
-WINDOW = 20
-
-
-def pieces_found(image, secret):
-    data = secret.encode()
-    return [data[i:i + WINDOW] for i in range(0, len(data) - WINDOW + 1)
-            if image.find(data[i:i + WINDOW]) != -1]
-
-
-def scan(pid, secrets):
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        image = memory(pid)
-    finally:
-        os.kill(pid, signal.SIGCONT)
-    assert len(image) > 100000, "read only %d bytes of memory" % len(image)
-    found = {name: len(pieces_found(image, value))
-             for name, value in secrets.items()}
-    return {name: n for name, n in found.items() if n}
+from test_resolver import WINDOW, held
 
 
 def test_no_secret_stays_in_memory_between_refreshes(sidecar, tmp_path):
@@ -61,7 +41,7 @@ def test_no_secret_stays_in_memory_between_refreshes(sidecar, tmp_path):
         assert form.get("client_secret") == client_secret, form
         assert form.get("actor_token") == actor_token, form
         time.sleep(0.3)    # the exchange's end: wiped once it is logged
-        found = scan(h.proc.pid, {
+        found = held(h.proc.pid, {
             "SA token": sidecar.sa_token, "client secret": client_secret,
             "actor token": actor_token,
             "access token": srv.issued_tokens[0]})
@@ -73,7 +53,7 @@ def test_no_secret_stays_in_memory_between_refreshes(sidecar, tmp_path):
                         sidecar.out_path.read_bytes().decode() ==
                         srv.issued_tokens[1], 10), h.stderr_now()
         time.sleep(0.3)
-        found = scan(h.proc.pid, {"SA token": sidecar.sa_token,
+        found = held(h.proc.pid, {"SA token": sidecar.sa_token,
                                   "access token": srv.issued_tokens[1]})
         assert not found, "secrets left in memory after a refresh: %r" % found
     finally:

@@ -51,6 +51,29 @@ def memory(pid):
     return b"\0".join(chunks)
 
 
+# Pieces of a secret this long found in memory count as a copy of it.
+WINDOW = 20
+
+
+def held(pid, secrets):
+    """Which secrets have a WINDOW-byte piece in pid's readable memory,
+    read while pid is stopped: {name: pieces found}."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        image = memory(pid)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert len(image) > 100000, "read only %d bytes of memory" % len(image)
+    out = {}
+    for name, value in secrets.items():
+        b = value.encode() if isinstance(value, str) else value
+        n = sum(1 for i in range(0, len(b) - WINDOW + 1)
+                if image.find(b[i:i + WINDOW]) != -1)
+        if n:
+            out[name] = n
+    return out
+
+
 def private_scalar(path):
     """An EC key's private value as BearSSL keeps it: big-endian bytes."""
     with open(path, "rb") as f:

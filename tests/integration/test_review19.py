@@ -11,27 +11,9 @@ import time
 import certs
 from conftest import free_port, wait_for
 from exchange_server import Reply, random_token
-from test_resolver import memory
+from test_resolver import held
 
-WINDOW = 20
 ISSUED = "urn:ietf:params:oauth:token-type:access_token"
-
-
-def held(pid, secrets):
-    """Which secrets have a WINDOW-byte piece in pid's readable memory."""
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        image = memory(pid)
-    finally:
-        os.kill(pid, signal.SIGCONT)
-    out = {}
-    for name, value in secrets.items():
-        b = value.encode() if isinstance(value, str) else value
-        n = sum(1 for i in range(0, len(b) - WINDOW + 1)
-                if image.find(b[i:i + WINDOW]) != -1)
-        if n:
-            out[name] = n
-    return out
 
 
 def secret_env(sidecar):
